@@ -1,0 +1,24 @@
+"""pytailcall: tail calls without stack growth for CPython 3.11 to 3.15.
+
+``@tail_optimize`` rewrites a function's bytecode so that ``return f(args)`` calling the
+function itself becomes "bind the new arguments, jump back to the start": no new frame, no
+recursion limit, loop speed. ``explain(func)`` reports which calls were optimized and why
+the others were not.
+"""
+
+from __future__ import annotations
+
+from pytailcall._api import explain, tail_optimize
+from pytailcall._errors import TailCallError, TailCallWarning
+from pytailcall._report import CallSite, TailCallReport
+
+__all__ = [
+    "CallSite",
+    "TailCallError",
+    "TailCallReport",
+    "TailCallWarning",
+    "explain",
+    "tail_optimize",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,349 @@
+"""Find a function's calls to itself and decide which are tail calls that can become jumps.
+
+The analysis is conservative: it recognises the shapes CPython's compiler emits for
+``return name(args)`` and refuses everything else with a reason and a line number.
+It reads bytecode only, so it works without source code.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pytailcall._bytecode.code import Handler, Instr, decode, parse_exception_table
+from pytailcall._bytecode.facts import Facts
+from pytailcall._bytecode.flow import Flow, FlowError
+
+CALL_INSTRUCTIONS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION_EX"})
+
+#: Instructions the compiler places between a returned call and its ``RETURN_VALUE`` to pop
+#: loop iterators; replaying them empties the stack before jumping back to the start.
+_EXIT_OPS = frozenset({"SWAP", "POP_TOP", "POP_ITER"})
+_TRANSPARENT = frozenset({"NOP", "NOT_TAKEN", "JUMP_FORWARD", "JUMP_BACKWARD",
+                          "JUMP_BACKWARD_NO_INTERRUPT"})
+
+#: Names whose use lets a function see its own unbound locals by other means than reading
+#: them; such functions get every local reset at each iteration.
+_INTROSPECTION = frozenset({"locals", "vars", "dir", "eval", "exec", "_getframe",
+                            "currentframe"})
+
+
+class Reason:
+    """Why a call to the function itself was left as a normal call."""
+
+    IN_TRY = ("inside a try block: the except clauses would no longer see exceptions from "
+              "the call (escape_try=True optimizes it anyway)")
+    IN_FINALLY = "inside a try block with a finally clause: the finally block runs after the call"
+    IN_WITH = "inside a with block: __exit__ runs after the call"
+    IN_HANDLER = ("inside an except or finally block: the handled exception is restored "
+                  "after the call")
+    ENCLOSING_CLEANUP = "an enclosing finally or with block runs after the call"
+    RESULT_USED = "not a tail call: its result is used before the function returns"
+    NOT_RETURNED = "not a tail call: its result is not returned"
+    UNRECOGNISED = "the rewriter does not recognise the bytecode of this call"
+    NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
+
+
+@dataclass(frozen=True)
+class CallShape:
+    """How the arguments of a call sit on the stack."""
+
+    kind: str  #: CALL, CALL_KW or CALL_FUNCTION_EX
+    nargs: int  #: argument values (CALL, CALL_KW) or argument containers (CALL_FUNCTION_EX)
+    kwnames: tuple[str, ...]
+
+    @property
+    def npositional(self) -> int:
+        return self.nargs - len(self.kwnames) if self.kind != "CALL_FUNCTION_EX" else 0
+
+
+@dataclass(frozen=True)
+class SelfCall:
+    """A call whose callee is the function's own name."""
+
+    lineno: int | None
+    target: str
+    position: tuple[int | None, int | None, int | None, int | None] | None
+    loader: Instr | None  #: LOAD_GLOBAL / LOAD_DEREF of the name
+    null_push: Instr | None  #: a separate PUSH_NULL paired with the loader, if any
+    region: tuple[Instr, ...]  #: [KW_NAMES | kwnames LOAD_CONST] [PRECALL] CALL*
+    shape: CallShape | None
+    arguments: tuple[Instr, ...]  #: instructions between the callee load and the call
+    exit_ops: tuple[tuple[str, int], ...]  #: the compiler's stack clean-up before returning
+    handler: Handler | None  #: the exception handler covering the call, if any
+    refusal: str | None  #: None when the call can become a jump
+
+    @property
+    def call(self) -> Instr:
+        return self.region[-1]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    code: types.CodeType
+    facts: Facts
+    flow: Flow
+    sites: tuple[SelfCall, ...]
+    #: Plain (non-parameter, non-cell) local slots to unbind at the start of each iteration.
+    reset_slots: tuple[int, ...]
+    #: Cell slots created by MAKE_CELL in the prologue (parameters among them).
+    cell_slots: tuple[int, ...]
+    #: First instruction after RESUME: where each iteration restarts.
+    body_start: Instr
+    nparams: int
+
+
+def parameter_count(code: types.CodeType) -> int:
+    flags = code.co_flags
+    return (code.co_argcount + code.co_kwonlyargcount
+            + bool(flags & 0x04) + bool(flags & 0x08))  # CO_VARARGS, CO_VARKEYWORDS
+
+
+def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis:
+    instrs = decode(code.co_code, facts)
+    flow = Flow(instrs, parse_exception_table(code.co_exceptiontable), facts)
+    positions = list(code.co_positions())
+    resume = next(i for i, ins in enumerate(instrs) if ins.name == "RESUME")
+    cells = tuple(ins.arg for ins in instrs[:resume] if ins.name == "MAKE_CELL")
+    nparams = parameter_count(code)
+    try:
+        depths = flow.stack_depths()
+    except FlowError:
+        sites = tuple(_unmatched(code, facts, instrs, positions, set(), Reason.NOT_UNDERSTOOD))
+        return Analysis(code, facts, flow, sites, (), cells, instrs[resume + 1], nparams)
+    finder = _SiteFinder(code, facts, flow, depths, positions, escape_try)
+    sites = finder.find()
+    return Analysis(code, facts, flow, sites, _reset_slots(code, flow, nparams, cells),
+                    cells, instrs[resume + 1], nparams)
+
+
+def _reset_slots(code: types.CodeType, flow: Flow, nparams: int,
+                 cells: Sequence[int]) -> tuple[int, ...]:
+    """Plain locals whose unboundness the function can observe at the start of a call."""
+    plain = [slot for slot in range(nparams, code.co_nlocals) if slot not in cells]
+    if _INTROSPECTION & set(code.co_names):
+        return tuple(plain)
+    bound = frozenset(range(code.co_nlocals + len(code.co_cellvars) + len(code.co_freevars)))
+    bound -= frozenset(plain)
+    risky = flow.maybe_unbound_reads(bound)
+    return tuple(slot for slot in plain if slot in risky)
+
+
+def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
+               positions: Sequence[tuple[int | None, ...]], matched: set[int],
+               reason: str) -> list[SelfCall]:
+    """Loads of the function's own name set up for a call that no recognised call consumes."""
+    found = []
+    for i, ins in enumerate(instrs):
+        if ins.offset in matched or not _loads_self_for_call(code, facts, instrs, i):
+            continue
+        position = positions[ins.offset]
+        found.append(SelfCall(position[0], code.co_name, position, None, None, (ins,), None,
+                              (), (), None, reason))
+    return found
+
+
+def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
+                         i: int) -> bool:
+    ins = instrs[i]
+    if ins.name == "LOAD_GLOBAL":
+        return bool(ins.arg & 1) and code.co_names[ins.arg >> 1] == code.co_name
+    if ins.name == "LOAD_DEREF" and facts.local_name(code, ins.arg) == code.co_name:
+        neighbour = i - 1 if facts.null_before_callable else i + 1
+        return 0 <= neighbour < len(instrs) and instrs[neighbour].name == "PUSH_NULL"
+    return False
+
+
+class _SiteFinder:
+    def __init__(self, code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
+                 positions: Sequence[tuple[int | None, ...]], escape_try: bool) -> None:
+        self.code = code
+        self.facts = facts
+        self.flow = flow
+        self.instrs = flow.instrs
+        self.depths = depths
+        self.positions = positions
+        self.escape_try = escape_try
+        self.jump_sources = flow.jump_sources()
+
+    def find(self) -> tuple[SelfCall, ...]:
+        sites = []
+        matched: set[int] = set()
+        for i, ins in enumerate(self.instrs):
+            if ins.name in CALL_INSTRUCTIONS and ins.offset in self.depths:
+                site = self._site(i)
+                if site is not None and site.loader is not None:
+                    sites.append(site)
+                    matched.add(site.loader.offset)
+        sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
+                            Reason.UNRECOGNISED)
+        sites.sort(key=lambda s: s.call.offset)
+        return tuple(sites)
+
+    # -- the call and its callee ------------------------------------------------------------
+
+    def _region(self, i: int) -> tuple[list[Instr], tuple[str, ...]] | None:
+        call = self.instrs[i]
+        region = [call]
+        kwnames: tuple[str, ...] = ()
+        j = i - 1
+        if self.facts.has_precall and call.name == "CALL":
+            if j < 0 or self.instrs[j].name != "PRECALL":
+                return None
+            region.insert(0, self.instrs[j])
+            j -= 1
+        if call.name in ("CALL", "CALL_KW") and j >= 0:
+            prev = self.instrs[j]
+            if self.facts.kw_names_instruction and prev.name == "KW_NAMES":
+                kwnames = self.code.co_consts[prev.arg]
+                region.insert(0, prev)
+            elif call.name == "CALL_KW":
+                if prev.name != "LOAD_CONST" or not isinstance(self.code.co_consts[prev.arg],
+                                                               tuple):
+                    return None
+                kwnames = self.code.co_consts[prev.arg]
+                region.insert(0, prev)
+        # Nothing may jump into the middle of the call sequence.
+        if any(ins.offset in self.jump_sources for ins in region[1:]):
+            return None
+        return region, kwnames
+
+    def _site(self, i: int) -> SelfCall | None:
+        found = self._region(i)
+        if found is None:
+            return None
+        region, kwnames = found
+        first = self.flow.index[region[0].offset]
+        effect = sum(self.facts.stack_effect(ins.op, ins.arg, jump=False) for ins in region)
+        consumed = 1 - effect
+        base = self.depths[region[0].offset] - consumed  # depth below the callable and NULL
+        j = first - 1
+        while j >= 0 and self.depths.get(self.instrs[j].offset, -1) >= base + 2:
+            j -= 1
+        pair = self._callee_pair(j, base)
+        if pair is None:
+            return None
+        loader, null_push = pair
+        arguments = tuple(self.instrs[j + 1:first])
+        if not self._arguments_are_closed(arguments, region[0], base):
+            return None
+        call = region[-1]
+        if call.name == "CALL_FUNCTION_EX":
+            shape = CallShape(call.name, consumed - 2, ())
+        else:
+            shape = CallShape(call.name, call.arg, tuple(kwnames))
+        position = self.positions[call.offset]
+        handler = next((h for h in self.flow.handlers if h.covers(call.offset)), None)
+        exit_ops, refusal = self._classify(call, handler)
+        return SelfCall(position[0], self.code.co_name, position, loader, null_push,
+                        tuple(region), shape, arguments, exit_ops, handler, refusal)
+
+    def _callee_pair(self, j: int, base: int) -> tuple[Instr, Instr | None] | None:
+        """The instruction(s) that pushed the callable and NULL, ending at ``j``."""
+        if j < 0:
+            return None
+        last = self.instrs[j]
+        depth = self.depths.get(last.offset)
+        if last.name == "LOAD_GLOBAL" and last.arg & 1 and depth == base:
+            return (last, None) if self._is_self(last) else None
+        if j < 1 or depth != base + 1:
+            return None
+        before = self.instrs[j - 1]
+        if self.depths.get(before.offset) != base or before.offset in self.jump_sources.get(
+                last.offset, ()) or last.offset in self.jump_sources:
+            return None
+        loader, null = (before, last) if not self.facts.null_before_callable else (last, before)
+        if null.name != "PUSH_NULL" or not self._is_self(loader):
+            return None
+        return loader, null
+
+    def _is_self(self, ins: Instr) -> bool:
+        name = self.code.co_name
+        if ins.name == "LOAD_GLOBAL":
+            return bool(self.code.co_names[ins.arg >> 1] == name)
+        if ins.name == "LOAD_DEREF":
+            return name in self.code.co_freevars and self.facts.local_name(self.code,
+                                                                           ins.arg) == name
+        return False
+
+    def _arguments_are_closed(self, arguments: Sequence[Instr], region_start: Instr,
+                              base: int) -> bool:
+        """The argument code stays above the callable and keeps its jumps to itself."""
+        inside = {ins.offset for ins in arguments} | {region_start.offset}
+        for ins in arguments:
+            depth = self.depths.get(ins.offset)
+            if depth is None:
+                return False
+            if ins.name in ("SWAP", "COPY") and ins.arg > depth - (base + 2):
+                return False
+            if ins.target is not None and self.flow.instruction_at(ins.target).offset not in inside:
+                return False
+            if not self.facts.falls_through(ins.op) and ins.target is None:
+                return False
+        for ins in [*arguments, region_start]:
+            for source in self.jump_sources.get(ins.offset, ()):
+                if source not in inside:
+                    return False
+        return True
+
+    # -- tail position ----------------------------------------------------------------------
+
+    def _classify(self, call: Instr,
+                  handler: Handler | None) -> tuple[tuple[tuple[str, int], ...], str | None]:
+        exit_ops, pure, returns = self._exit_path(call)
+        kind = self._handler_kind(handler) if handler is not None else None
+        if pure:
+            if kind is None:
+                return exit_ops, None
+            if kind == "except":
+                return exit_ops, None if self.escape_try else Reason.IN_TRY
+        if kind == "with":
+            return (), Reason.IN_WITH
+        if kind == "cleanup":
+            return (), Reason.IN_HANDLER
+        if kind == "finally":
+            return (), Reason.IN_FINALLY
+        if kind == "except":
+            return (), Reason.ENCLOSING_CLEANUP
+        return (), Reason.RESULT_USED if returns else Reason.NOT_RETURNED
+
+    def _exit_path(self, call: Instr) -> tuple[tuple[tuple[str, int], ...], bool, bool]:
+        """The clean-up between the call and RETURN_VALUE; is it pure; is a return reached."""
+        ops: list[tuple[str, int]] = []
+        pure = True
+        ins = self.flow.instruction_at(call.end)
+        for _ in range(200):
+            if ins.name == "RETURN_VALUE":
+                return tuple(ops), pure, True
+            if ins.name in _EXIT_OPS:
+                ops.append((ins.name, ins.arg))
+            elif ins.name not in _TRANSPARENT:
+                pure = False
+                if not self.facts.falls_through(ins.op) or ins.target is not None:
+                    return (), False, False
+            if ins.target is not None and not self.facts.falls_through(ins.op):
+                ins = self.flow.instruction_at(ins.target)
+            else:
+                nxt = self.flow.index[ins.offset] + 1
+                if nxt >= len(self.instrs):
+                    break
+                ins = self.instrs[nxt]
+        return (), False, False
+
+    def _handler_kind(self, handler: Handler) -> str:
+        start = self.flow.index[self.flow.instruction_at(handler.target).offset]
+        first = self.instrs[start]
+        if first.name != "PUSH_EXC_INFO":
+            return "cleanup"
+        following = self.instrs[start + 1:start + 40]
+        if following and following[0].name == "POP_TOP":
+            return "except"  # a bare ``except:`` drops the exception at once
+        for ins in following:
+            if ins.name == "WITH_EXCEPT_START":
+                return "with"
+            if ins.name in ("CHECK_EXC_MATCH", "CHECK_EG_MATCH"):
+                return "except"
+            if ins.name == "RERAISE":
+                break
+        return "finally"

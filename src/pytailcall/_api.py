@@ -1,0 +1,208 @@
+"""The decorator and ``explain()``: validate input, analyse, rewrite, report."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+import warnings
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, ParamSpec, TypeVar, overload
+
+from pytailcall import _loop
+from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
+from pytailcall._bytecode import facts as _facts
+from pytailcall._bytecode.flow import FlowError
+from pytailcall._errors import TailCallError, TailCallWarning
+from pytailcall._report import CallSite, TailCallReport
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Strategy = Literal["loop"]
+#: Strategies by name. "return_tuple" and "partial" are planned; each entry takes the
+#: function to rewrite, its analysis and the function whose metadata the result copies.
+_STRATEGIES: dict[str, Callable[[types.FunctionType, Analysis, types.FunctionType],
+                                types.FunctionType]] = {}
+
+
+@dataclass(frozen=True)
+class Options:
+    strategy: str = "loop"
+    escape_try: bool = False
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.strategy, str) or self.strategy not in _STRATEGIES:
+            known = ", ".join(repr(name) for name in _STRATEGIES)
+            raise ValueError(f"unknown tail_optimize strategy {self.strategy!r}; known: {known}")
+        for name in ("escape_try", "strict"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"tail_optimize option {name} must be True or False")
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What pytailcall remembers about a function it made."""
+
+    report: TailCallReport
+    original_code: types.CodeType
+
+
+_MADE: weakref.WeakKeyDictionary[types.FunctionType, _Record] = weakref.WeakKeyDictionary()
+
+
+@overload
+def tail_optimize(func: Callable[P, R], /, *, strategy: Strategy = ..., escape_try: bool = ...,
+                  strict: bool = ...) -> Callable[P, R]: ...
+@overload
+def tail_optimize(func: None = None, /, *, strategy: Strategy = ..., escape_try: bool = ...,
+                  strict: bool = ...) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def tail_optimize(func: Callable[P, R] | None = None, /, *, strategy: Strategy = "loop",
+                  escape_try: bool = False, strict: bool = False
+                  ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Return a copy of ``func`` whose tail calls to itself do not grow the stack.
+
+    ``return func(args)`` becomes "bind args to the parameters, jump to the start" when the
+    name still refers to the optimized function at the moment of the call; otherwise the
+    call is made normally. Calls that are not tail calls, or that sit inside ``try``,
+    ``with`` or exception handlers, stay normal calls and are reported with a
+    :class:`TailCallWarning` (with ``strict=True``, a :class:`TailCallError`).
+
+    ``escape_try=True`` also optimizes tail calls inside a ``try`` body that has only
+    ``except`` clauses: the handlers of the calling iteration then no longer see exceptions
+    raised by later iterations.
+    """
+    options = Options(strategy, escape_try, strict)
+    if func is None:
+        return lambda f: _optimize(f, options)  # type: ignore[return-value]
+    return _optimize(func, options)  # type: ignore[return-value]
+
+
+def explain(func: Callable[..., object], *, escape_try: bool = False) -> TailCallReport:
+    """Which calls of ``func`` to itself are (or, undecorated, would be) optimized, and why not.
+
+    ``str()`` of the result is a readable report.
+    """
+    record = _MADE.get(func) if isinstance(func, types.FunctionType) else None
+    if record is not None:
+        return record.report
+    plain = _checked_function(func, "explain")
+    analysis = analyse(plain.__code__, _facts.current(), escape_try=escape_try)
+    return _report(plain, analysis, "loop", applied=False, optimized=_optimizable(analysis))
+
+
+def _checked_function(func: object, caller: str) -> types.FunctionType:
+    if not isinstance(func, types.FunctionType):
+        kind = "a class" if isinstance(func, type) else f"a {type(func).__name__} object"
+        raise TypeError(f"{caller}() needs a Python function defined with def or lambda, "
+                        f"got {kind}: {func!r}")
+    for check, what in ((inspect.isgeneratorfunction, "generator function"),
+                        (inspect.iscoroutinefunction, "coroutine function"),
+                        (inspect.isasyncgenfunction, "async generator function")):
+        if check(func):
+            raise TypeError(f"{caller}() cannot optimize {func.__qualname__}(): it is a {what}, "
+                            "whose calls create a new generator or coroutine, not a frame to reuse")
+    return func
+
+
+def _source_view(func: types.FunctionType) -> types.FunctionType:
+    """The function to analyse: for one pytailcall made, a plain copy of its original."""
+    record = _MADE.get(func)
+    if record is None:
+        return func
+    closure = func.__closure__[:-1] if func.__closure__ else None
+    plain = types.FunctionType(record.original_code, func.__globals__, func.__name__,
+                               func.__defaults__, closure or None)
+    plain.__kwdefaults__ = func.__kwdefaults__
+    plain.__qualname__ = func.__qualname__
+    return plain
+
+
+def _optimize(func: object, options: Options) -> types.FunctionType:
+    given = _checked_function(func, "tail_optimize")
+    source = _source_view(given)
+    facts = _facts.current()
+    analysis = analyse(source.__code__, facts, escape_try=options.escape_try)
+    try:
+        made = _STRATEGIES[options.strategy](source, analysis, given)
+        optimized = _optimizable(analysis)
+    except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
+        made = _copy(source, given)
+        optimized = ()
+        internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
+        analysis = _refuse_all(analysis, internal)
+    _diagnose(source, analysis, options)
+    _MADE[made] = _Record(_report(given, analysis, options.strategy, applied=True,
+                                  optimized=optimized), source.__code__)
+    return made
+
+
+def _optimizable(analysis: Analysis) -> tuple[SelfCall, ...]:
+    return tuple(site for site in analysis.sites if site.refusal is None)
+
+
+def _refuse_all(analysis: Analysis, reason: str) -> Analysis:
+    sites = tuple(site if site.refusal else _with_refusal(site, reason) for site in analysis.sites)
+    return Analysis(analysis.code, analysis.facts, analysis.flow, sites, analysis.reset_slots,
+                    analysis.cell_slots, analysis.body_start, analysis.nparams)
+
+
+def _with_refusal(site: SelfCall, reason: str) -> SelfCall:
+    from dataclasses import replace
+    return replace(site, refusal=reason)
+
+
+def _wrapper_of(given: types.FunctionType) -> Callable[[types.FunctionType], None]:
+    def wrap(new: types.FunctionType) -> None:
+        functools.update_wrapper(new, given)
+        new.__kwdefaults__ = dict(given.__kwdefaults__) if given.__kwdefaults__ else None
+    return wrap
+
+
+def _copy(source: types.FunctionType, given: types.FunctionType) -> types.FunctionType:
+    new = types.FunctionType(source.__code__, source.__globals__, source.__name__,
+                             source.__defaults__, source.__closure__)
+    _wrapper_of(given)(new)
+    return new
+
+
+def _loop_strategy(source: types.FunctionType, analysis: Analysis,
+                   given: types.FunctionType) -> types.FunctionType:
+    sites = list(_optimizable(analysis))
+    if not sites:
+        return _copy(source, given)
+    code = _loop.LoopRewriter(source, analysis).rewrite(sites)
+    return _loop.build_function(source, code, _wrapper_of(given))
+
+
+_STRATEGIES["loop"] = _loop_strategy
+
+
+def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *, applied: bool,
+            optimized: tuple[SelfCall, ...]) -> TailCallReport:
+    sites = tuple(CallSite(site.lineno, site.target, site in optimized,
+                           None if site in optimized else site.refusal or "not optimized")
+                  for site in analysis.sites)
+    return TailCallReport(func.__qualname__, func.__code__.co_filename, strategy, applied, sites)
+
+
+def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options) -> None:
+    """Warn (or with strict=True, raise) about every call to itself left as a normal call."""
+    code = func.__code__
+    problems = [(site.lineno or code.co_firstlineno,
+                 f"{func.__qualname__}(): the call to {site.target}() on line {site.lineno} "
+                 f"is not optimized: {site.refusal}")
+                for site in analysis.sites if site.refusal is not None]
+    if not analysis.sites:
+        problems.append((code.co_firstlineno,
+                         f"{func.__qualname__}() (line {code.co_firstlineno}) has no calls to "
+                         "itself to optimize"))
+    if options.strict and problems:
+        raise TailCallError("\n".join(f"{code.co_filename}:{line}: {text}"
+                                      for line, text in problems))
+    for line, text in problems:
+        warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename, line,
+                               module=func.__module__)

@@ -1,0 +1,101 @@
+"""Laying out new instructions after a function's own code.
+
+The rewriter never moves the compiler's instructions: it patches some in place (same size)
+and appends stubs after the last one, so every original offset, line-table entry and
+exception-table entry stays as the compiler made it. Stub jumps point at labels or at
+absolute offsets; offsets are settled here by a bounded loop, as sizes of ``EXTENDED_ARG``
+prefixes depend on the distances they encode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pytailcall._bytecode.code import Position, encode, encoded_size
+from pytailcall._bytecode.facts import Facts
+
+
+class Label:
+    """A place in the stubs that jumps can name before its offset is known."""
+
+    __slots__ = ()
+
+
+@dataclass
+class Op:
+    name: str
+    arg: int = 0
+    #: Jump target: a Label in the stubs, or an absolute code-unit offset in the final code.
+    target: Label | int | None = None
+    #: Source position for tracebacks and tracing; None means "no line".
+    position: Position | None = None
+
+
+Item = Op | Label
+
+
+@dataclass
+class Assembled:
+    code: bytes
+    #: (code units, position) runs, for the location table.
+    locations: list[tuple[int, Position | None]] = field(default_factory=list)
+    labels: dict[Label, int] = field(default_factory=dict)
+
+
+def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
+    """Encode ``items`` to start at code unit ``base``."""
+    ops = [item for item in items if isinstance(item, Op)]
+    sizes = {id(op): encoded_size(facts.op(op.name), op.arg, facts) for op in ops}
+    for _ in range(10):
+        labels, starts = _layout(items, base, sizes)
+        changed = False
+        for op in ops:
+            if op.target is not None:
+                op.arg = _jump_arg(op, starts[id(op)] + sizes[id(op)], labels, facts)
+            size = encoded_size(facts.op(op.name), op.arg, facts)
+            if size != sizes[id(op)]:
+                sizes[id(op)] = size
+                changed = True
+        if not changed:
+            break
+    else:  # pragma: no cover - sizes only grow, so this settles in a few rounds
+        raise RuntimeError("stub layout did not settle")
+    out = Assembled(b"".join(encode(facts.op(op.name), op.arg, facts) for op in ops))
+    out.labels = labels
+    out.locations = [(sizes[id(op)], op.position) for op in ops]
+    return out
+
+
+def _layout(items: Sequence[Item], base: int,
+            sizes: dict[int, int]) -> tuple[dict[Label, int], dict[int, int]]:
+    labels: dict[Label, int] = {}
+    starts: dict[int, int] = {}
+    offset = base
+    for item in items:
+        if isinstance(item, Label):
+            labels[item] = offset
+        else:
+            starts[id(item)] = offset
+            offset += sizes[id(item)]
+    return labels, starts
+
+
+def _jump_arg(op: Op, end: int, labels: dict[Label, int], facts: Facts) -> int:
+    target = labels[op.target] if isinstance(op.target, Label) else op.target
+    assert target is not None
+    distance = end - target if facts.is_backward_jump(facts.op(op.name)) else target - end
+    if distance < 0:
+        raise RuntimeError(f"{op.name} cannot reach unit {target} from {end}")
+    return distance
+
+
+def jump_in_place(name: str, start: int, size: int, target: int, facts: Facts) -> bytes:
+    """A forward jump at ``start`` padded with NOPs to exactly ``size`` code units."""
+    op = facts.op(name)
+    for width in range(1, size + 1):
+        arg = target - (start + width)
+        if encoded_size(op, arg, facts) == width:
+            nop = encode(facts.op("NOP"), 0, facts)
+            return encode(op, arg, facts) + nop * (size - width)
+    raise RuntimeError(f"no room for a jump to unit {target} in {size} code units")

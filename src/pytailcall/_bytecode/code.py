@@ -1,0 +1,246 @@
+"""Decoding and encoding the raw parts of a code object.
+
+All offsets here are in code units (two bytes), the unit of jump arguments and of the
+exception table. Formats: ``Objects/locations.md`` and ``Objects/exception_handling_notes.txt``
+in CPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pytailcall._bytecode.facts import Facts
+
+
+@dataclass(frozen=True, slots=True)
+class Instr:
+    """One instruction, with its ``EXTENDED_ARG`` prefixes and inline caches."""
+
+    start: int  #: first code unit, the first EXTENDED_ARG prefix if there is one
+    offset: int  #: code unit of the opcode itself
+    end: int  #: first code unit after the inline caches
+    op: int
+    name: str
+    arg: int
+    target: int | None  #: jump target, for relative jumps
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+def decode(raw: bytes, facts: Facts) -> list[Instr]:
+    """All instructions of ``raw`` (a ``co_code``), in order."""
+    extended_op = facts.op("EXTENDED_ARG")
+    instrs: list[Instr] = []
+    units = len(raw) // 2
+    i = 0
+    start = 0
+    ext = 0
+    while i < units:
+        op, arg = raw[2 * i], raw[2 * i + 1] | ext
+        if op == extended_op:
+            ext = arg << 8
+            i += 1
+            continue
+        end = i + 1 + facts.caches[op]
+        target = None
+        if facts.is_jump(op):
+            target = end - arg if facts.is_backward_jump(op) else end + arg
+        instrs.append(Instr(start, i, end, op, facts.name(op), arg, target))
+        i = end
+        start = end
+        ext = 0
+    return instrs
+
+
+def encode(op: int, arg: int, facts: Facts, *, size: int | None = None) -> bytes:
+    """One instruction with its prefixes and zeroed caches.
+
+    With ``size``, pad with leading ``EXTENDED_ARG 0`` to exactly that many code units, so an
+    instruction can be replaced in place without moving any other.
+    """
+    prefixes: list[int] = []
+    rest = arg >> 8
+    while rest:
+        prefixes.insert(0, rest & 0xFF)
+        rest >>= 8
+    natural = len(prefixes) + 1 + facts.caches[op]
+    if size is not None:
+        if size < natural:
+            raise ValueError(f"{facts.name(op)} {arg} needs {natural} code units, has {size}")
+        prefixes = [0] * (size - natural) + prefixes
+    out = bytearray()
+    for prefix in prefixes:
+        out += bytes((facts.op("EXTENDED_ARG"), prefix))
+    out += bytes((op, arg & 0xFF))
+    out += b"\0\0" * facts.caches[op]
+    return bytes(out)
+
+
+def encoded_size(op: int, arg: int, facts: Facts) -> int:
+    extra = 0
+    while arg > 0xFF:
+        arg >>= 8
+        extra += 1
+    return extra + 1 + facts.caches[op]
+
+
+# -- exception table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """An exception-table entry: code units ``[start, end)`` go to ``target``."""
+
+    start: int
+    end: int
+    target: int
+    depth: int
+    lasti: bool
+
+    def covers(self, unit: int) -> bool:
+        return self.start <= unit < self.end
+
+    def moved(self, by: int) -> Handler:
+        return Handler(self.start + by, self.end + by, self.target + by, self.depth, self.lasti)
+
+
+def _read_exception_varint(data: Iterator[int]) -> int:
+    byte = next(data)
+    value = byte & 63
+    while byte & 64:
+        byte = next(data)
+        value = (value << 6) | (byte & 63)
+    return value
+
+
+def parse_exception_table(table: bytes) -> list[Handler]:
+    handlers = []
+    data = iter(table)
+    try:
+        while True:
+            start = _read_exception_varint(data)
+            length = _read_exception_varint(data)
+            target = _read_exception_varint(data)
+            depth_lasti = _read_exception_varint(data)
+            handlers.append(
+                Handler(start, start + length, target, depth_lasti >> 1, bool(depth_lasti & 1))
+            )
+    except StopIteration:
+        return handlers
+
+
+def _write_exception_varint(value: int, first: bool) -> bytes:
+    chunks = [value & 63]
+    value >>= 6
+    while value:
+        chunks.insert(0, value & 63)
+        value >>= 6
+    out = bytearray(chunk | 64 for chunk in chunks[:-1])
+    out.append(chunks[-1])
+    if first:
+        out[0] |= 128
+    return bytes(out)
+
+
+def build_exception_table(handlers: Iterable[Handler]) -> bytes:
+    out = bytearray()
+    for h in handlers:
+        out += _write_exception_varint(h.start, True)
+        out += _write_exception_varint(h.end - h.start, False)
+        out += _write_exception_varint(h.target, False)
+        out += _write_exception_varint((h.depth << 1) | int(h.lasti), False)
+    return bytes(out)
+
+
+# -- location table -------------------------------------------------------------------------
+
+#: Location-table entry codes (``Objects/locations.md``).
+_NO_COLUMNS = 13
+_LONG = 14
+_NONE = 15
+
+Position = tuple[int | None, int | None, int | None, int | None]
+
+
+def _read_varint(data: Iterator[int]) -> int:
+    byte = next(data)
+    value = byte & 63
+    shift = 0
+    while byte & 64:
+        byte = next(data)
+        shift += 6
+        value |= (byte & 63) << shift
+    return value
+
+
+def _read_signed_varint(data: Iterator[int]) -> int:
+    value = _read_varint(data)
+    return -(value >> 1) if value & 1 else value >> 1
+
+
+def last_computed_line(table: bytes, first_line: int) -> int:
+    """The line the location table's deltas have reached at its end.
+
+    Entries appended after it are relative to this line.
+    """
+    line = first_line
+    data = iter(table)
+    for byte in data:
+        code = (byte >> 3) & 15
+        if code == _NONE:
+            continue
+        if code == _LONG:
+            line += _read_signed_varint(data)
+            for _ in range(3):
+                _read_varint(data)
+        elif code == _NO_COLUMNS:
+            line += _read_signed_varint(data)
+        elif code >= 10:  # one-line forms: the delta is in the code
+            line += code - 10
+            next(data)
+            next(data)
+        else:  # short form: same line, one byte of columns
+            next(data)
+    return line
+
+
+def _write_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 64:
+        out.append(64 | (value & 63))
+        value >>= 6
+    out.append(value)
+    return bytes(out)
+
+
+def _write_signed_varint(value: int) -> bytes:
+    return _write_varint((-value << 1) | 1 if value < 0 else value << 1)
+
+
+def location_entries(
+    units: Iterable[tuple[int, Position | None]], line: int
+) -> tuple[bytes, int]:
+    """Encode runs of ``(length_in_units, position or None)``; return the table and last line.
+
+    ``line`` is the line the table being extended has reached (:func:`last_computed_line`).
+    """
+    out = bytearray()
+    for length, position in units:
+        while length > 0:
+            chunk = min(length, 8)
+            if position is None or position[0] is None:
+                out.append(128 | (_NONE << 3) | (chunk - 1))
+            else:
+                start_line, end_line, col, end_col = position
+                end_line = start_line if end_line is None else end_line
+                out.append(128 | (_LONG << 3) | (chunk - 1))
+                out += _write_signed_varint(start_line - line)
+                out += _write_varint(end_line - start_line)
+                out += _write_varint(0 if col is None else col + 1)
+                out += _write_varint(0 if end_col is None else end_col + 1)
+                line = start_line
+            length -= chunk
+    return bytes(out), line

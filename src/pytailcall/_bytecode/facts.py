@@ -1,0 +1,170 @@
+"""Every fact about CPython bytecode that differs between the versions pytailcall supports.
+
+Nothing else in pytailcall reads ``sys.version_info`` or the private tables of ``opcode``
+and ``dis``, whose shapes change between releases. Facts are named by what they mean
+("is NULL pushed before the callable"), not by version number, and an interpreter that is
+not in :data:`SUPPORTED` gets a clear :class:`~pytailcall.TailCallError` instead of a guess.
+"""
+
+from __future__ import annotations
+
+import dis
+import opcode
+import sys
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+from pytailcall._errors import TailCallError
+
+#: CPython versions whose bytecode the rewriter has been read against and tested on.
+SUPPORTED: tuple[tuple[int, int], ...] = ((3, 11), (3, 12), (3, 13), (3, 14), (3, 15))
+
+#: Instructions after which execution never falls through to the next one.
+_NO_FALLTHROUGH = frozenset(
+    {
+        "JUMP_FORWARD",
+        "JUMP_BACKWARD",
+        "JUMP_BACKWARD_NO_INTERRUPT",
+        "RETURN_VALUE",
+        "RETURN_CONST",
+        "RAISE_VARARGS",
+        "RERAISE",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rewriter needs to know about the running interpreter's bytecode."""
+
+    version: tuple[int, int]
+    opmap: Mapping[str, int]
+    opname: tuple[str, ...]
+    #: Inline cache entries (code units) following each opcode.
+    caches: tuple[int, ...]
+    #: 3.11 and 3.12 lay out a call as ``NULL, callable, args``; 3.13+ as ``callable, NULL, args``.
+    null_before_callable: bool
+    #: 3.11 prefixes every call with ``PRECALL``.
+    has_precall: bool
+    #: 3.11 and 3.12 pass keyword names with a ``KW_NAMES`` instruction before the call;
+    #: 3.13+ push them as a constant consumed by ``CALL_KW``.
+    kw_names_instruction: bool
+    #: 3.12+ encode "also push the method/self slot" in bit 0 of ``LOAD_ATTR``'s argument.
+    load_attr_method_bit: bool
+    #: Name of the forward "pop and jump if false" instruction.
+    pop_jump_if_false: str
+    #: 3.14+ follow each conditional jump with ``NOT_TAKEN`` (a marker for branch monitoring).
+    not_taken_after_branch: bool
+    #: 3.14+ borrowed loads, each mapped to the load that takes its own reference. A borrowed
+    #: value must not be on the stack when the local it was borrowed from is overwritten.
+    owned_load_for: Mapping[int, int]
+    #: Opcodes that take an argument, and those that are relative jumps.
+    has_arg: frozenset[int] = field(default_factory=frozenset)
+    relative_jumps: frozenset[int] = field(default_factory=frozenset)
+
+    def op(self, name: str) -> int:
+        return self.opmap[name]
+
+    def name(self, op: int) -> str:
+        return self.opname[op]
+
+    def takes_arg(self, op: int) -> bool:
+        return op in self.has_arg
+
+    def is_jump(self, op: int) -> bool:
+        return op in self.relative_jumps
+
+    def is_backward_jump(self, op: int) -> bool:
+        return "BACKWARD" in self.opname[op]
+
+    def falls_through(self, op: int) -> bool:
+        return self.opname[op] not in _NO_FALLTHROUGH
+
+    def stack_effect(self, op: int, arg: int | None, *, jump: bool | None = None) -> int:
+        return dis.stack_effect(op, arg if self.takes_arg(op) else None, jump=jump)
+
+    def load_attr_arg(self, name_index: int) -> int:
+        return name_index << 1 if self.load_attr_method_bit else name_index
+
+    @staticmethod
+    def local_name(code: types.CodeType, index: int) -> str:
+        """Name of the fast-locals slot ``index`` (locals, then cells, then free variables)."""
+        return code._varname_from_oparg(index)  # type: ignore[attr-defined,no-any-return]
+
+    def local_accesses(self, name: str, arg: int) -> tuple[tuple[str, int], ...]:
+        """The fast-local slots an instruction touches, in order, as ("read"|"write"|"clear", i).
+
+        "clear" is a delete or a save-and-clear: afterwards the slot may be unbound.
+        """
+        if name in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW"):
+            return (("read", arg),)
+        if name in ("LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"):
+            return (("read", arg >> 4), ("read", arg & 15))
+        if name == "STORE_FAST":
+            return (("write", arg),)
+        if name == "STORE_FAST_LOAD_FAST":
+            return (("write", arg >> 4), ("read", arg & 15))
+        if name == "STORE_FAST_STORE_FAST":
+            return (("write", arg >> 4), ("write", arg & 15))
+        if name in ("DELETE_FAST", "LOAD_FAST_AND_CLEAR"):
+            return (("clear", arg),)
+        return ()
+
+
+def _cache_table() -> tuple[int, ...]:
+    raw = opcode._inline_cache_entries  # type: ignore[attr-defined]
+    if isinstance(raw, list):  # 3.11, 3.12: indexed by opcode number
+        return tuple(raw) + (0,) * (256 - len(raw))
+    table = [0] * 512  # 3.13+: keyed by name
+    for name, count in raw.items():
+        if name in opcode.opmap:
+            table[opcode.opmap[name]] = count
+    return tuple(table)
+
+
+def _has_arg_set() -> frozenset[int]:
+    if hasattr(opcode, "hasarg"):
+        return frozenset(opcode.hasarg)
+    return frozenset(op for op in range(256) if op >= opcode.HAVE_ARGUMENT)
+
+
+def _build(version: tuple[int, int]) -> Facts:
+    opmap = dict(opcode.opmap)
+    borrows = {
+        "LOAD_FAST_BORROW": "LOAD_FAST",
+        "LOAD_FAST_BORROW_LOAD_FAST_BORROW": "LOAD_FAST_LOAD_FAST",
+    }
+    return Facts(
+        version=version,
+        opmap=opmap,
+        opname=tuple(opcode.opname),
+        caches=_cache_table(),
+        null_before_callable=version < (3, 13),
+        has_precall="PRECALL" in opmap,
+        kw_names_instruction="KW_NAMES" in opmap,
+        load_attr_method_bit=version >= (3, 12),
+        pop_jump_if_false=(
+            "POP_JUMP_IF_FALSE" if "POP_JUMP_IF_FALSE" in opmap else "POP_JUMP_FORWARD_IF_FALSE"
+        ),
+        not_taken_after_branch="NOT_TAKEN" in opmap,
+        owned_load_for={opmap[b]: opmap[o] for b, o in borrows.items() if b in opmap},
+        has_arg=_has_arg_set(),
+        relative_jumps=frozenset(dis.hasjrel),
+    )
+
+
+@cache
+def current() -> Facts:
+    """Facts for the running interpreter; :class:`TailCallError` if it is not supported."""
+    version = sys.version_info[:2]
+    implementation = sys.implementation.name
+    if implementation != "cpython" or version not in SUPPORTED:
+        supported = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED)
+        raise TailCallError(
+            f"pytailcall rewrites CPython bytecode and knows CPython {supported}; this is "
+            f"{implementation} {version[0]}.{version[1]}, whose bytecode it has not been "
+            "checked against. Run the function undecorated, or use a supported CPython."
+        )
+    return _build(version)

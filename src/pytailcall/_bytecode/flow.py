@@ -1,0 +1,113 @@
+"""Facts that follow control flow: stack depths and which locals may be read unbound.
+
+Both are standard forward data-flow passes over the instructions, with exception handlers
+as extra entry points (a handler starts at the depth its table entry records, plus the
+saved offset when ``lasti`` is set, plus the exception).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from pytailcall._bytecode.code import Handler, Instr
+from pytailcall._bytecode.facts import Facts
+
+
+class FlowError(Exception):
+    """The bytecode does not have the shape a CPython compiler produces."""
+
+
+class Flow:
+    """Instructions indexed by offset, with their successors."""
+
+    def __init__(self, instrs: Sequence[Instr], handlers: Sequence[Handler],
+                 facts: Facts) -> None:
+        self.instrs = instrs
+        self.handlers = handlers
+        self.facts = facts
+        # Jumps land on an instruction's first EXTENDED_ARG prefix, if it has one.
+        self.at = {ins.start: ins for ins in instrs}
+        self.at.update({ins.offset: ins for ins in instrs})
+        self.index = {ins.offset: i for i, ins in enumerate(instrs)}
+
+    def instruction_at(self, unit: int) -> Instr:
+        ins = self.at.get(unit)
+        if ins is None:
+            raise FlowError(f"no instruction starts at code unit {unit}")
+        return ins
+
+    def successors(self, ins: Instr) -> Iterator[tuple[Instr, bool]]:
+        """(next instruction, taken-as-jump) pairs along normal control flow."""
+        if ins.target is not None:
+            yield self.instruction_at(ins.target), True
+        if self.facts.falls_through(ins.op):
+            i = self.index[ins.offset] + 1
+            if i < len(self.instrs):
+                yield self.instrs[i], False
+
+    def handler_entries(self) -> Iterator[tuple[Instr, int]]:
+        for h in self.handlers:
+            yield self.instruction_at(h.target), h.depth + int(h.lasti) + 1
+
+    def stack_depths(self) -> dict[int, int]:
+        """Stack depth before each reachable instruction, by offset.
+
+        Raises :class:`FlowError` where two paths disagree or the stack would underflow:
+        the same checks CPython's compiler relies on, used here to verify our own output.
+        """
+        depths: dict[int, int] = {}
+        work: list[tuple[Instr, int]] = [(self.instrs[0], 0), *self.handler_entries()]
+        while work:
+            ins, depth = work.pop()
+            seen = depths.get(ins.offset)
+            if seen is not None:
+                if seen != depth:
+                    raise FlowError(
+                        f"stack depth {depth} != {seen} at {ins.name} (unit {ins.offset})"
+                    )
+                continue
+            depths[ins.offset] = depth
+            for succ, jumped in self.successors(ins):
+                after = depth + self.facts.stack_effect(ins.op, ins.arg, jump=jumped)
+                if after < 0:
+                    raise FlowError(f"stack underflow after {ins.name} (unit {ins.offset})")
+                work.append((succ, after))
+        return depths
+
+    def jump_sources(self) -> dict[int, list[int]]:
+        """Offsets of the jumps that land on each instruction (by the instruction's offset)."""
+        sources: dict[int, list[int]] = {}
+        for ins in self.instrs:
+            if ins.target is not None:
+                sources.setdefault(self.instruction_at(ins.target).offset, []).append(ins.offset)
+        return sources
+
+    def maybe_unbound_reads(self, bound_at_entry: frozenset[int]) -> set[int]:
+        """Local slots that some path from the entry may read, delete or clear while unbound.
+
+        A must-analysis of "definitely bound" slots. Handlers start from ``bound_at_entry``
+        only, which is conservative: it can only add slots to the answer.
+        """
+        risky: set[int] = set()
+        state: dict[int, frozenset[int]] = {}
+        work: list[tuple[Instr, frozenset[int]]] = [(self.instrs[0], bound_at_entry)]
+        work += [(ins, bound_at_entry) for ins, _ in self.handler_entries()]
+        while work:
+            ins, bound = work.pop()
+            seen = state.get(ins.offset)
+            if seen is not None:
+                if seen <= bound:
+                    continue
+                bound = seen & bound
+            state[ins.offset] = bound
+            for kind, slot in self.facts.local_accesses(ins.name, ins.arg):
+                if kind == "write":
+                    bound = bound | {slot}
+                else:
+                    if slot not in bound or kind == "clear":
+                        risky.add(slot)
+                    if kind == "clear":
+                        bound = bound - {slot}
+            for succ, _ in self.successors(ins):
+                work.append((succ, bound))
+        return risky

@@ -1,0 +1,353 @@
+"""The loop strategy: a self tail call becomes "bind the new arguments, jump to the start".
+
+For each tail call the analysis accepted, the call sequence is replaced in place by a jump
+to a stub appended after the function's code. The stub checks, at run time, that the
+callee is still this very function (the name may have been rebound); if so it binds the
+arguments to the parameters, replays the compiler's own stack clean-up, gives the
+iteration fresh cells and unbound locals, and jumps back to the first instruction after
+RESUME. If not, it makes the original call and rejoins the code after it.
+
+The identity check loads the optimized function from one extra free variable, so the
+function object, its closure and the cell form an ordinary collectable cycle.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pytailcall._analysis import Analysis, SelfCall
+from pytailcall._bytecode.assemble import Item, Label, Op, assemble, jump_in_place
+from pytailcall._bytecode.code import (
+    Handler,
+    build_exception_table,
+    decode,
+    encode,
+    last_computed_line,
+    location_entries,
+    parse_exception_table,
+)
+from pytailcall._bytecode.facts import Facts
+from pytailcall._bytecode.flow import Flow
+
+#: The free variable through which the rewritten code finds its own function object.
+SELF_NAME = ".tail_call_self"
+
+_CO_VARARGS = 0x04
+_CO_VARKEYWORDS = 0x08
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How a site's arguments become parameter values.
+
+    ``stores`` is None when the arguments cannot be bound by plain stores known at
+    decoration time (omitted defaults, ``*``/``**`` at the call site, errors); a *binder*
+    (a function with the same signature that returns its parameters) is then called with the
+    very same arguments, so every rule and every error of a real call applies.
+    """
+
+    drop_null: bool  #: the callee was loaded without its NULL; calls use it as "self"
+    stores: tuple[Op, ...] | None
+
+
+class _Pool:
+    """Appends constants or names to a code object's tuple, reusing equal entries."""
+
+    def __init__(self, existing: tuple[Any, ...]) -> None:
+        self.items = list(existing)
+
+    def index(self, value: Any) -> int:
+        for i, item in enumerate(self.items):
+            if item is value or (type(item) is type(value) and value in (None, ())
+                                 and item == value):
+                return i
+        self.items.append(value)
+        return len(self.items) - 1
+
+
+def plan_binding(site: SelfCall, code: types.CodeType) -> Binding:
+    shape = site.shape
+    assert shape is not None
+    drop_null = shape.kind != "CALL_FUNCTION_EX" and shape.npositional >= 1
+    if not drop_null:
+        return Binding(False, None)
+    return Binding(True, _direct_stores(shape.npositional, shape.kwnames, code))
+
+
+def _direct_stores(npositional: int, kwnames: tuple[str, ...],
+                   code: types.CodeType) -> tuple[Op, ...] | None:
+    """Stores binding the arguments exactly, or None if a binder must decide."""
+    argcount, kwonly = code.co_argcount, code.co_kwonlyargcount
+    named = argcount + kwonly
+    has_varargs = bool(code.co_flags & _CO_VARARGS)
+    has_varkw = bool(code.co_flags & _CO_VARKEYWORDS)
+    if npositional > argcount and not has_varargs:
+        return None
+    filled = set(range(min(npositional, argcount)))
+    keyword_slots = []
+    names = code.co_varnames
+    for name in kwnames:
+        slot = names.index(name) if name in names[:named] else -1
+        if slot < code.co_posonlyargcount or slot in filled:
+            return None
+        filled.add(slot)
+        keyword_slots.append(slot)
+    if len(filled) != named:
+        return None  # an omitted default, or a missing argument: the binder knows which
+    stores = [Op("STORE_FAST", slot) for slot in reversed(keyword_slots)]
+    varargs_slot = named
+    if npositional > argcount:
+        stores += [Op("BUILD_TUPLE", npositional - argcount), Op("STORE_FAST", varargs_slot)]
+    stores += [Op("STORE_FAST", slot) for slot in reversed(range(min(npositional, argcount)))]
+    return tuple(stores)
+
+
+def _empty_collectors(code: types.CodeType, npositional: int, pool: _Pool) -> list[Op]:
+    """Fresh ``*args``/``**kwargs`` values when the call passes nothing to them."""
+    ops = []
+    slot = code.co_argcount + code.co_kwonlyargcount
+    if code.co_flags & _CO_VARARGS:
+        if npositional <= code.co_argcount:
+            ops += [Op("LOAD_CONST", pool.index(())), Op("STORE_FAST", slot)]
+        slot += 1
+    if code.co_flags & _CO_VARKEYWORDS:
+        ops += [Op("BUILD_MAP", 0), Op("STORE_FAST", slot)]
+    return ops
+
+
+def make_binder(func: types.FunctionType) -> types.FunctionType:
+    """A function with ``func``'s signature that returns its parameters as a tuple."""
+    code = func.__code__
+    names = code.co_varnames
+    argcount, posonly, kwonly = code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount
+    params = []
+    ndefaults = len(func.__defaults__ or ())
+    for i in range(argcount):
+        params.append(names[i] + ("=None" if i >= argcount - ndefaults else ""))
+        if posonly and i == posonly - 1:
+            params.append("/")
+    slot = argcount + kwonly
+    if code.co_flags & _CO_VARARGS:
+        params.append("*" + names[slot])
+        slot += 1
+    elif kwonly:
+        params.append("*")
+    params += [names[argcount + i] + "=None" for i in range(kwonly)]
+    if code.co_flags & _CO_VARKEYWORDS:
+        params.append("**" + names[slot])
+    returned = ", ".join(names[:slot + bool(code.co_flags & _CO_VARKEYWORDS)])
+    source = f"def binder({', '.join(params)}):\n    return ({returned},)\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, code.co_filename, "exec"), namespace)
+    binder: types.FunctionType = namespace["binder"]
+    binder.__code__ = binder.__code__.replace(co_name=code.co_name,
+                                              co_qualname=code.co_qualname)
+    binder.__qualname__ = func.__qualname__
+    binder.__defaults__ = func.__defaults__
+    binder.__kwdefaults__ = func.__kwdefaults__
+    return binder
+
+
+class LoopRewriter:
+    """Builds the rewritten code object for one function from its analysis."""
+
+    def __init__(self, func: types.FunctionType, analysis: Analysis) -> None:
+        self.func = func
+        self.analysis = analysis
+        self.code = analysis.code
+        self.facts: Facts = analysis.facts
+        self.consts = _Pool(self.code.co_consts)
+        self.names = _Pool(self.code.co_names)
+        cells_only = [c for c in self.code.co_cellvars if c not in self.code.co_varnames]
+        self.self_slot = self.code.co_nlocals + len(cells_only) + len(self.code.co_freevars)
+        self.prefix = b"" if self.code.co_freevars else encode(
+            self.facts.op("COPY_FREE_VARS"), 1, self.facts)
+        self.shift = len(self.prefix) // 2
+        self._binder: types.FunctionType | None = None
+
+    def binder(self) -> types.FunctionType:
+        if self._binder is None:
+            self._binder = make_binder(self.func)
+        return self._binder
+
+    def rewrite(self, sites: list[SelfCall]) -> types.CodeType:
+        facts = self.facts
+        body = bytearray(self.code.co_code)
+        self._patch_copy_free_vars(body)
+        base = self.shift + len(body) // 2
+        items: list[Item] = []
+        stub_labels: list[tuple[SelfCall, Label, Label]] = []
+        for site in sites:
+            binding = plan_binding(site, self.code)
+            start, end = Label(), Label()
+            items.append(start)
+            items += self._stub(site, binding)
+            items.append(end)
+            stub_labels.append((site, start, end))
+            self._patch_site(body, site, binding)
+        stubs = assemble(items, base, facts)
+        handlers = [h.moved(self.shift) for h in parse_exception_table(
+            self.code.co_exceptiontable)]
+        for site, start, end in stub_labels:
+            region = site.region
+            first, last = region[0], region[-1]
+            jump = jump_in_place("JUMP_FORWARD", first.start + self.shift,
+                                 last.end - first.start, stubs.labels[start], facts)
+            body[2 * first.start:2 * last.end] = jump
+            if site.handler is not None:
+                h = site.handler.moved(self.shift)
+                handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
+                                        h.depth, h.lasti))
+        raw = self.prefix + bytes(body) + stubs.code
+        line = last_computed_line(self.code.co_linetable, self.code.co_firstlineno)
+        appended, _ = location_entries(stubs.locations, line)
+        prefix_lines, _ = location_entries([(self.shift, None)], line)
+        linetable = prefix_lines + self.code.co_linetable + appended
+        exceptiontable = build_exception_table(handlers)
+        stacksize = _verified_stack_size(raw, handlers, facts)
+        return self.code.replace(
+            co_code=raw,
+            co_consts=tuple(self.consts.items),
+            co_names=tuple(self.names.items),
+            co_freevars=self.code.co_freevars + (SELF_NAME,),
+            co_stacksize=max(stacksize, self.code.co_stacksize),
+            co_linetable=linetable,
+            co_exceptiontable=exceptiontable,
+        )
+
+    # -- patches in place -------------------------------------------------------------------
+
+    def _put(self, body: bytearray, unit: int, size: int, name: str, arg: int) -> None:
+        body[2 * unit:2 * (unit + size)] = encode(self.facts.op(name), arg, self.facts,
+                                                  size=size)
+
+    def _patch_copy_free_vars(self, body: bytearray) -> None:
+        if not self.code.co_freevars:
+            return
+        for ins in self.analysis.flow.instrs:
+            if ins.name == "COPY_FREE_VARS":
+                self._put(body, ins.start, ins.size, ins.name, ins.arg + 1)
+                return
+        raise RuntimeError("code with free variables has no COPY_FREE_VARS")
+
+    def _patch_site(self, body: bytearray, site: SelfCall, binding: Binding) -> None:
+        if binding.drop_null:
+            if site.null_push is not None:
+                self._put(body, site.null_push.start, site.null_push.size, "NOP", 0)
+            else:
+                loader = site.loader
+                assert loader is not None and loader.name == "LOAD_GLOBAL"
+                self._put(body, loader.start, loader.size, "LOAD_GLOBAL", loader.arg & ~1)
+        if binding.stores is not None:
+            # Values still on the stack when a parameter is overwritten must be owned.
+            for ins in site.arguments:
+                owned = self.facts.owned_load_for.get(ins.op)
+                if owned is not None:
+                    body[2 * ins.offset] = owned
+
+    # -- the stub ---------------------------------------------------------------------------
+
+    def _call_ops(self, site: SelfCall, binding: Binding) -> list[Op]:
+        """The original call sequence; with the NULL dropped, the callee becomes "self"."""
+        ops = []
+        for ins in site.region:
+            arg = ins.arg
+            if binding.drop_null and ins.name in ("PRECALL", "CALL", "CALL_KW"):
+                arg -= 1
+            ops.append(Op(ins.name, arg, position=site.position))
+        return ops
+
+    def _callee_depth(self, site: SelfCall, binding: Binding) -> int:
+        """1-based depth of the callee on the stack when the stub starts."""
+        shape = site.shape
+        assert shape is not None
+        if binding.drop_null:
+            return shape.nargs + 1
+        return shape.nargs + (1 if self.facts.null_before_callable else 2)
+
+    def _stub(self, site: SelfCall, binding: Binding) -> list[Item]:
+        facts = self.facts
+        slow = Label()
+        depth = self._callee_depth(site, binding)
+        ops: list[Item] = [
+            Op("COPY", depth),
+            Op("LOAD_DEREF", self.self_slot),
+            Op("IS_OP", 0),
+            Op(facts.pop_jump_if_false, target=slow),
+        ]
+        if facts.not_taken_after_branch:
+            ops.append(Op("NOT_TAKEN"))
+        shape = site.shape
+        assert shape is not None
+        if binding.stores is not None:
+            ops += binding.stores
+            ops += _empty_collectors(self.code, shape.npositional, self.consts)
+        else:
+            ops += self._bind_with_binder(site, binding, depth)
+        ops += [Op(name, arg) for name, arg in site.exit_ops]
+        ops.append(Op("POP_TOP"))
+        ops += self._fresh_frame_state()
+        ops.append(Op("JUMP_BACKWARD", target=self.analysis.body_start.start + self.shift))
+        ops.append(slow)
+        ops += self._call_ops(site, binding)
+        ops.append(Op("JUMP_BACKWARD", target=site.call.end + self.shift))
+        return ops
+
+    def _bind_with_binder(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
+        binder = self.consts.index(self.binder())
+        ops = []
+        for attribute in ("__defaults__", "__kwdefaults__"):
+            name = self.names.index(attribute)
+            ops += [
+                Op("LOAD_DEREF", self.self_slot),
+                Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
+                Op("LOAD_CONST", binder),
+                Op("STORE_ATTR", name),
+            ]
+        ops += [Op("LOAD_CONST", binder), Op("SWAP", depth + 1), Op("POP_TOP")]
+        ops += self._call_ops(site, binding)
+        ops.append(Op("UNPACK_SEQUENCE", self.analysis.nparams))
+        ops += [Op("STORE_FAST", slot) for slot in range(self.analysis.nparams)]
+        ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
+        return ops
+
+    def _fresh_frame_state(self) -> list[Op]:
+        """Unbind locals the function could see unbound, and give it fresh cells."""
+        ops = []
+        nparams = self.analysis.nparams
+        for slot in self.analysis.reset_slots:
+            ops += [Op("PUSH_NULL"), Op("STORE_FAST", slot)]
+        for slot in self.analysis.cell_slots:
+            if slot >= nparams:
+                ops += [Op("PUSH_NULL"), Op("STORE_FAST", slot)]
+            ops.append(Op("MAKE_CELL", slot))
+        return ops
+
+
+def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:
+    """Check the new code's stack discipline the way the compiler would; return its maximum."""
+    flow = Flow(decode(raw, facts), handlers, facts)
+    depths = flow.stack_depths()
+    deepest = 0
+    for ins in flow.instrs:
+        depth = depths.get(ins.offset)
+        if depth is None:
+            continue
+        deepest = max(deepest, depth)
+        for _, jumped in flow.successors(ins):
+            deepest = max(deepest, depth + facts.stack_effect(ins.op, ins.arg, jump=jumped))
+    return deepest
+
+
+def build_function(func: types.FunctionType, code: types.CodeType,
+                   wrap: Callable[[types.FunctionType], None]) -> types.FunctionType:
+    """A new function running ``code``, whose extra free variable refers to itself."""
+    cell = types.CellType()
+    closure = (func.__closure__ or ()) + (cell,)
+    new = types.FunctionType(code, func.__globals__, func.__name__, func.__defaults__, closure)
+    wrap(new)
+    cell.cell_contents = new
+    return new

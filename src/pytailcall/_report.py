@@ -1,0 +1,44 @@
+"""What ``explain()`` returns: one entry per call of a function to itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call of the function to itself, and what pytailcall did with it."""
+
+    lineno: int | None
+    target: str
+    optimized: bool
+    reason: str | None  #: why the call was left as a normal call; None when optimized
+
+    def __str__(self) -> str:
+        where = f"line {self.lineno}" if self.lineno is not None else "unknown line"
+        if self.optimized:
+            return f"{where}: {self.target}(...) -> jump (optimized)"
+        return f"{where}: {self.target}(...) -> normal call: {self.reason}"
+
+
+@dataclass(frozen=True)
+class TailCallReport:
+    """Which calls of ``function`` to itself are optimized, and why the others are not."""
+
+    function: str  #: qualified name
+    filename: str
+    strategy: str
+    applied: bool  #: True for an optimized function, False for a prediction on a plain one
+    sites: tuple[CallSite, ...]
+
+    @property
+    def optimized(self) -> tuple[CallSite, ...]:
+        return tuple(site for site in self.sites if site.optimized)
+
+    def __str__(self) -> str:
+        state = "optimized" if self.applied else "not decorated; with tail_optimize()"
+        lines = [f"{self.function}() in {self.filename} [{state}, strategy={self.strategy!r}]"]
+        if not self.sites:
+            lines.append("  no calls to itself")
+        lines += [f"  {site}" for site in self.sites]
+        return "\n".join(lines)
