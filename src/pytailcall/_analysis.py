@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytailcall._bytecode.code import Handler, Instr, decode, parse_exception_table
 from pytailcall._bytecode.facts import Facts
@@ -36,8 +36,9 @@ class Reason:
               "the call (escape_try=True optimizes it anyway)")
     IN_FINALLY = "inside a try block with a finally clause: the finally block runs after the call"
     IN_WITH = "inside a with block: __exit__ runs after the call"
-    IN_HANDLER = ("inside an except or finally block: the handled exception is restored "
-                  "after the call")
+    IN_HANDLER = ("inside an except block: the handled exception is restored after the call")
+    IN_FINALLY_BODY = ("inside a finally block, which the compiler copies for the normal and "
+                       "the exceptional exit; the exceptional copy cannot jump")
     ENCLOSING_CLEANUP = "an enclosing finally or with block runs after the call"
     RESULT_USED = "not a tail call: its result is used before the function returns"
     NOT_RETURNED = "not a tail call: its result is not returned"
@@ -144,6 +145,22 @@ def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
     return found
 
 
+def _refuse_finally_copies(sites: list[SelfCall]) -> list[SelfCall]:
+    """Refuse every copy of a call the compiler duplicated out of a ``finally`` block.
+
+    A finally body is compiled once for the normal exit and once inside the exception
+    handler; copies share their source position, and the handler's copy is never a tail
+    call. Optimizing only the normal copy would make the two exits behave differently.
+    """
+    by_position: dict[object, list[SelfCall]] = {}
+    for site in sites:
+        by_position.setdefault(site.position, []).append(site)
+    duplicated = {position for position, group in by_position.items()
+                  if len(group) > 1 and any(s.refusal == Reason.IN_HANDLER for s in group)}
+    return [replace(site, refusal=Reason.IN_FINALLY_BODY) if site.position in duplicated
+            else site for site in sites]
+
+
 def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
                          i: int) -> bool:
     ins = instrs[i]
@@ -179,7 +196,7 @@ class _SiteFinder:
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
                             Reason.UNRECOGNISED)
         sites.sort(key=lambda s: s.call.offset)
-        return tuple(sites)
+        return tuple(_refuse_finally_copies(sites))
 
     # -- the call and its callee ------------------------------------------------------------
 

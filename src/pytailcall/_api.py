@@ -9,7 +9,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, ParamSpec, TypeVar, overload
+from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from pytailcall import _loop
 from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
@@ -54,13 +54,17 @@ class _Record:
 _MADE: weakref.WeakKeyDictionary[types.FunctionType, _Record] = weakref.WeakKeyDictionary()
 
 
+#: Default of ``func``: tells ``@tail_optimize(...)`` apart from ``tail_optimize(None)``.
+_DECORATOR_FORM: Any = object()
+
+
 @overload
 def tail_optimize(func: Callable[P, R], /, *, strategy: Strategy = ..., escape_try: bool = ...,
                   strict: bool = ...) -> Callable[P, R]: ...
 @overload
-def tail_optimize(func: None = None, /, *, strategy: Strategy = ..., escape_try: bool = ...,
+def tail_optimize(*, strategy: Strategy = ..., escape_try: bool = ...,
                   strict: bool = ...) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
-def tail_optimize(func: Callable[P, R] | None = None, /, *, strategy: Strategy = "loop",
+def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *, strategy: Strategy = "loop",
                   escape_try: bool = False, strict: bool = False
                   ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Return a copy of ``func`` whose tail calls to itself do not grow the stack.
@@ -76,7 +80,7 @@ def tail_optimize(func: Callable[P, R] | None = None, /, *, strategy: Strategy =
     raised by later iterations.
     """
     options = Options(strategy, escape_try, strict)
-    if func is None:
+    if func is _DECORATOR_FORM:
         return lambda f: _optimize(f, options)  # type: ignore[return-value]
     return _optimize(func, options)  # type: ignore[return-value]
 

@@ -1,0 +1,1 @@
+"""Benchmark workload and timing for pytailcall (``python -m pytailcall bench``)."""

@@ -1,0 +1,308 @@
+"""The benchmark workload: tail-recursive functions and their hand-written loops.
+
+Each example exists twice: as a plain *native* recursive function that calls itself through
+its own module-level name (the call ``tail_optimize`` rewrites), and as a hand-written
+``while True`` loop, the speed a rewrite tries to reach.  Optimized variants are built at
+run time by :func:`build_variants`, in a namespace of their own, so that their self call
+finds the optimized function under its global name rather than the native one.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+AnyFunc = Callable[..., Any]
+
+NATIVE = "native"
+HAND_LOOP = "hand_loop"
+STRATEGIES: tuple[str, ...] = ("loop",)
+"""The ``tail_optimize`` strategies benchmarked; each gives a variant of that name."""
+
+
+# --- the native tail-recursive functions ------------------------------------------------
+
+
+def reverse_string(normal: str, reverse: str = "") -> str:
+    try:
+        return reverse_string(normal[:-1], reverse + normal[-1])
+    except IndexError:
+        return reverse
+
+
+def gcd(a: int, b: int) -> int:
+    remainder = a % b
+    if remainder:
+        return gcd(b, remainder)
+    return b
+
+
+def modulo(val: int, div: int) -> int:
+    if val < div:
+        return val
+    return modulo(val - div, div)
+
+
+def string_merge(a: str, b: str, merge: str = "") -> str:
+    if not a:
+        return merge + b
+    if not b:
+        return merge + a
+    if a[0] > b[0]:
+        return string_merge(a, b[1:], merge + b[0])
+    return string_merge(a[1:], b, merge + a[0])
+
+
+def to_binary(n: int, result: str = "") -> str:
+    if n < 2:
+        return str(n) + result
+    return to_binary(n // 2, str(n % 2) + result)
+
+
+def collatz(n: int, i: int = 0) -> int:
+    if n == 1:
+        return i
+    if n % 2 == 0:
+        return collatz(n // 2, i + 1)
+    return collatz(3 * n + 1, i + 1)
+
+
+def fib(i: int, current: int = 0, next: int = 1) -> int:
+    # ``next`` shadows the builtin: the seed's parameter name, kept for fidelity.
+    if i == 0:
+        return current
+    return fib(i - 1, next, current + next)
+
+
+# --- the hand-written loops: what an ideal rewrite would compile to -----------------------
+
+
+def reverse_string_unrecursed(normal: str, reverse: str = "") -> str:
+    while True:
+        try:
+            normal, reverse = normal[:-1], reverse + normal[-1]
+        except IndexError:
+            return reverse
+
+
+def gcd_unrecursed(a: int, b: int) -> int:
+    while True:
+        remainder = a % b
+        if remainder:
+            a, b = b, remainder
+            continue
+        return b
+
+
+def modulo_unrecursed(val: int, div: int) -> int:
+    while True:
+        if val < div:
+            return val
+        val = val - div
+
+
+def string_merge_unrecursed(a: str, b: str, merge: str = "") -> str:
+    while True:
+        if not a:
+            return merge + b
+        if not b:
+            return merge + a
+        if a[0] > b[0]:
+            b, merge = b[1:], merge + b[0]
+        else:
+            a, merge = a[1:], merge + a[0]
+
+
+def to_binary_unrecursed(n: int, result: str = "") -> str:
+    while True:
+        if n < 2:
+            return str(n) + result
+        n, result = n // 2, str(n % 2) + result
+
+
+def collatz_unrecursed(n: int, i: int = 0) -> int:
+    while True:
+        if n == 1:
+            return i
+        if n % 2 == 0:
+            n, i = n // 2, i + 1
+        else:
+            n, i = 3 * n + 1, i + 1
+
+
+def fib_unrecursed(i: int, current: int = 0, next: int = 1) -> int:
+    while True:
+        if i == 0:
+            return current
+        i, current, next = i - 1, next, current + next
+
+
+# --- the workload as data -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    """One benchmarked function: its two hand-made forms, inputs and decorator options."""
+
+    name: str
+    native: AnyFunc
+    hand_loop: AnyFunc
+    params: tuple[tuple[Any, ...], ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One example called with one parameter set: a row of the benchmark."""
+
+    example: Example
+    index: int
+    """1-based position of ``args`` in ``example.params``."""
+    args: tuple[Any, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.example.name}_{self.index}"
+
+
+EXAMPLES: tuple[Example, ...] = (
+    Example(
+        "reverse_string",
+        reverse_string,
+        reverse_string_unrecursed,
+        (("asdf",), ("",), ("qwertyuiop" * 100,)),
+        {"escape_try": True},
+    ),
+    Example("gcd", gcd, gcd_unrecursed, ((5, 3), (436523451, 7), (23305295513, 3))),
+    Example("modulo", modulo, modulo_unrecursed, ((5, 3), (43652, 7), (2330523, 7))),
+    Example(
+        "string_merge",
+        string_merge,
+        string_merge_unrecursed,
+        (("qwertyuiop", "asdfghkjl"), ("zxcvbnm", "zxcvbnm"), ("acegik" * 100, "bdfhjl" * 100)),
+    ),
+    Example(
+        "to_binary",
+        to_binary,
+        to_binary_unrecursed,
+        ((5,), (53423451,), (2394871865782648123658023746415,)),
+    ),
+    Example("collatz", collatz, collatz_unrecursed, ((635,), (83451,), (9780657631,))),
+    Example("fib", fib, fib_unrecursed, ((5,), (500,), (5000,), (50000,))),
+)
+
+
+def example_names() -> list[str]:
+    return [example.name for example in EXAMPLES]
+
+
+def select(only: Sequence[str] | None = None) -> list[Case]:
+    """The cases whose example name or case name (``gcd`` or ``gcd_2``) is in ``only``.
+
+    Raises ``KeyError`` naming the first filter that matches nothing, so a typo is not
+    silently an empty benchmark.
+    """
+    cases = [
+        Case(example, index, args)
+        for example in EXAMPLES
+        for index, args in enumerate(example.params, start=1)
+    ]
+    if not only:
+        return cases
+    for wanted in only:
+        if not any(wanted in (case.example.name, case.name) for case in cases):
+            raise KeyError(wanted)
+    return [case for case in cases if case.example.name in only or case.name in only]
+
+
+def examples_of(cases: Iterable[Case]) -> list[Example]:
+    """The distinct examples of ``cases``, in order."""
+    seen: dict[str, Example] = {}
+    for case in cases:
+        seen.setdefault(case.example.name, case.example)
+    return list(seen.values())
+
+
+# --- optimized variants -------------------------------------------------------------------
+
+
+def _rebound_copy(func: AnyFunc) -> tuple[types.FunctionType, dict[str, Any]]:
+    """A copy of ``func`` whose globals are a private copy of its module's namespace.
+
+    The copy's self call looks up ``func.__name__`` in that private namespace, which we can
+    then rebind to the optimized function without touching the real module.
+    """
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"{func!r} is not a Python function")
+    namespace = dict(func.__globals__)
+    clone = types.FunctionType(
+        func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__
+    )
+    clone.__kwdefaults__ = func.__kwdefaults__
+    clone.__qualname__ = func.__qualname__
+    clone.__doc__ = func.__doc__
+    namespace[func.__name__] = clone
+    return clone, namespace
+
+
+def optimized(example: Example, strategy: str) -> AnyFunc:
+    """``tail_optimize(native, strategy=strategy, **options)``, bound under its own name."""
+    from pytailcall import tail_optimize
+
+    clone, namespace = _rebound_copy(example.native)
+    result: AnyFunc = tail_optimize(clone, strategy=strategy, **example.options)
+    namespace[example.native.__name__] = result
+    return result
+
+
+def build_variants(
+    examples: Iterable[Example] = EXAMPLES, strategies: Sequence[str] = STRATEGIES
+) -> dict[str, dict[str, AnyFunc]]:
+    """For each example name: ``{"native": ..., <strategy>: ..., "hand_loop": ...}``."""
+    variants: dict[str, dict[str, AnyFunc]] = {}
+    for example in examples:
+        entry: dict[str, AnyFunc] = {NATIVE: example.native}
+        for strategy in strategies:
+            entry[strategy] = optimized(example, strategy)
+        entry[HAND_LOOP] = example.hand_loop
+        variants[example.name] = entry
+    return variants
+
+
+# --- correctness --------------------------------------------------------------------------
+
+
+def check_case(case: Case, variants: Mapping[str, AnyFunc]) -> list[str]:
+    """Problems found calling every variant on ``case.args``, compared with the hand loop.
+
+    Only the native variant may overflow the stack; then it is simply not compared.
+    """
+    expected = variants[HAND_LOOP](*case.args)
+    problems: list[str] = []
+    for label, func in variants.items():
+        if label == HAND_LOOP:
+            continue
+        try:
+            got = func(*case.args)
+        except RecursionError:
+            if label != NATIVE:
+                problems.append(f"{case.name}: {label} raised RecursionError")
+            continue
+        except Exception as exc:  # noqa: BLE001 - any failure is a finding to report
+            problems.append(f"{case.name}: {label} raised {type(exc).__name__}: {exc}")
+            continue
+        if got != expected:
+            problems.append(
+                f"{case.name}: {label} returned {_short(got)}, expected {_short(expected)}"
+            )
+    return problems
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for str() (fib(50000) has 10,000 digits)
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

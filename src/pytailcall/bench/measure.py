@@ -1,0 +1,234 @@
+"""Timing that holds up on a shared, noisy machine.
+
+Absolute times drift with whatever else the machine runs, so the figures that matter are
+*ratios* measured by interleaving: within each round every variant is timed once, back to
+back, and a round's ratio compares timings taken moments apart.  The median over rounds
+discards the rounds a neighbour disturbed; the per-call times reported are minimums, the
+least disturbed estimate of each variant's own cost.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import statistics
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytailcall.bench import examples as ex
+
+AnyFunc = Callable[..., Any]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard to measure: the CLI's ``--quick`` and the tests' tiny mode pick lighter ones."""
+
+    target_ns: int = 20_000_000
+    """Length of one timing; the loop count is calibrated to reach it."""
+    rounds: int = 15
+    """Interleaved rounds; ratios are the median over them."""
+    warmup_calls: int = 5
+    """Calls before calibration, so the specializing interpreter has settled."""
+    decorate_runs: int = 200
+    """Decorations timed per example."""
+
+
+PROFILES: dict[str, Settings] = {
+    "full": Settings(),
+    "quick": Settings(target_ns=5_000_000, rounds=5, decorate_runs=50),
+    "tiny": Settings(target_ns=100_000, rounds=1, warmup_calls=1, decorate_runs=2),
+}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A ratio to report: ``candidate`` time over ``reference`` time, under ``key``."""
+
+    key: str
+    candidate: str
+    reference: str
+
+
+@dataclass
+class Measurement:
+    """Per-call seconds (min over rounds) per variant and median ratio per pair.
+
+    A variant that overflows the stack on these arguments has ``None`` for its time, and so
+    has every ratio it is part of.
+    """
+
+    per_call_s: dict[str, float | None] = field(default_factory=dict)
+    ratios: dict[str, float | None] = field(default_factory=dict)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Keep the cyclic collector out of the timed region, as ``timeit`` does."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def time_loop(func: AnyFunc, args: tuple[Any, ...], number: int) -> int:
+    """Nanoseconds for ``number`` calls of ``func(*args)``."""
+    repeat = itertools.repeat(None, number)
+    with _gc_paused():
+        start = time.perf_counter_ns()
+        for _ in repeat:
+            func(*args)
+        return time.perf_counter_ns() - start
+
+
+def overflows(func: AnyFunc, args: tuple[Any, ...]) -> bool:
+    """Whether ``func(*args)`` hits the recursion limit (the native variant on deep inputs)."""
+    try:
+        func(*args)
+    except RecursionError:
+        return True
+    return False
+
+
+def calibrate(func: AnyFunc, args: tuple[Any, ...], target_ns: int) -> int:
+    """A loop count for which ``time_loop`` takes about ``target_ns``."""
+    number = 1
+    while True:
+        elapsed = max(time_loop(func, args, number), 1)
+        if elapsed >= target_ns // 10:
+            return max(1, round(number * target_ns / elapsed))
+        number *= 10 if elapsed * 100 < target_ns else 2
+
+
+def _round_order(labels: Sequence[str], round_index: int) -> list[str]:
+    """The labels rotated by one per round, so no variant always runs first."""
+    shift = round_index % len(labels)
+    return list(labels[shift:]) + list(labels[:shift])
+
+
+def measure(
+    variants: Mapping[str, AnyFunc],
+    args: tuple[Any, ...],
+    pairs: Sequence[Pair],
+    settings: Settings,
+) -> Measurement:
+    """Time every variant on ``args`` in interleaved rounds; see the module docstring."""
+    live = {label: func for label, func in variants.items() if not overflows(func, args)}
+    numbers: dict[str, int] = {}
+    for label, func in live.items():
+        for _ in range(settings.warmup_calls):
+            func(*args)
+        numbers[label] = calibrate(func, args, settings.target_ns)
+    per_call: dict[str, list[float]] = {label: [] for label in live}
+    labels = list(live)
+    for round_index in range(settings.rounds if labels else 0):
+        for label in _round_order(labels, round_index):
+            elapsed = time_loop(live[label], args, numbers[label])
+            per_call[label].append(elapsed / numbers[label] / 1e9)
+    return Measurement(
+        per_call_s={label: min(per_call[label]) if label in live else None for label in variants},
+        ratios={pair.key: _median_ratio(per_call, pair) for pair in pairs},
+    )
+
+
+def _median_ratio(per_call: Mapping[str, Sequence[float]], pair: Pair) -> float | None:
+    """Median over rounds of candidate/reference, each round's pair timed moments apart."""
+    candidate = per_call.get(pair.candidate)
+    reference = per_call.get(pair.reference)
+    if not candidate or not reference:
+        return None
+    return statistics.median(c / r for c, r in zip(candidate, reference, strict=True))
+
+
+def decoration_us(decorate: Callable[[], object], runs: int) -> float:
+    """Median microseconds of one ``decorate()`` call (the cost of ``tail_optimize``)."""
+    samples: list[int] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(max(runs, 1)):
+            start = time.perf_counter_ns()
+            decorate()
+            samples.append(time.perf_counter_ns() - start)
+    return statistics.median(samples) / 1e3
+
+
+# --- the whole suite ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The measurement of one case (an example on one parameter set)."""
+
+    name: str
+    example: str
+    args: tuple[Any, ...]
+    measurement: Measurement
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """Everything ``bench`` measured, ready for :mod:`pytailcall.bench.report`."""
+
+    strategies: tuple[str, ...]
+    cases: list[CaseResult]
+    decorate_us: dict[str, dict[str, float]]
+    """Strategy -> example name -> median microseconds of one ``tail_optimize`` call."""
+    settings: Settings
+
+
+def ratio_pairs(strategies: Sequence[str]) -> list[Pair]:
+    """The ratios reported per case: each strategy against the hand loop and the native."""
+    pairs: list[Pair] = []
+    for strategy in strategies:
+        pairs.append(Pair(f"{strategy}_vs_hand", strategy, ex.HAND_LOOP))
+        pairs.append(Pair(f"{strategy}_speedup_vs_native", ex.NATIVE, strategy))
+    return pairs
+
+
+def check_all(cases: Sequence[ex.Case], variants: Mapping[str, Mapping[str, AnyFunc]]) -> list[str]:
+    """Every problem found comparing each variant with the hand loop on every case."""
+    problems: list[str] = []
+    for case in cases:
+        problems.extend(ex.check_case(case, variants[case.example.name]))
+    return problems
+
+
+def run_suite(
+    cases: Sequence[ex.Case],
+    variants: Mapping[str, Mapping[str, AnyFunc]],
+    strategies: Sequence[str],
+    settings: Settings,
+    progress: Progress,
+) -> SuiteResult:
+    """Measure every case, then the decoration cost of every example involved."""
+    pairs = ratio_pairs(strategies)
+    results: list[CaseResult] = []
+    for position, case in enumerate(cases, start=1):
+        progress(f"[{position}/{len(cases)}] timing {case.name}")
+        measurement = measure(variants[case.example.name], case.args, pairs, settings)
+        results.append(CaseResult(case.name, case.example.name, case.args, measurement))
+    progress("timing decoration")
+    decorate = {
+        strategy: {
+            example.name: decoration_us(_decorator_call(example, strategy), settings.decorate_runs)
+            for example in ex.examples_of(cases)
+        }
+        for strategy in strategies
+    }
+    return SuiteResult(tuple(strategies), results, decorate, settings)
+
+
+def _decorator_call(example: ex.Example, strategy: str) -> Callable[[], object]:
+    """A thunk decorating ``example.native`` as the benchmark's variants were."""
+    from pytailcall import tail_optimize
+
+    native, options = example.native, dict(example.options)
+    return lambda: tail_optimize(native, strategy=strategy, **options)
