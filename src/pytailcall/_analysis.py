@@ -182,7 +182,7 @@ class _SiteFinder:
         self.depths = depths
         self.positions = positions
         self.escape_try = escape_try
-        self.jump_sources = flow.jump_sources()
+        self.jump_sources = flow.jump_sources
 
     def find(self) -> tuple[SelfCall, ...]:
         sites = []

@@ -22,6 +22,7 @@ from pytailcall._analysis import Analysis, SelfCall
 from pytailcall._bytecode.assemble import Item, Label, Op, assemble, jump_in_place
 from pytailcall._bytecode.code import (
     Handler,
+    Instr,
     build_exception_table,
     decode,
     encode,
@@ -47,10 +48,18 @@ class Binding:
     decoration time (omitted defaults, ``*``/``**`` at the call site, errors); a *binder*
     (a function with the same signature that returns its parameters) is then called with the
     very same arguments, so every rule and every error of a real call applies.
+
+    Trailing arguments that only reload the parameter they bind (``div`` in
+    ``return modulo(val - div, div)``) are not loaded at all: the jump keeps the parameter as
+    it is, and the normal call loads it again (``reload``), as nothing stored to it since.
     """
 
     drop_null: bool  #: the callee was loaded without its NULL; calls use it as "self"
     stores: tuple[Op, ...] | None
+    #: Argument loads to remove, with what replaces each (a NOP or the other half of a pair).
+    elided: tuple[tuple[Instr, str, int], ...] = ()
+    #: Parameter slots the normal call pushes again, bottom to top.
+    reload: tuple[int, ...] = ()
 
 
 class _Pool:
@@ -68,23 +77,30 @@ class _Pool:
         return len(self.items) - 1
 
 
-def plan_binding(site: SelfCall, code: types.CodeType) -> Binding:
+#: A stack value bound to ``*args`` rather than to a named parameter.
+_EXTRA = -1
+
+
+def plan_binding(site: SelfCall, analysis: Analysis) -> Binding:
     shape = site.shape
     assert shape is not None
+    code = analysis.code
     drop_null = shape.kind != "CALL_FUNCTION_EX" and shape.npositional >= 1
     if not drop_null:
         return Binding(False, None)
-    return Binding(True, _direct_stores(shape.npositional, shape.kwnames, code))
+    targets = _direct_targets(shape.npositional, shape.kwnames, code)
+    if targets is None:
+        return Binding(True, None)
+    elided, reload = _identity_suffix(site, targets, analysis)
+    return Binding(True, _store_ops(targets[len(reload):], code), elided, reload)
 
 
-def _direct_stores(npositional: int, kwnames: tuple[str, ...],
-                   code: types.CodeType) -> tuple[Op, ...] | None:
-    """Stores binding the arguments exactly, or None if a binder must decide."""
+def _direct_targets(npositional: int, kwnames: tuple[str, ...],
+                    code: types.CodeType) -> list[int] | None:
+    """Parameter slot of each stack value, top first; None if a binder must decide."""
     argcount, kwonly = code.co_argcount, code.co_kwonlyargcount
     named = argcount + kwonly
-    has_varargs = bool(code.co_flags & _CO_VARARGS)
-    has_varkw = bool(code.co_flags & _CO_VARKEYWORDS)
-    if npositional > argcount and not has_varargs:
+    if npositional > argcount and not code.co_flags & _CO_VARARGS:
         return None
     filled = set(range(min(npositional, argcount)))
     keyword_slots = []
@@ -97,12 +113,59 @@ def _direct_stores(npositional: int, kwnames: tuple[str, ...],
         keyword_slots.append(slot)
     if len(filled) != named:
         return None  # an omitted default, or a missing argument: the binder knows which
-    stores = [Op("STORE_FAST", slot) for slot in reversed(keyword_slots)]
-    varargs_slot = named
-    if npositional > argcount:
-        stores += [Op("BUILD_TUPLE", npositional - argcount), Op("STORE_FAST", varargs_slot)]
-    stores += [Op("STORE_FAST", slot) for slot in reversed(range(min(npositional, argcount)))]
-    return tuple(stores)
+    extras = [_EXTRA] * max(0, npositional - argcount)
+    return keyword_slots[::-1] + extras + list(range(min(npositional, argcount)))[::-1]
+
+
+def _store_ops(targets: list[int], code: types.CodeType) -> tuple[Op, ...]:
+    extras = targets.count(_EXTRA)
+    ops = []
+    for i, slot in enumerate(targets):
+        if slot != _EXTRA:
+            ops.append(Op("STORE_FAST", slot))
+        elif i == targets.index(_EXTRA):  # the extras are contiguous: collect them at once
+            varargs_slot = code.co_argcount + code.co_kwonlyargcount
+            ops += [Op("BUILD_TUPLE", extras), Op("STORE_FAST", varargs_slot)]
+    return tuple(ops)
+
+
+_SINGLE_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_BORROW"})
+_PAIR_LOADS = frozenset({"LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"})
+
+
+def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
+                     ) -> tuple[tuple[tuple[Instr, str, int], ...], tuple[int, ...]]:
+    """The trailing argument loads that reload the very parameter they bind."""
+    facts = analysis.facts
+    jump_targets = analysis.flow.jump_sources
+    written = {slot for ins in site.arguments
+               for kind, slot in facts.local_accesses(ins.name, ins.arg) if kind != "read"}
+    # The stack values the last argument instructions push, top first, with their load.
+    values: list[tuple[Instr, int]] = []
+    for ins in reversed(site.arguments):
+        if ins.offset in jump_targets or len(values) >= len(targets):
+            break
+        if ins.name in _SINGLE_LOADS:
+            values.append((ins, ins.arg))
+        elif ins.name in _PAIR_LOADS:
+            values += [(ins, ins.arg & 15), (ins, ins.arg >> 4)]
+        else:
+            break
+    if site.region[0].offset in jump_targets:
+        return (), ()
+    reload: list[int] = []
+    for (ins, slot), target in zip(values, targets):
+        if slot != target or slot in written or slot in analysis.cell_slots:
+            break
+        reload.append(slot)
+    elided_loads = [ins for ins, _ in values[:len(reload)]]
+    elided: list[tuple[Instr, str, int]] = []
+    for ins in dict.fromkeys(elided_loads):
+        if ins.name in _PAIR_LOADS and elided_loads.count(ins) == 1:
+            elided.append((ins, "LOAD_FAST", ins.arg >> 4))  # keep the lower half
+        else:
+            elided.append((ins, "NOP", 0))
+    return tuple(elided), tuple(reversed(reload))
 
 
 def _empty_collectors(code: types.CodeType, npositional: int, pool: _Pool) -> list[Op]:
@@ -179,24 +242,25 @@ class LoopRewriter:
         self._patch_copy_free_vars(body)
         base = self.shift + len(body) // 2
         items: list[Item] = []
-        stub_labels: list[tuple[SelfCall, Label, Label]] = []
+        stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
         for site in sites:
-            binding = plan_binding(site, self.code)
+            binding = plan_binding(site, self.analysis)
             start, end = Label(), Label()
             items.append(start)
             items += self._stub(site, binding)
             items.append(end)
-            stub_labels.append((site, start, end))
+            stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
         stubs = assemble(items, base, facts)
         handlers = [h.moved(self.shift) for h in parse_exception_table(
             self.code.co_exceptiontable)]
-        for site, start, end in stub_labels:
-            region = site.region
-            first, last = region[0], region[-1]
-            jump = jump_in_place("JUMP_FORWARD", first.start + self.shift,
-                                 last.end - first.start, stubs.labels[start], facts)
-            body[2 * first.start:2 * last.end] = jump
+        for site, binding, start, end in stub_labels:
+            # The jump takes the place of the call sequence and of the elided loads before it.
+            first = min([site.region[0].start] + [ins.start for ins, name, _ in binding.elided
+                                                  if name == "NOP"])
+            last = site.region[-1].end
+            body[2 * first:2 * last] = jump_in_place(
+                "JUMP_FORWARD", first + self.shift, last - first, stubs.labels[start], facts)
             if site.handler is not None:
                 h = site.handler.moved(self.shift)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
@@ -247,12 +311,14 @@ class LoopRewriter:
                 owned = self.facts.owned_load_for.get(ins.op)
                 if owned is not None:
                     body[2 * ins.offset] = owned
+            for ins, name, arg in binding.elided:
+                self._put(body, ins.start, ins.size, name, arg)
 
     # -- the stub ---------------------------------------------------------------------------
 
     def _call_ops(self, site: SelfCall, binding: Binding) -> list[Op]:
         """The original call sequence; with the NULL dropped, the callee becomes "self"."""
-        ops = []
+        ops = [Op("LOAD_FAST", slot) for slot in binding.reload]
         for ins in site.region:
             arg = ins.arg
             if binding.drop_null and ins.name in ("PRECALL", "CALL", "CALL_KW"):
@@ -265,7 +331,7 @@ class LoopRewriter:
         shape = site.shape
         assert shape is not None
         if binding.drop_null:
-            return shape.nargs + 1
+            return shape.nargs - len(binding.reload) + 1
         return shape.nargs + (1 if self.facts.null_before_callable else 2)
 
     def _stub(self, site: SelfCall, binding: Binding) -> list[Item]:

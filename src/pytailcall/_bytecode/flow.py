@@ -8,6 +8,7 @@ saved offset when ``lasti`` is set, plus the exception).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 from pytailcall._bytecode.code import Handler, Instr
 from pytailcall._bytecode.facts import Facts
@@ -74,6 +75,7 @@ class Flow:
                 work.append((succ, after))
         return depths
 
+    @cached_property
     def jump_sources(self) -> dict[int, list[int]]:
         """Offsets of the jumps that land on each instruction (by the instruction's offset)."""
         sources: dict[int, list[int]] = {}
