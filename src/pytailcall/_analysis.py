@@ -11,7 +11,7 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pytailcall._bytecode.code import Handler, Instr, decode, parse_exception_table
+from pytailcall._bytecode.code import Handler, Instr, Position, decode, parse_exception_table
 from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import Flow, FlowError
 
@@ -65,7 +65,7 @@ class SelfCall:
 
     lineno: int | None
     target: str
-    position: tuple[int | None, int | None, int | None, int | None] | None
+    position: Position | None
     loader: Instr | None  #: LOAD_GLOBAL / LOAD_DEREF of the name
     null_push: Instr | None  #: a separate PUSH_NULL paired with the loader, if any
     region: tuple[Instr, ...]  #: [KW_NAMES | kwnames LOAD_CONST] [PRECALL] CALL*
@@ -104,7 +104,7 @@ def parameter_count(code: types.CodeType) -> int:
 def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis:
     instrs = decode(code.co_code, facts)
     flow = Flow(instrs, parse_exception_table(code.co_exceptiontable), facts)
-    positions = list(code.co_positions())
+    positions: list[Position] = list(code.co_positions())
     resume = next(i for i, ins in enumerate(instrs) if ins.name == "RESUME")
     cells = tuple(ins.arg for ins in instrs[:resume] if ins.name == "MAKE_CELL")
     nparams = parameter_count(code)
@@ -132,7 +132,7 @@ def _reset_slots(code: types.CodeType, flow: Flow, nparams: int,
 
 
 def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
-               positions: Sequence[tuple[int | None, ...]], matched: set[int],
+               positions: Sequence[Position], matched: set[int],
                reason: str) -> list[SelfCall]:
     """Loads of the function's own name set up for a call that no recognised call consumes."""
     found = []
@@ -174,7 +174,7 @@ def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[In
 
 class _SiteFinder:
     def __init__(self, code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
-                 positions: Sequence[tuple[int | None, ...]], escape_try: bool) -> None:
+                 positions: Sequence[Position], escape_try: bool) -> None:
         self.code = code
         self.facts = facts
         self.flow = flow

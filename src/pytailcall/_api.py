@@ -81,8 +81,8 @@ def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *, strategy: Strate
     """
     options = Options(strategy, escape_try, strict)
     if func is _DECORATOR_FORM:
-        return lambda f: _optimize(f, options)  # type: ignore[return-value]
-    return _optimize(func, options)  # type: ignore[return-value]
+        return lambda f: _optimize(f, options)
+    return _optimize(func, options)
 
 
 def explain(func: Callable[..., object], *, escape_try: bool = False) -> TailCallReport:
@@ -193,17 +193,19 @@ def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *, appl
     return TailCallReport(func.__qualname__, func.__code__.co_filename, strategy, applied, sites)
 
 
+def _refusal_message(func: types.FunctionType, site: SelfCall) -> str:
+    return (f"{func.__qualname__}(): the call to {site.target}() on line {site.lineno} is not "
+            f"optimized: {site.refusal}")
+
+
 def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options) -> None:
     """Warn (or with strict=True, raise) about every call to itself left as a normal call."""
     code = func.__code__
-    problems = [(site.lineno or code.co_firstlineno,
-                 f"{func.__qualname__}(): the call to {site.target}() on line {site.lineno} "
-                 f"is not optimized: {site.refusal}")
+    problems = [(site.lineno or code.co_firstlineno, _refusal_message(func, site))
                 for site in analysis.sites if site.refusal is not None]
     if not analysis.sites:
-        problems.append((code.co_firstlineno,
-                         f"{func.__qualname__}() (line {code.co_firstlineno}) has no calls to "
-                         "itself to optimize"))
+        text = f"{func.__qualname__}() (line {code.co_firstlineno}) has no calls to itself"
+        problems.append((code.co_firstlineno, text + " to optimize"))
     if options.strict and problems:
         raise TailCallError("\n".join(f"{code.co_filename}:{line}: {text}"
                                       for line, text in problems))

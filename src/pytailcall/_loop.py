@@ -154,7 +154,7 @@ def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
     if site.region[0].offset in jump_targets:
         return (), ()
     reload: list[int] = []
-    for (ins, slot), target in zip(values, targets):
+    for (_, slot), target in zip(values, targets, strict=False):
         if slot != target or slot in written or slot in analysis.cell_slots:
             break
         reload.append(slot)
@@ -276,7 +276,7 @@ class LoopRewriter:
             co_code=raw,
             co_consts=tuple(self.consts.items),
             co_names=tuple(self.names.items),
-            co_freevars=self.code.co_freevars + (SELF_NAME,),
+            co_freevars=(*self.code.co_freevars, SELF_NAME),
             co_stacksize=max(stacksize, self.code.co_stacksize),
             co_linetable=linetable,
             co_exceptiontable=exceptiontable,

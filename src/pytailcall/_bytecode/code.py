@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pytailcall._bytecode.facts import Facts
 
 
-@dataclass(frozen=True, slots=True)
-class Instr:
+class Instr(NamedTuple):
     """One instruction, with its ``EXTENDED_ARG`` prefixes and inline caches."""
 
     start: int  #: first code unit, the first EXTENDED_ARG prefix if there is one
@@ -231,10 +231,11 @@ def location_entries(
     for length, position in units:
         while length > 0:
             chunk = min(length, 8)
-            if position is None or position[0] is None:
+            start_line = None if position is None else position[0]
+            if position is None or start_line is None:
                 out.append(128 | (_NONE << 3) | (chunk - 1))
             else:
-                start_line, end_line, col, end_col = position
+                _, end_line, col, end_col = position
                 end_line = start_line if end_line is None else end_line
                 out.append(128 | (_LONG << 3) | (chunk - 1))
                 out += _write_signed_varint(start_line - line)
