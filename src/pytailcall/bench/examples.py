@@ -247,12 +247,19 @@ def _rebound_copy(func: AnyFunc) -> tuple[types.FunctionType, dict[str, Any]]:
     return clone, namespace
 
 
-def optimized(example: Example, strategy: str) -> AnyFunc:
-    """``tail_optimize(native, strategy=strategy, **options)``, bound under its own name."""
+def decorate(func: AnyFunc, strategy: str, options: Mapping[str, Any]) -> AnyFunc:
+    """``tail_optimize(func, strategy=strategy, **options)`` with options known only at run
+    time (the typed overloads want literals)."""
     from pytailcall import tail_optimize
 
+    untyped: Callable[..., AnyFunc] = tail_optimize
+    return untyped(func, strategy=strategy, **options)
+
+
+def optimized(example: Example, strategy: str) -> AnyFunc:
+    """``tail_optimize(native, strategy=strategy, **options)``, bound under its own name."""
     clone, namespace = _rebound_copy(example.native)
-    result: AnyFunc = tail_optimize(clone, strategy=strategy, **example.options)
+    result = decorate(clone, strategy, example.options)
     namespace[example.native.__name__] = result
     return result
 
@@ -290,7 +297,7 @@ def check_case(case: Case, variants: Mapping[str, AnyFunc]) -> list[str]:
             if label != NATIVE:
                 problems.append(f"{case.name}: {label} raised RecursionError")
             continue
-        except Exception as exc:  # noqa: BLE001 - any failure is a finding to report
+        except Exception as exc:
             problems.append(f"{case.name}: {label} raised {type(exc).__name__}: {exc}")
             continue
         if got != expected:

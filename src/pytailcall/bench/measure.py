@@ -228,7 +228,4 @@ def run_suite(
 
 def _decorator_call(example: ex.Example, strategy: str) -> Callable[[], object]:
     """A thunk decorating ``example.native`` as the benchmark's variants were."""
-    from pytailcall import tail_optimize
-
-    native, options = example.native, dict(example.options)
-    return lambda: tail_optimize(native, strategy=strategy, **options)
+    return lambda: ex.decorate(example.native, strategy, example.options)
