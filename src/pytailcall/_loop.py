@@ -206,8 +206,13 @@ def make_binder(func: types.FunctionType) -> types.FunctionType:
     namespace: dict[str, Any] = {}
     exec(compile(source, code.co_filename, "exec"), namespace)
     binder: types.FunctionType = namespace["binder"]
-    binder.__code__ = binder.__code__.replace(co_name=code.co_name,
-                                              co_qualname=code.co_qualname)
+    # Named like the function, for identical binding errors; without lines of its own, as
+    # its source is not the user's.
+    units = len(binder.__code__.co_code) // 2
+    lineless, _ = location_entries([(units, None)], code.co_firstlineno)
+    binder.__code__ = binder.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname,
+                                              co_firstlineno=code.co_firstlineno,
+                                              co_linetable=lineless)
     binder.__qualname__ = func.__qualname__
     binder.__defaults__ = func.__defaults__
     binder.__kwdefaults__ = func.__kwdefaults__
@@ -323,7 +328,7 @@ class LoopRewriter:
             arg = ins.arg
             if binding.drop_null and ins.name in ("PRECALL", "CALL", "CALL_KW"):
                 arg -= 1
-            ops.append(Op(ins.name, arg, position=site.position))
+            ops.append(Op(ins.name, arg))
         return ops
 
     def _callee_depth(self, site: SelfCall, binding: Binding) -> int:
@@ -360,6 +365,11 @@ class LoopRewriter:
         ops.append(slow)
         ops += self._call_ops(site, binding)
         ops.append(Op("JUMP_BACKWARD", target=site.call.end + self.shift))
+        # The whole stub stands for the call: tracebacks name its line, and as the call site
+        # jumps here from that same line, tracing and monitoring see no extra line event.
+        for op in ops:
+            if isinstance(op, Op):
+                op.position = site.position
         return ops
 
     def _bind_with_binder(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:

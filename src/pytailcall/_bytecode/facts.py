@@ -155,11 +155,8 @@ def _build(version: tuple[int, int]) -> Facts:
     )
 
 
-@cache
-def current() -> Facts:
-    """Facts for the running interpreter; :class:`TailCallError` if it is not supported."""
-    version = sys.version_info[:2]
-    implementation = sys.implementation.name
+def check_interpreter(implementation: str, version: tuple[int, int]) -> None:
+    """Raise :class:`TailCallError` unless pytailcall knows this interpreter's bytecode."""
     if implementation != "cpython" or version not in SUPPORTED:
         supported = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED)
         raise TailCallError(
@@ -167,4 +164,11 @@ def current() -> Facts:
             f"{implementation} {version[0]}.{version[1]}, whose bytecode it has not been "
             "checked against. Run the function undecorated, or use a supported CPython."
         )
+
+
+@cache
+def current() -> Facts:
+    """Facts for the running interpreter; :class:`TailCallError` if it is not supported."""
+    version = (sys.version_info.major, sys.version_info.minor)
+    check_interpreter(sys.implementation.name, version)
     return _build(version)

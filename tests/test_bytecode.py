@@ -1,0 +1,119 @@
+"""The byte-level layer against CPython's own view of the same code objects.
+
+Decoding is checked against ``dis`` and the table codecs round-trip, on every code object of
+a corpus of standard-library modules; then every function of that corpus is optimized, which
+runs the rewriter's own verification of the code it makes (stack depths along every path,
+jump targets on instruction boundaries) on thousands of real functions.
+"""
+
+from __future__ import annotations
+
+import dis
+import importlib
+import inspect
+import sys
+import types
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from pytailcall import TailCallError, TailCallWarning, tail_optimize
+from pytailcall._bytecode import facts as facts_module
+from pytailcall._bytecode.code import (
+    build_exception_table,
+    decode,
+    last_computed_line,
+    parse_exception_table,
+)
+
+CORPUS = ["json.decoder", "json.encoder", "textwrap", "ast", "dataclasses", "functools",
+          "argparse", "difflib", "fractions", "tokenize", "string", "shlex", "calendar",
+          "pprint", "heapq", "bisect", "colorsys", "ipaddress", "statistics", "configparser"]
+
+
+def _functions() -> Iterator[types.FunctionType]:
+    seen: set[int] = set()
+    for name in CORPUS:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            candidates = [value]
+            if isinstance(value, type) and value.__module__ == module.__name__:
+                candidates = [inspect.unwrap(v) if not isinstance(v, (staticmethod, classmethod))
+                              else v.__func__ for v in vars(value).values()]
+            for candidate in candidates:
+                if isinstance(candidate, types.FunctionType) and id(candidate) not in seen:
+                    seen.add(id(candidate))
+                    yield candidate
+
+
+def _code_objects() -> Iterator[types.CodeType]:
+    stack = [f.__code__ for f in _functions()]
+    while stack:
+        code = stack.pop()
+        yield code
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+
+
+FUNCTIONS = list(_functions())
+CODES = list(_code_objects())
+
+
+def test_corpus_is_large_enough_to_mean_something():
+    assert len(FUNCTIONS) > 500
+    assert len(CODES) > len(FUNCTIONS)
+
+
+def test_decoding_agrees_with_dis_on_every_instruction():
+    facts = facts_module.current()
+    for code in CODES:
+        ours = decode(code.co_code, facts)
+        theirs = [i for i in dis.get_instructions(code)
+                  if i.opname not in ("CACHE", "EXTENDED_ARG")]
+        assert [(2 * i.offset, i.name) for i in ours] == [(i.offset, i.opname) for i in theirs], \
+            code
+        for mine, real in zip(ours, theirs, strict=True):
+            assert mine.arg == (real.arg or 0), (code, real)
+            if mine.target is not None:
+                assert 2 * mine.target == real.argval, (code, real)
+
+
+def test_exception_tables_round_trip():
+    for code in CODES:
+        assert build_exception_table(parse_exception_table(code.co_exceptiontable)) == \
+            code.co_exceptiontable
+
+
+def test_location_table_end_line_matches_co_lines():
+    for code in CODES:
+        lines = [line for _, _, line in code.co_lines() if line is not None]
+        expected = lines[-1] if lines else code.co_firstlineno
+        assert last_computed_line(code.co_linetable, code.co_firstlineno) == expected, code
+
+
+def test_every_corpus_function_decorates_without_internal_error():
+    made = 0
+    for func in FUNCTIONS:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TailCallWarning)
+            try:
+                optimized = tail_optimize(func)
+            except TypeError:  # generators and coroutines are refused by design
+                assert func.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE
+                                                 | inspect.CO_ASYNC_GENERATOR)
+                continue
+        assert not [w for w in caught if "please report" in str(w.message)], func
+        assert optimized.__wrapped__ is func
+        made += 1
+    assert made > 400
+
+
+@pytest.mark.parametrize("implementation, version", [
+    ("cpython", (3, 10)), ("cpython", (3, 16)), ("pypy", (3, 11)), ("graalpy", (3, 12))])
+def test_unknown_interpreter_gets_a_clear_error(implementation, version):
+    with pytest.raises(TailCallError, match=f"this is {implementation} {version[0]}.{version[1]}"):
+        facts_module.check_interpreter(implementation, version)
+
+
+def test_running_interpreter_is_supported():
+    facts_module.check_interpreter(sys.implementation.name, sys.version_info[:2])

@@ -1,0 +1,119 @@
+"""Tracers and monitors see the optimized function run the same source lines, in the same
+order, as the undecorated one: the rewritten code adds no line events of its own."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+SHAPES = {
+    # each: source, arguments; every one optimizes all its self calls
+    "positional": ("""
+        def walk(n, acc):
+            if n == 0:
+                return acc
+            return walk(n - 1, acc + n)
+        """, (4, 0)),
+    "omitted default (binder)": ("""
+        def walk(n, acc=0):
+            if n == 0:
+                return acc
+            if n % 2:
+                return walk(n - 1)
+            return walk(n - 1, acc + 1)
+        """, (5,)),
+    "keyword": ("""
+        def walk(n, acc=0):
+            if n == 0:
+                return acc
+            return walk(n - 1, acc=acc + n)
+        """, (4,)),
+    "inside nested loops": ("""
+        def walk(n, xs):
+            for x in xs:
+                for y in xs:
+                    if n > 0:
+                        return walk(n - 1, xs)
+            return n
+        """, (3, [1, 2])),
+    "star arguments": ("""
+        def walk(n, *rest):
+            if n == 0:
+                return rest
+            return walk(*(n - 1, n), *rest)
+        """, (3,)),
+}
+
+
+def _line_events(func: Callable[..., Any], args: tuple[Any, ...]) -> list[int]:
+    first = func.__code__.co_firstlineno
+    lines: list[int] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code is not func.__code__ and frame.f_code.co_name != func.__name__:
+            return None
+        if event == "line":
+            lines.append(frame.f_lineno - first)
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        func(*args)
+    finally:
+        sys.settrace(previous)
+    return lines
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_settrace_sees_the_native_line_sequence(make_pair, shape):
+    src, args = SHAPES[shape]
+    native, optimized = make_pair(src)
+    assert _line_events(optimized, args) == _line_events(native, args)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in 3.12")
+@pytest.mark.parametrize("shape", SHAPES)
+def test_monitoring_sees_the_native_line_sequence(make_pair, shape):
+    src, args = SHAPES[shape]
+    native, optimized = make_pair(src)
+    monitoring = sys.monitoring  # type: ignore[attr-defined]
+    tool = monitoring.DEBUGGER_ID
+
+    def lines_of(func: Callable[..., Any]) -> list[int]:
+        seen: list[int] = []
+        first = func.__code__.co_firstlineno
+
+        def on_line(code: Any, line: int) -> None:
+            if code.co_name == func.__name__:
+                seen.append(line - first)
+
+        monitoring.use_tool_id(tool, "pytailcall-test")
+        try:
+            monitoring.register_callback(tool, monitoring.events.LINE, on_line)
+            monitoring.set_events(tool, monitoring.events.LINE)
+            func(*args)
+        finally:
+            monitoring.set_events(tool, 0)
+            monitoring.register_callback(tool, monitoring.events.LINE, None)
+            monitoring.free_tool_id(tool)
+        return seen
+
+    assert lines_of(optimized) == lines_of(native)
+
+
+def test_binding_error_traceback_points_at_the_tail_call(make_pair):
+    native, optimized = make_pair("""
+        def walk(n, acc=0):
+            if n == 0:
+                return walk(n, nope=1)
+            return walk(n - 1)
+        """)
+    for func in (native, optimized):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'nope'") as info:
+            func(3)
+        line = info.traceback[-1].lineno + 1  # pytest counts from 0
+        assert line == func.__code__.co_firstlineno + 2
