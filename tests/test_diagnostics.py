@@ -438,3 +438,18 @@ def test_explain_nested_closure_function(make):
     assert site.lineno == _line(outer, src, "# <- site")
     assert site.lineno == outer.__code__.co_firstlineno + 4
     assert "loop" in str(explain(loop))
+
+
+def test_function_listing_its_own_locals_is_left_native(make_pair):
+    """locals() would show the hidden self-reference of a rewritten function: not rewritten."""
+    src = """
+    def snap(n, seen):
+        seen.append(sorted(locals()))
+        if n == 0:
+            return seen
+        return snap(n - 1, seen)
+    """
+    with pytest.warns(TailCallWarning, match=r"snap\(\).*locals\(\)"):
+        native, snap = make_pair(src)
+    assert snap(2, []) == native(2, []) == [["n", "seen"]] * 3
+    assert not any(site.optimized for site in explain(snap).sites)

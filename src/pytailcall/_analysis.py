@@ -43,6 +43,8 @@ class Reason:
     RESULT_USED = "not a tail call: its result is used before the function returns"
     NOT_RETURNED = "not a tail call: its result is not returned"
     UNRECOGNISED = "the rewriter does not recognise the bytecode of this call"
+    SHOWS_LOCALS = ("the function calls locals(), vars() or dir() without arguments, which would "
+                    "also list the hidden variable through which the jump finds its function")
     NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
 
 
@@ -145,6 +147,19 @@ def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
     return found
 
 
+_LOCALS_LISTERS = frozenset({"locals", "vars", "dir"})
+
+
+def _lists_own_locals(code: types.CodeType, instrs: Sequence[Instr]) -> bool:
+    """Does the function call ``locals()``, ``vars()`` or ``dir()`` with no arguments?"""
+    for i, ins in enumerate(instrs[:-1]):
+        if ins.name == "LOAD_GLOBAL" and code.co_names[ins.arg >> 1] in _LOCALS_LISTERS:
+            after = instrs[i + 1]  # PRECALL 0 (3.11) or CALL 0
+            if after.name in ("PRECALL", "CALL") and after.arg == 0:
+                return True
+    return False
+
+
 def _refuse_finally_copies(sites: list[SelfCall]) -> list[SelfCall]:
     """Refuse every copy of a call the compiler duplicated out of a ``finally`` block.
 
@@ -196,7 +211,11 @@ class _SiteFinder:
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
                             Reason.UNRECOGNISED)
         sites.sort(key=lambda s: s.call.offset)
-        return tuple(_refuse_finally_copies(sites))
+        sites = _refuse_finally_copies(sites)
+        if _lists_own_locals(self.code, self.instrs):
+            sites = [site if site.refusal else replace(site, refusal=Reason.SHOWS_LOCALS)
+                     for site in sites]
+        return tuple(sites)
 
     # -- the call and its callee ------------------------------------------------------------
 
