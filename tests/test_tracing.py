@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-SHAPES = {
+SHAPES: dict[str, tuple[Any, ...]] = {
     # each: source, arguments; every one optimizes all its self calls
     "positional": ("""
         def walk(n, acc):
@@ -39,6 +39,21 @@ SHAPES = {
                         return walk(n - 1, xs)
             return n
         """, (3, [1, 2])),
+    "conditional expression": ("""
+        def walk(n, acc):
+            if n == 0:
+                return acc
+            return walk(n - 1, acc + 1) if n % 2 else walk(n - 1, acc)
+        """, (5, 0)),
+    "escape_try": ("""
+        def walk(n, acc):
+            try:
+                if n == 0:
+                    return acc
+                return walk(n - 1, acc + 1)
+            except ValueError:
+                return -1
+        """, (3, 0), {"escape_try": True}),
     "star arguments": ("""
         def walk(n, *rest):
             if n == 0:
@@ -68,18 +83,22 @@ def _line_events(func: Callable[..., Any], args: tuple[Any, ...]) -> list[int]:
     return lines
 
 
+def _pair(make_pair: Any, shape: str) -> tuple[Any, Any, tuple[Any, ...]]:
+    src, args, *options = SHAPES[shape]
+    native, optimized = make_pair(src, **(options[0] if options else {}))
+    return native, optimized, args
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_settrace_sees_the_native_line_sequence(make_pair, shape):
-    src, args = SHAPES[shape]
-    native, optimized = make_pair(src)
+    native, optimized, args = _pair(make_pair, shape)
     assert _line_events(optimized, args) == _line_events(native, args)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in 3.12")
 @pytest.mark.parametrize("shape", SHAPES)
 def test_monitoring_sees_the_native_line_sequence(make_pair, shape):
-    src, args = SHAPES[shape]
-    native, optimized = make_pair(src)
+    native, optimized, args = _pair(make_pair, shape)
     monitoring = sys.monitoring  # type: ignore[attr-defined]
     tool = monitoring.DEBUGGER_ID
 
