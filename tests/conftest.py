@@ -87,6 +87,11 @@ def _make_pair(
     return native, optimized
 
 
+def is_driver(code: Any) -> bool:
+    """Is ``code`` the driver loop of a trampolined strategy (not the user's code)?"""
+    return "_pytailcall_impl_" in getattr(code, "co_freevars", ())
+
+
 def _outcome(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, ...]:
     """What calling ``func`` does: ``("ok", value)`` or ``("raise", type, str(exc))``."""
     try:
@@ -110,9 +115,26 @@ def make() -> Callable[..., Callable[..., Any]]:
     return _make
 
 
-@pytest.fixture(scope="session")
-def make_pair() -> Callable[..., tuple[Callable[..., Any], Callable[..., Any]]]:
-    return _make_pair
+#: Every test that builds its functions with ``make_pair`` runs once per strategy.
+STRATEGIES = ("loop", "return_tuple", "partial")
+
+
+@pytest.fixture(params=STRATEGIES)
+def strategy(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_pair(strategy: str) -> Callable[..., tuple[Callable[..., Any], Callable[..., Any]]]:
+    """``_make_pair`` with the test's strategy unless the test names one."""
+
+    def make_pair_with_strategy(
+        src: str, name: str | None = None, env: dict[str, Any] | None = None, **options: Any
+    ) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        options.setdefault("strategy", strategy)
+        return _make_pair(src, name, env, **options)
+
+    return make_pair_with_strategy
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ be identical.
 from __future__ import annotations
 
 import pytest
+from conftest import STRATEGIES, _make_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,8 +88,11 @@ def gather(n, **seen):
 """
 
 
-@pytest.fixture(scope="module")
-def pairs(make_pair):
+@pytest.fixture(scope="module", params=STRATEGIES)
+def pairs(request):
+    def make_pair(src, **options):
+        return _make_pair(src, strategy=request.param, **options)
+
     return {
         "gcd": make_pair(GCD),
         "modulo": make_pair(MODULO),

@@ -17,6 +17,7 @@ import traceback
 import warnings
 
 import pytest
+from conftest import is_driver
 
 from pytailcall import TailCallWarning, explain
 
@@ -952,6 +953,8 @@ def _traced_lines(func, *args):
 
     def tracer(frame, event, arg):
         if frame.f_code.co_name != code.co_name or frame.f_code.co_filename != code.co_filename:
+            return None
+        if is_driver(frame.f_code):  # a trampoline's driver loop: only the def line
             return None
 
         def local(frame, event, arg):

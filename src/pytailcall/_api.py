@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
-from pytailcall import _loop
+from pytailcall import _strategies
 from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
 from pytailcall._bytecode import facts as _facts
 from pytailcall._bytecode.flow import FlowError
@@ -21,7 +21,7 @@ from pytailcall._report import CallSite, TailCallReport
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Strategy = Literal["loop"]
+Strategy = Literal["loop", "return_tuple", "partial"]
 #: Strategies by name. "return_tuple" and "partial" are planned; each entry takes the
 #: function to rewrite, its analysis and the function whose metadata the result copies.
 _STRATEGIES: dict[str, Callable[[types.FunctionType, Analysis, types.FunctionType],
@@ -85,7 +85,8 @@ def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *, strategy: Strate
     return _optimize(func, options)
 
 
-def explain(func: Callable[..., object], *, escape_try: bool = False) -> TailCallReport:
+def explain(func: Callable[..., object], *, strategy: Strategy = "loop",
+            escape_try: bool = False) -> TailCallReport:
     """Which calls of ``func`` to itself are (or, undecorated, would be) optimized, and why not.
 
     ``str()`` of the result is a readable report.
@@ -95,7 +96,8 @@ def explain(func: Callable[..., object], *, escape_try: bool = False) -> TailCal
         return record.report
     plain = _checked_function(func, "explain")
     analysis = analyse(plain.__code__, _facts.current(), escape_try=escape_try)
-    return _report(plain, analysis, "loop", applied=False, optimized=_optimizable(analysis))
+    Options(strategy, escape_try)  # validates them
+    return _report(plain, analysis, strategy, applied=False, optimized=_optimizable(analysis))
 
 
 def _checked_function(func: object, caller: str) -> types.FunctionType:
@@ -173,22 +175,29 @@ def _copy(source: types.FunctionType, given: types.FunctionType) -> types.Functi
     return new
 
 
-def _loop_strategy(source: types.FunctionType, analysis: Analysis,
-                   given: types.FunctionType) -> types.FunctionType:
-    sites = list(_optimizable(analysis))
-    if not sites:
-        return _copy(source, given)
-    code = _loop.LoopRewriter(source, analysis).rewrite(sites)
-    return _loop.build_function(source, code, _wrapper_of(given))
+def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.FunctionType],
+                                     types.FunctionType]:
+    def build(source: types.FunctionType, analysis: Analysis,
+              given: types.FunctionType) -> types.FunctionType:
+        sites = list(_optimizable(analysis))
+        if not sites:
+            return _copy(source, given)
+        if kind == "loop":
+            return _strategies.build_loop(source, analysis, sites, _wrapper_of(given))
+        return _strategies.build_trampoline(kind, source, analysis, sites, _wrapper_of(given))
+    return build
 
 
-_STRATEGIES["loop"] = _loop_strategy
+for _kind in ("loop", "return_tuple", "partial"):
+    _STRATEGIES[_kind] = _strategy(_kind)
+
 
 
 def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *, applied: bool,
             optimized: tuple[SelfCall, ...]) -> TailCallReport:
-    sites = tuple(CallSite(site.lineno, site.target, site in optimized,
-                           None if site in optimized else site.refusal or "not optimized")
+    via = "jump" if strategy == "loop" else f"bounce ({strategy})"
+    sites = tuple(CallSite(site.lineno, site.target, True, None, via) if site in optimized
+                  else CallSite(site.lineno, site.target, False, site.refusal or "not optimized")
                   for site in analysis.sites)
     return TailCallReport(func.__qualname__, func.__code__.co_filename, strategy, applied, sites)
 

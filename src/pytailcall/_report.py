@@ -13,11 +13,14 @@ class CallSite:
     target: str
     optimized: bool
     reason: str | None  #: why the call was left as a normal call; None when optimized
+    #: How an optimized call runs: "jump" (loop), "bounce (return_tuple)" or
+    #: "bounce (partial)" (a trampoline's driver makes the next call); None when not optimized.
+    via: str | None = None
 
     def __str__(self) -> str:
         where = f"line {self.lineno}" if self.lineno is not None else "unknown line"
         if self.optimized:
-            return f"{where}: {self.target}(...) -> jump (optimized)"
+            return f"{where}: {self.target}(...) -> {self.via} (optimized)"
         return f"{where}: {self.target}(...) -> normal call: {self.reason}"
 
 

@@ -1,11 +1,13 @@
-"""The loop strategy: a self tail call becomes "bind the new arguments, jump to the start".
+"""Rewriting a function's tail calls to itself: the mechanism every strategy shares.
 
 For each tail call the analysis accepted, the call sequence is replaced in place by a jump
 to a stub appended after the function's code. The stub checks, at run time, that the
-callee is still this very function (the name may have been rebound); if so it binds the
-arguments to the parameters, replays the compiler's own stack clean-up, gives the
-iteration fresh cells and unbound locals, and jumps back to the first instruction after
-RESUME. If not, it makes the original call and rejoins the code after it.
+callee is still the optimized function (the name may have been rebound); if so it binds
+the arguments to the parameters and hands over to the strategy's *continuation*: the loop
+strategy replays the compiler's own stack clean-up, gives the iteration fresh cells and
+unbound locals and jumps back past RESUME; the trampolines return a bounce for their driver
+loop. If the callee is something else, the stub makes the original call and rejoins the
+code after it.
 
 The identity check loads the optimized function from one extra free variable, so the
 function object, its closure and the cell form an ordinary collectable cycle.
@@ -14,7 +16,6 @@ function object, its closure and the cell form an ordinary collectable cycle.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,12 +33,13 @@ from pytailcall._bytecode.code import (
 )
 from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import Flow
+from pytailcall._signature import CO_VARARGS as _CO_VARARGS
+from pytailcall._signature import CO_VARKEYWORDS as _CO_VARKEYWORDS
+from pytailcall._signature import parameter_source
 
 #: The free variable through which the rewritten code finds its own function object.
 SELF_NAME = ".tail_call_self"
 
-_CO_VARARGS = 0x04
-_CO_VARKEYWORDS = 0x08
 
 
 @dataclass(frozen=True)
@@ -184,25 +186,8 @@ def _empty_collectors(code: types.CodeType, npositional: int, pool: _Pool) -> li
 def make_binder(func: types.FunctionType) -> types.FunctionType:
     """A function with ``func``'s signature that returns its parameters as a tuple."""
     code = func.__code__
-    names = code.co_varnames
-    argcount, posonly, kwonly = code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount
-    params = []
-    ndefaults = len(func.__defaults__ or ())
-    for i in range(argcount):
-        params.append(names[i] + ("=None" if i >= argcount - ndefaults else ""))
-        if posonly and i == posonly - 1:
-            params.append("/")
-    slot = argcount + kwonly
-    if code.co_flags & _CO_VARARGS:
-        params.append("*" + names[slot])
-        slot += 1
-    elif kwonly:
-        params.append("*")
-    params += [names[argcount + i] + "=None" for i in range(kwonly)]
-    if code.co_flags & _CO_VARKEYWORDS:
-        params.append("**" + names[slot])
-    returned = ", ".join(names[:slot + bool(code.co_flags & _CO_VARKEYWORDS)])
-    source = f"def binder({', '.join(params)}):\n    return ({returned},)\n"
+    signature, names = parameter_source(func)
+    source = f"def binder({signature}):\n    return ({names},)\n"
     namespace: dict[str, Any] = {}
     exec(compile(source, code.co_filename, "exec"), namespace)
     binder: types.FunctionType = namespace["binder"]
@@ -219,11 +204,13 @@ def make_binder(func: types.FunctionType) -> types.FunctionType:
     return binder
 
 
-class LoopRewriter:
+class Rewriter:
     """Builds the rewritten code object for one function from its analysis."""
 
-    def __init__(self, func: types.FunctionType, analysis: Analysis) -> None:
+    def __init__(self, func: types.FunctionType, analysis: Analysis,
+                 continuation: Continuation) -> None:
         self.func = func
+        self.continuation = continuation
         self.analysis = analysis
         self.code = analysis.code
         self.facts: Facts = analysis.facts
@@ -231,8 +218,10 @@ class LoopRewriter:
         self.names = _Pool(self.code.co_names)
         cells_only = [c for c in self.code.co_cellvars if c not in self.code.co_varnames]
         self.self_slot = self.code.co_nlocals + len(cells_only) + len(self.code.co_freevars)
+        #: Free variables this rewrite adds: the self-reference, then the continuation's.
+        self.added_free = (SELF_NAME, *continuation.free_variables)
         self.prefix = b"" if self.code.co_freevars else encode(
-            self.facts.op("COPY_FREE_VARS"), 1, self.facts)
+            self.facts.op("COPY_FREE_VARS"), len(self.added_free), self.facts)
         self.shift = len(self.prefix) // 2
         self._binder: types.FunctionType | None = None
 
@@ -277,15 +266,18 @@ class LoopRewriter:
         linetable = prefix_lines + self.code.co_linetable + appended
         exceptiontable = build_exception_table(handlers)
         stacksize = _verified_stack_size(raw, handlers, facts)
-        return self.code.replace(
+        code = self.code.replace(
             co_code=raw,
             co_consts=tuple(self.consts.items),
             co_names=tuple(self.names.items),
-            co_freevars=(*self.code.co_freevars, SELF_NAME),
+            co_freevars=(*self.code.co_freevars, *self.added_free),
             co_stacksize=max(stacksize, self.code.co_stacksize),
             co_linetable=linetable,
             co_exceptiontable=exceptiontable,
         )
+        if facts.local_name(code, self.self_slot) != SELF_NAME:
+            raise RuntimeError("the self-reference is not where the stubs load it from")
+        return code
 
     # -- patches in place -------------------------------------------------------------------
 
@@ -298,7 +290,7 @@ class LoopRewriter:
             return
         for ins in self.analysis.flow.instrs:
             if ins.name == "COPY_FREE_VARS":
-                self._put(body, ins.start, ins.size, ins.name, ins.arg + 1)
+                self._put(body, ins.start, ins.size, ins.name, ins.arg + len(self.added_free))
                 return
         raise RuntimeError("code with free variables has no COPY_FREE_VARS")
 
@@ -351,17 +343,7 @@ class LoopRewriter:
         ]
         if facts.not_taken_after_branch:
             ops.append(Op("NOT_TAKEN"))
-        shape = site.shape
-        assert shape is not None
-        if binding.stores is not None:
-            ops += binding.stores
-            ops += _empty_collectors(self.code, shape.npositional, self.consts)
-        else:
-            ops += self._bind_with_binder(site, binding, depth)
-        ops += [Op(name, arg) for name, arg in site.exit_ops]
-        ops.append(Op("POP_TOP"))
-        ops += self._fresh_frame_state()
-        ops.append(Op("JUMP_BACKWARD", target=self.analysis.body_start.start + self.shift))
+        ops += self.continuation.continue_from(self, site, binding, depth)
         ops.append(slow)
         ops += self._call_ops(site, binding)
         ops.append(Op("JUMP_BACKWARD", target=site.call.end + self.shift))
@@ -371,6 +353,14 @@ class LoopRewriter:
             if isinstance(op, Op):
                 op.position = site.position
         return ops
+
+    def bind(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
+        """Store the arguments into the parameters; leave one value where the callee was."""
+        shape = site.shape
+        assert shape is not None
+        if binding.stores is not None:
+            return [*binding.stores, *_empty_collectors(self.code, shape.npositional, self.consts)]
+        return self._bind_with_binder(site, binding, depth)
 
     def _bind_with_binder(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
         binder = self.consts.index(self.binder())
@@ -390,7 +380,12 @@ class LoopRewriter:
         ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
         return ops
 
-    def _fresh_frame_state(self) -> list[Op]:
+    def call_value(self, nargs: int) -> list[Op]:
+        """Call the value under ``nargs`` arguments, the first of which stands in for NULL."""
+        ops = [Op("PRECALL", nargs - 1)] if self.facts.has_precall else []
+        return [*ops, Op("CALL", nargs - 1)]
+
+    def fresh_frame_state(self) -> list[Op]:
         """Unbind locals the function could see unbound, and give it fresh cells."""
         ops = []
         nparams = self.analysis.nparams
@@ -401,6 +396,36 @@ class LoopRewriter:
                 ops += [Op("PUSH_NULL"), Op("STORE_FAST", slot)]
             ops.append(Op("MAKE_CELL", slot))
         return ops
+
+
+class Continuation:
+    """What a stub does once the arguments are bound to the parameters.
+
+    After binding, the stack holds the frame's own items (loop iterators) and, on top, one value
+    standing in for the call's result.
+    """
+
+    #: Free variables the continuation adds after the function's self-reference.
+    free_variables: tuple[str, ...] = ()
+
+    def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
+                      depth: int) -> list[Op]:
+        """Everything after the identity check, given the callee at ``depth`` (1-based)."""
+        return [*rewriter.bind(site, binding, depth), *self.after_binding(rewriter, site)]
+
+    def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Op]:
+        raise NotImplementedError
+
+
+class Restart(Continuation):
+    """The loop strategy: clean the stack as a return would, then jump to the start."""
+
+    def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Op]:
+        ops = [Op(name, arg) for name, arg in site.exit_ops]
+        ops.append(Op("POP_TOP"))
+        ops += rewriter.fresh_frame_state()
+        start = rewriter.analysis.body_start.start + rewriter.shift
+        return [*ops, Op("JUMP_BACKWARD", target=start)]
 
 
 def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:
@@ -416,14 +441,3 @@ def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> i
         for _, jumped in flow.successors(ins):
             deepest = max(deepest, depth + facts.stack_effect(ins.op, ins.arg, jump=jumped))
     return deepest
-
-
-def build_function(func: types.FunctionType, code: types.CodeType,
-                   wrap: Callable[[types.FunctionType], None]) -> types.FunctionType:
-    """A new function running ``code``, whose extra free variable refers to itself."""
-    cell = types.CellType()
-    closure = (func.__closure__ or ()) + (cell,)
-    new = types.FunctionType(code, func.__globals__, func.__name__, func.__defaults__, closure)
-    wrap(new)
-    cell.cell_contents = new
-    return new
