@@ -9,7 +9,6 @@ calling it while it returns bounces. The implementation takes every parameter po
 
 from __future__ import annotations
 
-import functools
 import types
 from collections.abc import Callable
 
@@ -87,9 +86,9 @@ class _TupleBounce(_Bounce):
 
 
 class _PartialBounce(_Bounce):
-    """``TailCall(implementation, *parameters)``, made by calling a prepared partial."""
+    """``TailCall(implementation, *parameters)``, made by calling a prepared bound method."""
 
-    #: Holds ``partial(TailCall, implementation)``, set once the implementation exists.
+    #: Holds ``TailCall`` bound to the implementation, set once the implementation exists.
     free_variables = (".tail_call_bounce",)
 
     def from_stack(self, rewriter: Rewriter, nargs: int) -> list[Op]:
@@ -107,17 +106,17 @@ class _PartialBounce(_Bounce):
         return [make, *[Op("LOAD_FAST", slot) for slot in range(n)], *rewriter.call_value(n)]
 
 
-_DRIVER_LOOPS = {
-    "return_tuple": (
-        "    while _pytailcall_type_(r) is _pytailcall_tuple_ and r and r[0] is "
-        "_pytailcall_bounce_:\n"
-        "        r = _pytailcall_impl_(*r[1:])\n"
-    ),
-    "partial": (
-        "    while _pytailcall_type_(r) is _pytailcall_tailcall_:\n"
-        "        r = r()\n"
-    ),
-}
+def _driver_loop(kind: str, nparams: int) -> str:
+    """The driver's loop: call the implementation again while it returns a bounce."""
+    if kind == "return_tuple":
+        # Index the bounce instead of slicing it: no new tuple, and a plain call.
+        unpacked = ", ".join(f"r[{i}]" for i in range(1, nparams + 1))
+        return ("    while _pytailcall_type_(r) is _pytailcall_tuple_ and r and r[0] is "
+                "_pytailcall_bounce_:\n"
+                f"        r = _pytailcall_impl_({unpacked})\n")
+    return ("    while _pytailcall_type_(r) is _pytailcall_tailcall_:\n"
+            "        r = r()\n")
+
 
 _CONTINUATIONS: dict[str, Callable[[], _Bounce]] = {
     "return_tuple": _TupleBounce,
@@ -133,11 +132,12 @@ def build_trampoline(kind: str, source: types.FunctionType, analysis: Analysis,
                                               - len(source.__code__.co_freevars))]
     impl = types.FunctionType(code, source.__globals__, source.__name__, None,
                               (*(source.__closure__ or ()), *cells))
-    driver = _make_driver(kind, source, impl)
+    driver = _make_driver(kind, source, impl, analysis.nparams)
     wrap(driver)
     cells[0].cell_contents = driver
     if kind == "partial":
-        cells[1].cell_contents = functools.partial(_runtime.TailCall, impl)
+        # Calling it makes TailCall(impl, *args); a bound method prepends impl for free.
+        cells[1].cell_contents = types.MethodType(_runtime.TailCall, impl)
     return driver
 
 
@@ -147,8 +147,8 @@ def _positional_convention(code: types.CodeType, nparams: int) -> types.CodeType
                         co_flags=code.co_flags & ~(_CO_VARARGS | _CO_VARKEYWORDS))
 
 
-def _make_driver(kind: str, source: types.FunctionType,
-                 impl: types.FunctionType) -> types.FunctionType:
+def _make_driver(kind: str, source: types.FunctionType, impl: types.FunctionType,
+                 nparams: int) -> types.FunctionType:
     """A function with ``source``'s signature that runs ``impl`` until it stops bouncing."""
     code = source.__code__
     signature, arguments = parameter_source(source)
@@ -157,7 +157,7 @@ def _make_driver(kind: str, source: types.FunctionType,
         " _pytailcall_tuple_, _pytailcall_tailcall_):\n"
         f"  def {code.co_name}({signature}):\n"
         f"    r = _pytailcall_impl_({arguments})\n"
-        + _DRIVER_LOOPS[kind]
+        + _driver_loop(kind, nparams)
         + "    return r\n"
         f"  return {code.co_name}\n"
     )
