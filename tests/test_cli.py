@@ -1,8 +1,9 @@
 """The ``pytailcall`` command line: dispatch, exit codes and the ``bench --json`` document.
 
 The benchmark runs in its hidden ``--tiny`` mode on a few cases, which exercises the whole
-path (variants, correctness check, interleaved timing, report, JSON) in a fraction of a
-second; the real figures come from ``python -m pytailcall bench``.
+path (strategy discovery, variants, correctness check, interleaved timing, report, JSON) in
+a fraction of a second; the real figures come from ``python -m pytailcall bench``.
+``explain`` and ``dis`` run on a module each test writes to its own temporary directory.
 """
 
 from __future__ import annotations
@@ -20,30 +21,99 @@ import pytailcall
 from pytailcall.bench import examples as ex
 from pytailcall.cli import main
 
+SEED_EXAMPLE_KEYS = {"native", "internal_loop", "partial_func", "return_tuple"}
+SEED_FIB_KEYS = {"fib", "fib_unrecursed", "partial_func", "return_tuple", "internal_loop"}
+
 
 def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
-    # gcd never overflows natively; modulo_2 (7,000 frames deep) always does.
-    code = main(["bench", "--tiny", "--only", "gcd", "--only", "modulo_2", "--json", str(out)])
+    # gcd never overflows natively; modulo_1 (6,000 frames deep) always does; so does fib(1500).
+    argv = ["bench", "--tiny", "--only", "gcd", "--only", "modulo_1", "--json", str(out)]
+    code = main([*argv, "--fib-n", "5", "--fib-n", "1500"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert captured.out.startswith("Testing all functions work\n")
-    assert "gcd_3" in captured.out and "decoration time" in captured.out
+    assert "Testing with N=5 so we can see overheads" in captured.out
+    assert "Testing with N=1500 (greater than recursion limit)" in captured.out
+    assert "gcd_2" in captured.out and "decoration time" in captured.out
 
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     assert doc["python"] == platform.python_version()
     assert doc["implementation"] == platform.python_implementation()
-    assert [e["name"] for e in doc["examples"]] == ["gcd_1", "gcd_2", "gcd_3", "modulo_2"]
-    gcd_1, modulo_2 = doc["examples"][0], doc["examples"][3]
-    assert gcd_1["args"] == [5, 3]
-    assert set(gcd_1["results"]) == {"native", "loop", "hand_loop"}
-    assert all(isinstance(s, float) and s > 0 for s in gcd_1["results"].values())
-    assert gcd_1["loop_vs_hand"] > 0 and gcd_1["loop_speedup_vs_native"] > 0
-    assert modulo_2["results"]["native"] is None
-    assert modulo_2["results"]["loop"] > 0 and modulo_2["loop_vs_hand"] > 0
-    assert modulo_2["loop_speedup_vs_native"] is None
+    available = set(doc["strategies"].values())
+    assert "internal_loop" in available
+    assert available | set(doc["unavailable"]) == SEED_EXAMPLE_KEYS - {"native"}
+
+    assert [f["n"] for f in doc["fib"]] == [5, 1500]
+    fib_5, fib_1500 = doc["fib"]
+    assert set(fib_5["results"]) == SEED_FIB_KEYS
+    assert fib_5["results"]["fib"] > 0 and fib_5["speedup"]["internal_loop"] > 0
+    assert fib_1500["results"]["fib"] is None and fib_1500["notes"]["fib"] == "RecursionError"
+    assert fib_1500["results"]["internal_loop"] > 0
+
+    assert [e["name"] for e in doc["examples"]] == ["gcd_0", "gcd_1", "gcd_2", "modulo_1"]
+    gcd_0, modulo_1 = doc["examples"][0], doc["examples"][3]
+    assert gcd_0["args"] == [5, 3]
+    for entry in doc["examples"]:
+        assert set(entry["results"]) == SEED_EXAMPLE_KEYS
+        for label, seconds in entry["results"].items():
+            if label in doc["unavailable"]:
+                assert seconds is None and entry["notes"][label] == "strategy not available"
+    assert all(gcd_0["results"][label] > 0 for label in available | {"native"})
+    assert gcd_0["hand_loop"] > 0
+    assert gcd_0["ratios"]["internal_loop_vs_hand"] > 0
+    assert gcd_0["ratios"]["internal_loop_speedup_vs_native"] > 0
+    assert modulo_1["results"]["native"] is None
+    assert modulo_1["notes"]["native"] == "RecursionError"
+    assert (
+        modulo_1["results"]["internal_loop"] > 0 and modulo_1["ratios"]["internal_loop_vs_hand"] > 0
+    )
+    assert modulo_1["ratios"]["internal_loop_speedup_vs_native"] is None
     assert set(doc["decorate_us"]["loop"]) == {"gcd", "modulo"}
+
+
+def test_bench_shows_unavailable_strategies_as_na(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(ex, "available_strategies", lambda: ("loop",))
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--tiny", "--only", "gcd_0", "--fib-n", "5", "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "partial_func    : n/a (strategy not available)" in captured.out
+    row = next(line for line in captured.out.splitlines() if line.startswith("gcd_0"))
+    assert row.split()[3:5] == ["n/a", "n/a"]  # partial_func, return_tuple
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["unavailable"] == ["partial_func", "return_tuple"]
+    assert doc["examples"][0]["results"]["partial_func"] is None
+    assert doc["fib"][0]["results"]["return_tuple"] is None
+
+
+def test_strategies_are_discovered() -> None:
+    # ``loop`` always exists; a name tail_optimize refuses with ValueError is left out.
+    assert ex.available_strategies(["loop", "no-such-strategy"]) == ("loop",)
+
+
+def test_plot_without_matplotlib_is_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes ``import matplotlib`` fail
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    assert main(["bench", "--tiny", "--only", "gcd_0", "--plot", str(tmp_path / "b.png")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert "--plot needs matplotlib" in captured.err and "pytailcall[plot]" in captured.err
+    assert "Testing all functions work" not in captured.out  # refused before any work
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_plot_draws_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "bench.png"
+    assert (
+        main(["bench", "--tiny", "--only", "gcd_0", "--only", "modulo_1", "--plot", str(out)]) == 0
+    )
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_wrong_result_fails_before_timing(
@@ -53,7 +123,7 @@ def test_wrong_result_fails_before_timing(
     monkeypatch.setattr(ex, "EXAMPLES", (wrong,))
     assert main(["bench", "--tiny", "--only", "gcd"]) == 1
     captured = capsys.readouterr()
-    assert "mismatch: gcd_1: loop returned 1, expected -1" in captured.err
+    assert "mismatch: gcd_0: internal_loop returned 1, expected -1" in captured.err
     assert "timing" not in captured.err and "Traceback" not in captured.err
 
 
@@ -82,3 +152,197 @@ def test_module_without_subcommand_prints_help() -> None:
     )
     assert proc.returncode == 2
     assert "usage: pytailcall" in proc.stderr and "bench" in proc.stderr
+
+
+# --- explain and dis ----------------------------------------------------------------------
+
+TARGET = """\
+from pytailcall import tail_optimize
+
+
+def count(n, acc=0):
+    if n == 0:
+        return acc
+    return count(n - 1, acc + 1)
+
+
+@tail_optimize
+def countdown(n):
+    if n == 0:
+        return "done"
+    return countdown(n - 1)
+
+
+def factorial(n):
+    if n <= 1:
+        return 1
+    return n * factorial(n - 1)
+
+
+def guarded(n):
+    try:
+        return guarded(n - 1) if n else 0
+    except ValueError:
+        return -1
+
+
+class Walker:
+    def walk(self, n):
+        return n
+
+
+NUMBER = 3
+"""
+
+
+@pytest.fixture
+def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A module to explain, importable under a name unique to the test."""
+    name = f"cli_target_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(TARGET, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return name
+
+
+def test_explain_plain_function(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", f"{target}:count"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("count() in ") and "not decorated" in out
+    assert "line 7: count(...) -> jump (optimized)" in out
+
+
+def test_explain_optimized_function(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", f"{target}:countdown"]) == 0
+    out = capsys.readouterr().out
+    assert "[optimized, strategy='loop']" in out and "line 14: countdown(...) -> jump" in out
+
+
+def test_explain_reports_refusals_and_escape_try(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", f"{target}:factorial"]) == 0
+    assert "normal call: not a tail call" in capsys.readouterr().out
+    assert main(["explain", f"{target}:guarded"]) == 0
+    assert "normal call" in capsys.readouterr().out
+    assert main(["explain", "--escape-try", f"{target}:guarded"]) == 0
+    assert "-> jump (optimized)" in capsys.readouterr().out
+
+
+def test_dis_side_by_side(
+    target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["dis", f"{target}:count"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("original count (") and " | rewritten, strategy='loop'" in lines[0]
+    assert any(
+        "RESUME" in line.split(" | ")[0] and "RESUME" in line.split(" | ")[1] for line in lines
+    )
+    # the call site is marked on both sides, the appended stubs on the right only
+    call_rows = [line for line in lines if " | " in line and "CALL" in line.split(" | ")[0]]
+    assert call_rows and all(row.lstrip().startswith("*") for row in call_rows)
+    stub_rows = [line.split(" | ")[1] for line in lines if " | +" in line]
+    assert stub_rows and any("JUMP_BACKWARD" in row for row in stub_rows)
+    assert "+ appended stub" in out and "line 7: count(...) -> jump (optimized)" in out
+
+
+def test_dis_stacked_on_a_narrow_terminal_and_warnings(
+    target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    assert main(["dis", f"{target}:factorial"]) == 0
+    out = capsys.readouterr().out
+    assert " | " not in out
+    original = out.index("original factorial (")
+    assert original == 0 and out.index("rewritten, strategy='loop'") > original
+    assert "warning: factorial(): the call to factorial() on line 20 is not optimized" in out
+
+
+def test_dis_of_an_optimized_function_shows_its_original(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dis", "--stacked", f"{target}:countdown"]) == 0
+    out = capsys.readouterr().out
+    original = out[: out.index("rewritten")]
+    assert "CALL" in original and "tail_call_self" not in original
+    assert "tail_call_self" in out[out.index("rewritten") :]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_such_module_xyz:f", "no module named 'no_such_module_xyz'"),
+        ("{target}:missing", "{target} has no attribute 'missing'"),
+        ("{target}:NUMBER", "{target}:NUMBER is an int object, not a Python function"),
+        ("{target}:Walker", "{target}:Walker is a class, not a Python function"),
+        ("{target}", "expected MODULE:FUNCTION"),
+        ("{target}:Walker.nope", "{target}:Walker has no attribute 'nope'"),
+    ],
+)
+def test_target_errors_are_one_line(
+    target: str, spec: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in ("explain", "dis"):
+        assert main([command, spec.format(target=target)]) != 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert message.format(target=target) in err
+
+
+def test_import_failure_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "cli_broken_target.py").write_text("import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["explain", "cli_broken_target:f"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "importing 'cli_broken_target' failed: ModuleNotFoundError" in err
+
+
+def test_method_and_file_targets(
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", f"{target}:Walker.walk"]) == 0
+    assert "no calls to itself" in capsys.readouterr().out
+    path = tmp_path / f"{target}.py"
+    assert main(["explain", f"{path}:count"]) == 0
+    assert "count(...) -> jump" in capsys.readouterr().out
+
+
+def test_unknown_strategy_is_refused_by_argparse(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", "--strategy", "bogus", f"{target}:count"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses under Pyodide")
+def test_explain_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "cli_sub_target.py").write_text(TARGET, encoding="utf-8")
+    src = str(Path(pytailcall.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    run = [sys.executable, "-m", "pytailcall"]
+    ok = subprocess.run(
+        [*run, "explain", "cli_sub_target:count"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "count(...) -> jump (optimized)" in ok.stdout
+    bad = subprocess.run(
+        [*run, "dis", "cli_sub_target:NUMBER"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr

@@ -12,12 +12,14 @@ import argparse
 import json
 import os
 import sys
+import time
+import types
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
     from pytailcall.bench.examples import AnyFunc, Case, Example
-    from pytailcall.bench.measure import Settings
+    from pytailcall.bench.measure import Settings, SuiteResult
 
 PROG = "pytailcall"
 
@@ -43,19 +45,59 @@ def _progress(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
+class _Steps:
+    """Progress through a long run: one line rewritten in place on a terminal (with the
+    time so far), one line per step anywhere else (a log, a pipe, the tests)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.start = time.monotonic()
+        self.showing = False
+
+    def __call__(self, message: str) -> None:
+        if not self.live:
+            _progress(message)
+            return
+        elapsed = time.monotonic() - self.start
+        self.stream.write(f"\r\x1b[K{PROG}: {message} ({elapsed:.0f} s)")
+        self.stream.flush()
+        self.showing = True
+
+    def close(self) -> None:
+        if self.showing:
+            elapsed = time.monotonic() - self.start
+            self.stream.write(f"\r\x1b[K{PROG}: measured in {elapsed:.0f} s\n")
+            self.stream.flush()
+            self.showing = False
+
+
 # --- bench --------------------------------------------------------------------------------
 
 
 def _configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--quick", action="store_true", help="fewer, shorter timings (a few seconds in all)"
+        "--quick", action="store_true", help="fewer, shorter timings (well under a minute)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="also draw the examples as a bar chart (needs matplotlib: pytailcall[plot])",
+    )
     parser.add_argument(
         "--only",
         metavar="NAME",
         action="append",
         help="only this example (gcd) or case (gcd_2); may be repeated",
+    )
+    parser.add_argument(
+        "--fib-n",
+        metavar="N",
+        type=int,
+        action="append",
+        help="time fib at N (may be repeated; default the seed's 5, 750 and 5000, "
+        "none with --only)",
     )
     # Test-suite mode: one very short round, to exercise the whole path in well under a second.
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
@@ -70,7 +112,8 @@ def _bench_settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Check every optimized example against its hand-written loop, then time them all."""
+    """The seed's tables: check every variant, time fib at three depths, then every example
+    as native recursion, each available strategy and the hand-written loop."""
     from pytailcall.bench import examples as ex
     from pytailcall.bench import measure, report
 
@@ -79,25 +122,80 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except KeyError as exc:
         names = ", ".join(ex.example_names())
         raise CliError(f"no example or case named {exc.args[0]!r} (examples: {names})", 2) from None
-    if args.json:
-        _check_writable(args.json)
-    strategies = ex.STRATEGIES
+    fib_ns: list[int] = args.fib_n or ([] if args.only else list(ex.FIB_NS))
+    if any(n < 0 for n in fib_ns):
+        raise CliError("--fib-n must not be negative", 2)
+    for path in (args.json, args.plot):
+        if path:
+            _check_writable(path)
+    if args.plot:
+        _require_plot()
+    strategies = _strategies()
+    missing = [ex.label(name) for name in ex.STRATEGIES if name not in strategies]
+    if missing:
+        _progress(f"not available in this pytailcall, shown as n/a: {', '.join(missing)}")
     _progress("building optimized variants")
-    variants = _build_variants(ex.examples_of(cases), strategies)
-    _check_results(cases, variants)
-    result = measure.run_suite(cases, variants, strategies, _bench_settings(args), _progress)
+    examples = ex.examples_of(cases)
+    fib = ex.fib_example()
+    if fib_ns and fib is None:
+        raise CliError("--fib-n: there is no fib example", 2)
+    if fib_ns and fib is not None and fib not in examples:
+        examples.append(fib)
+    variants = _build_variants(examples, strategies)
+    _check_results(cases, variants, fib_ns)
+    steps = _Steps(sys.stderr)
+    try:
+        result = measure.run_suite(
+            cases, variants, strategies, _bench_settings(args), steps, fib_ns
+        )
+    finally:
+        steps.close()
     sys.stdout.write(report.format_text(result))
+    sys.stdout.flush()
     if args.json:
         _write_json(args.json, report.to_json(result))
+    if args.plot:
+        _draw(result, args.plot)
     return 0
 
 
-def _check_results(cases: Sequence[Case], variants: dict[str, dict[str, AnyFunc]]) -> None:
+def _strategies() -> tuple[str, ...]:
+    """The strategies ``tail_optimize`` offers, as one-line error if asking fails."""
+    from pytailcall.bench.examples import available_strategies
+
+    try:
+        return available_strategies()
+    except Exception as exc:
+        raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _require_plot() -> None:
+    from pytailcall.bench.plot import PlotUnavailable, require
+
+    try:
+        require()
+    except PlotUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def _draw(result: SuiteResult, path: str) -> None:
+    from pytailcall.bench.plot import draw
+
+    try:
+        draw(result, path)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    _progress(f"wrote {path}")
+
+
+def _check_results(
+    cases: Sequence[Case], variants: dict[str, dict[str, AnyFunc]], fib_ns: Sequence[int]
+) -> None:
     """Timing a wrong answer is pointless: compare every variant with the hand loop first."""
     from pytailcall.bench.measure import check_all
 
     print("Testing all functions work", flush=True)
-    problems = check_all(cases, variants)
+    problems = check_all(cases, variants, fib_ns)
     for problem in problems:
         print(f"{PROG}: mismatch: {problem}", file=sys.stderr)
     if problems:
@@ -133,6 +231,224 @@ def _write_json(path: str, document: dict[str, Any]) -> None:
     _progress(f"wrote {path}")
 
 
+# --- explain and dis ----------------------------------------------------------------------
+
+STRATEGY_NAMES = ("loop", "return_tuple", "partial")
+
+
+def _configure_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target",
+        metavar="MODULE:FUNCTION",
+        help="the function, as module:name, module:Class.method or path/to/file.py:name",
+    )
+    parser.add_argument(
+        "--escape-try",
+        action="store_true",
+        help="as tail_optimize(escape_try=True): also optimize calls in try/except bodies",
+    )
+    parser.add_argument("--strategy", choices=STRATEGY_NAMES, help="as tail_optimize(strategy=...)")
+
+
+def _configure_dis(parser: argparse.ArgumentParser) -> None:
+    _configure_target(parser)
+    parser.add_argument(
+        "--stacked",
+        action="store_true",
+        help="original then rewritten, one after the other (default: side by side when the "
+        "terminal is wide enough)",
+    )
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print ``explain()``'s report: for a plain function what ``tail_optimize`` would do,
+    for an optimized one what it did (with ``--strategy``/``--escape-try``: what those
+    options do)."""
+    from pytailcall import explain
+
+    func = _resolve(args.target)
+    if args.strategy or args.escape_try:
+        made, _ = _optimize(func, args)
+        report = explain(made)
+    else:
+        report = _call(explain, func)
+    print(report)
+    return 0
+
+
+def cmd_dis(args: argparse.Namespace) -> int:
+    """The original bytecode and the rewritten one, with the optimized call sites and the
+    appended stubs marked."""
+    from pytailcall import explain
+
+    func = _resolve(args.target)
+    original: types.FunctionType = func
+    if _call(explain, func).applied:
+        original = getattr(func, "__wrapped__", func)
+    made, caught = _optimize(func, args)
+    report = explain(made)
+    lines = {site.lineno for site in report.sites if site.optimized and site.lineno is not None}
+    width = os.get_terminal_size().columns if sys.stdout.isatty() else _columns()
+    print(
+        _dis_listing(original.__code__, made.__code__, lines, report.strategy, width, args.stacked)
+    )
+    print()
+    print(report)
+    for message in caught:
+        print(f"warning: {message}")
+    return 0
+
+
+def _columns() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _call(function: Callable[[types.FunctionType], Any], func: types.FunctionType) -> Any:
+    """``function(func)`` with pytailcall's refusals as one-line errors."""
+    from pytailcall import TailCallError
+
+    try:
+        return function(func)
+    except (TypeError, ValueError, TailCallError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _optimize(
+    func: types.FunctionType, args: argparse.Namespace
+) -> tuple[types.FunctionType, list[str]]:
+    """``tail_optimize(func, ...)`` with the command's options; its warnings, as text."""
+    import warnings
+
+    from pytailcall.bench.examples import decorate
+
+    options: dict[str, Any] = {"escape_try": args.escape_try}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = _call(lambda f: decorate(f, args.strategy or "loop", options), func)
+    return made, [str(warning.message) for warning in caught]
+
+
+def _resolve(target: str) -> types.FunctionType:
+    """The function named by ``module:qualname`` (or ``file.py:qualname``), or a one-line
+    error saying what is missing or what it is instead."""
+    import inspect
+
+    module_name, colon, qualname = target.partition(":")
+    if not colon or not module_name or not qualname:
+        raise CliError(f"expected MODULE:FUNCTION (for example mymodule:count), got {target!r}", 2)
+    obj: Any = _import(module_name)
+    where = module_name
+    for part in qualname.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise CliError(f"{where} has no attribute {part!r}") from None
+        where = f"{where}:{part}" if where == module_name else f"{where}.{part}"
+    if inspect.ismethod(obj):
+        obj = obj.__func__
+    if not isinstance(obj, types.FunctionType):
+        name = type(obj).__name__
+        article = "an" if name[:1].lower() in "aeiou" else "a"
+        kind = "a class" if isinstance(obj, type) else f"{article} {name} object"
+        raise CliError(f"{target} is {kind}, not a Python function")
+    return obj
+
+
+def _import(name: str) -> types.ModuleType:
+    """Import a module by name, the current directory first as ``python -m`` does, or from
+    a ``.py`` file; any failure is a one-line error."""
+    import importlib
+    import importlib.util
+
+    try:
+        if name.endswith(".py"):
+            if not os.path.isfile(name):
+                raise CliError(f"no file {name!r}")
+            stem = os.path.splitext(os.path.basename(name))[0]
+            spec = importlib.util.spec_from_file_location(stem, name)
+            if spec is None or spec.loader is None:
+                raise CliError(f"cannot load {name!r} as a module")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[stem] = module
+            spec.loader.exec_module(module)
+            return module
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        return importlib.import_module(name)
+    except CliError:
+        raise
+    except ModuleNotFoundError as exc:
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            raise CliError(f"no module named {name!r}") from exc
+        raise CliError(f"importing {name!r} failed: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        raise CliError(f"importing {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _dis_rows(code: types.CodeType, lines: set[int], stub_from: int | None) -> dict[int, str]:
+    """Offset -> one disassembled instruction, marked ``*`` on the line of an optimized tail
+    call and ``+`` in the appended stubs (offsets from ``stub_from`` on)."""
+    import dis
+
+    rows: dict[int, str] = {}
+    previous: int | None = None
+    for ins in dis.get_instructions(code):
+        lineno = ins.positions.lineno if ins.positions else None
+        mark = "+" if stub_from is not None and ins.offset >= stub_from else " "
+        mark += "*" if lineno in lines else " "
+        shown = str(lineno) if lineno is not None and lineno != previous else ""
+        previous = lineno if lineno is not None else previous
+        target = ">>" if ins.is_jump_target else "  "
+        text = f"{mark} {shown:>4} {target} {ins.offset:>4} {ins.opname} {ins.argrepr}"
+        rows[ins.offset] = text.rstrip()
+    return rows
+
+
+def _prologue(code: types.CodeType) -> int:
+    """Bytes before ``RESUME``: the rewrite may add a ``COPY_FREE_VARS`` there (its extra
+    free variable), which shifts every later offset by the same amount."""
+    import dis
+
+    for ins in dis.get_instructions(code):
+        if ins.opname == "RESUME":
+            return ins.offset
+    return 0
+
+
+def _dis_listing(
+    original: types.CodeType,
+    rewritten: types.CodeType,
+    lines: set[int],
+    strategy: str,
+    width: int,
+    stacked: bool,
+) -> str:
+    """Both listings, side by side and aligned by offset when ``width`` allows (the loop
+    strategy patches call sites in place, so every other instruction keeps its offset, up
+    to a shifted prologue); else one after the other.  Everything past the original code's
+    length (after that shift) is appended stub."""
+    shift = _prologue(rewritten) - _prologue(original)
+    stub_from = len(original.co_code) + shift
+    left = _dis_rows(original, lines, None)
+    right = {offset - shift: row for offset, row in _dis_rows(rewritten, lines, stub_from).items()}
+    titles = (
+        f"original {original.co_qualname} ({len(original.co_code)} bytes)",
+        f"rewritten, strategy={strategy!r} ({len(rewritten.co_code)} bytes)",
+    )
+    legend = f"* line of an optimized tail call   + appended stub (offset {stub_from} and later)"
+    column = max(len(text) for text in [*left.values(), *right.values(), *titles])
+    gap = " | "
+    if stacked or 2 * column + len(gap) > width:
+        blocks = [titles[0], *left.values(), "", titles[1], *right.values(), "", legend]
+        return "\n".join(blocks)
+    out = [titles[0].ljust(column) + gap + titles[1]]
+    for offset in sorted(left.keys() | right.keys()):
+        out.append((left.get(offset, "").ljust(column) + gap + right.get(offset, "")).rstrip())
+    return "\n".join([*out, "", legend])
+
+
 # --- dispatch -----------------------------------------------------------------------------
 
 COMMANDS: dict[str, Command] = {
@@ -140,6 +456,16 @@ COMMANDS: dict[str, Command] = {
         "compare optimized functions with native recursion and hand-written loops",
         _configure_bench,
         cmd_bench,
+    ),
+    "explain": Command(
+        "report which calls of a function to itself are (or would be) optimized, and why not",
+        _configure_target,
+        cmd_explain,
+    ),
+    "dis": Command(
+        "show a function's bytecode before and after tail_optimize, tail-call sites marked",
+        _configure_dis,
+        cmd_dis,
     ),
 }
 

@@ -5,11 +5,17 @@ its own module-level name (the call ``tail_optimize`` rewrites), and as a hand-w
 ``while True`` loop, the speed a rewrite tries to reach.  Optimized variants are built at
 run time by :func:`build_variants`, in a namespace of their own, so that their self call
 finds the optimized function under its global name rather than the native one.
+
+Variants are labelled with the seed write-up's names: ``native``, one label per
+``tail_optimize`` strategy (:data:`STRATEGIES`: ``loop`` is the seed's ``internal_loop``),
+and ``hand_loop``.  Which strategies exist is asked of ``tail_optimize`` at run time
+(:func:`available_strategies`), so the benchmark runs before every strategy is written.
 """
 
 from __future__ import annotations
 
 import types
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +24,21 @@ AnyFunc = Callable[..., Any]
 
 NATIVE = "native"
 HAND_LOOP = "hand_loop"
-STRATEGIES: tuple[str, ...] = ("loop",)
-"""The ``tail_optimize`` strategies benchmarked; each gives a variant of that name."""
+STRATEGIES: dict[str, str] = {
+    "loop": "internal_loop",
+    "partial": "partial_func",
+    "return_tuple": "return_tuple",
+}
+"""``tail_optimize`` strategy -> the seed's name for it, which labels its variant; in the
+order of the seed's examples table."""
+LOOP = STRATEGIES["loop"]
+
+FIB = "fib"
+"""The example the seed's fib timings and fib(50) check use."""
+FIB_NS: tuple[int, ...] = (5, 750, 5000)
+"""The seed's fib timings: overheads, real recursion, deeper than the recursion limit."""
+FIB_CHECK_N = 50
+"""The seed's correctness check: every variant of fib agrees on fib(50)."""
 
 
 # --- the native tail-recursive functions ------------------------------------------------
@@ -159,7 +178,7 @@ class Case:
 
     example: Example
     index: int
-    """1-based position of ``args`` in ``example.params``."""
+    """0-based position of ``args`` in ``example.params`` (the seed numbers rows from 0)."""
     args: tuple[Any, ...]
 
     @property
@@ -207,7 +226,7 @@ def select(only: Sequence[str] | None = None) -> list[Case]:
     cases = [
         Case(example, index, args)
         for example in EXAMPLES
-        for index, args in enumerate(example.params, start=1)
+        for index, args in enumerate(example.params)
     ]
     if not only:
         return cases
@@ -264,15 +283,46 @@ def optimized(example: Example, strategy: str) -> AnyFunc:
     return result
 
 
+def _probe(n: int) -> int:
+    if n <= 0:
+        return n
+    return _probe(n - 1)
+
+
+def available_strategies(known: Iterable[str] = STRATEGIES) -> tuple[str, ...]:
+    """The strategies of ``known`` that ``tail_optimize`` accepts: it refuses an unknown
+    one with ``ValueError``.  Any other failure is a real error and propagates."""
+    found = []
+    for strategy in known:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                decorate(_probe, strategy, {})
+        except ValueError:
+            continue
+        found.append(strategy)
+    return tuple(found)
+
+
+def label(strategy: str) -> str:
+    """The variant label of a strategy: the seed's name for it."""
+    return STRATEGIES.get(strategy, strategy)
+
+
+def fib_example() -> Example | None:
+    """The ``fib`` example, whose variants the seed's fib timings use."""
+    return next((example for example in EXAMPLES if example.name == FIB), None)
+
+
 def build_variants(
-    examples: Iterable[Example] = EXAMPLES, strategies: Sequence[str] = STRATEGIES
+    examples: Iterable[Example] = EXAMPLES, strategies: Sequence[str] = ("loop",)
 ) -> dict[str, dict[str, AnyFunc]]:
-    """For each example name: ``{"native": ..., <strategy>: ..., "hand_loop": ...}``."""
+    """For each example name: ``{"native": ..., <label(strategy)>: ..., "hand_loop": ...}``."""
     variants: dict[str, dict[str, AnyFunc]] = {}
     for example in examples:
         entry: dict[str, AnyFunc] = {NATIVE: example.native}
         for strategy in strategies:
-            entry[strategy] = optimized(example, strategy)
+            entry[label(strategy)] = optimized(example, strategy)
         entry[HAND_LOOP] = example.hand_loop
         variants[example.name] = entry
     return variants
@@ -286,23 +336,28 @@ def check_case(case: Case, variants: Mapping[str, AnyFunc]) -> list[str]:
 
     Only the native variant may overflow the stack; then it is simply not compared.
     """
-    expected = variants[HAND_LOOP](*case.args)
+    return check_call(case.name, case.args, variants)
+
+
+def check_call(name: str, args: tuple[Any, ...], variants: Mapping[str, AnyFunc]) -> list[str]:
+    """Problems found calling every variant on ``args``; ``name`` titles them."""
+    expected = variants[HAND_LOOP](*args)
     problems: list[str] = []
-    for label, func in variants.items():
-        if label == HAND_LOOP:
+    for variant, func in variants.items():
+        if variant == HAND_LOOP:
             continue
         try:
-            got = func(*case.args)
+            got = func(*args)
         except RecursionError:
-            if label != NATIVE:
-                problems.append(f"{case.name}: {label} raised RecursionError")
+            if variant != NATIVE:
+                problems.append(f"{name}: {variant} raised RecursionError")
             continue
         except Exception as exc:
-            problems.append(f"{case.name}: {label} raised {type(exc).__name__}: {exc}")
+            problems.append(f"{name}: {variant} raised {type(exc).__name__}: {exc}")
             continue
         if got != expected:
             problems.append(
-                f"{case.name}: {label} returned {_short(got)}, expected {_short(expected)}"
+                f"{name}: {variant} returned {_short(got)}, expected {_short(expected)}"
             )
     return problems
 

@@ -65,6 +65,8 @@ class Measurement:
 
     per_call_s: dict[str, float | None] = field(default_factory=dict)
     ratios: dict[str, float | None] = field(default_factory=dict)
+    median_s: dict[str, float | None] = field(default_factory=dict)
+    """Per-call seconds, median over rounds: with ``per_call_s``, how spread the rounds were."""
 
 
 @contextmanager
@@ -136,6 +138,10 @@ def measure(
     return Measurement(
         per_call_s={label: min(per_call[label]) if label in live else None for label in variants},
         ratios={pair.key: _median_ratio(per_call, pair) for pair in pairs},
+        median_s={
+            label: statistics.median(per_call[label]) if label in live else None
+            for label in variants
+        },
     )
 
 
@@ -174,10 +180,21 @@ class CaseResult:
 
 
 @dataclass(frozen=True)
+class FibResult:
+    """The seed's fib timing at one ``n``: every variant, with its speedup over native."""
+
+    n: int
+    measurement: Measurement
+
+
+@dataclass(frozen=True)
 class SuiteResult:
     """Everything ``bench`` measured, ready for :mod:`pytailcall.bench.report`."""
 
     strategies: tuple[str, ...]
+    """The strategies measured: those ``tail_optimize`` accepts, in :data:`ex.STRATEGIES`
+    order.  The others of :data:`ex.STRATEGIES` are reported as not available."""
+    fib: list[FibResult]
     cases: list[CaseResult]
     decorate_us: dict[str, dict[str, float]]
     """Strategy -> example name -> median microseconds of one ``tail_optimize`` call."""
@@ -188,14 +205,29 @@ def ratio_pairs(strategies: Sequence[str]) -> list[Pair]:
     """The ratios reported per case: each strategy against the hand loop and the native."""
     pairs: list[Pair] = []
     for strategy in strategies:
-        pairs.append(Pair(f"{strategy}_vs_hand", strategy, ex.HAND_LOOP))
-        pairs.append(Pair(f"{strategy}_speedup_vs_native", ex.NATIVE, strategy))
+        label = ex.label(strategy)
+        pairs.append(Pair(f"{label}_vs_hand", label, ex.HAND_LOOP))
+        pairs.append(Pair(f"{label}_speedup_vs_native", ex.NATIVE, label))
     return pairs
 
 
-def check_all(cases: Sequence[ex.Case], variants: Mapping[str, Mapping[str, AnyFunc]]) -> list[str]:
-    """Every problem found comparing each variant with the hand loop on every case."""
+def speedup_pairs(labels: Sequence[str]) -> list[Pair]:
+    """The seed's fib figures: native time over each other variant's, keyed by its label."""
+    return [Pair(label, ex.NATIVE, label) for label in labels if label != ex.NATIVE]
+
+
+def check_all(
+    cases: Sequence[ex.Case],
+    variants: Mapping[str, Mapping[str, AnyFunc]],
+    fib_ns: Sequence[int] = (),
+) -> list[str]:
+    """Every problem found comparing each variant with the hand loop: on fib(50) and the
+    fib timings' ``n`` when fib is measured, then on every case."""
     problems: list[str] = []
+    fib = variants.get(ex.FIB)
+    if fib is not None:
+        for n in dict.fromkeys((ex.FIB_CHECK_N, *fib_ns)):
+            problems.extend(ex.check_call(f"fib({n})", (n,), fib))
     for case in cases:
         problems.extend(ex.check_case(case, variants[case.example.name]))
     return problems
@@ -207,12 +239,21 @@ def run_suite(
     strategies: Sequence[str],
     settings: Settings,
     progress: Progress,
+    fib_ns: Sequence[int] = (),
 ) -> SuiteResult:
-    """Measure every case, then the decoration cost of every example involved."""
+    """Measure fib at each of ``fib_ns``, every case, then the decoration cost of every
+    example involved (``variants`` must hold fib's when ``fib_ns`` is not empty)."""
+    total = len(fib_ns) + len(cases)
+    fib_results: list[FibResult] = []
+    for position, n in enumerate(fib_ns, start=1):
+        progress(f"[{position}/{total}] timing fib N={n}")
+        fib = variants[ex.FIB]
+        measurement = measure(fib, (n,), speedup_pairs(list(fib)), settings)
+        fib_results.append(FibResult(n, measurement))
     pairs = ratio_pairs(strategies)
     results: list[CaseResult] = []
-    for position, case in enumerate(cases, start=1):
-        progress(f"[{position}/{len(cases)}] timing {case.name}")
+    for position, case in enumerate(cases, start=len(fib_ns) + 1):
+        progress(f"[{position}/{total}] timing {case.name}")
         measurement = measure(variants[case.example.name], case.args, pairs, settings)
         results.append(CaseResult(case.name, case.example.name, case.args, measurement))
     progress("timing decoration")
@@ -223,7 +264,7 @@ def run_suite(
         }
         for strategy in strategies
     }
-    return SuiteResult(tuple(strategies), results, decorate, settings)
+    return SuiteResult(tuple(strategies), fib_results, results, decorate, settings)
 
 
 def _decorator_call(example: ex.Example, strategy: str) -> Callable[[], object]:

@@ -1,6 +1,9 @@
-"""Turn a :class:`~pytailcall.bench.measure.SuiteResult` into a plain-text table or JSON.
+"""Turn a :class:`~pytailcall.bench.measure.SuiteResult` into plain text or JSON.
 
 Plain text with no third-party dependency, so the benchmark runs on any bare interpreter.
+The text follows the seed write-up's two tables (fib at three depths, then the examples),
+with our hand-written-loop column and loop/hand ratio added; :mod:`pytailcall.bench.plot`
+draws the seed's chart.
 """
 
 from __future__ import annotations
@@ -10,9 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytailcall.bench import examples as ex
-from pytailcall.bench.measure import CaseResult, Settings, SuiteResult
+from pytailcall.bench.measure import CaseResult, FibResult, Settings, SuiteResult
 
-SCHEMA = 1
+SCHEMA = 2
+
+RECURSION_ERROR = "recursion error"
+NOT_AVAILABLE = "n/a"
+
+FIB_NAMES = {ex.NATIVE: "fib", ex.HAND_LOOP: "fib_unrecursed"}
+"""The seed's names for fib's native and hand-written variants in its fib timings."""
 
 
 def environment() -> dict[str, str]:
@@ -24,13 +33,34 @@ def environment() -> dict[str, str]:
     }
 
 
+def example_labels() -> list[str]:
+    """The seed's examples-table columns: native, then every strategy, available or not."""
+    return [ex.NATIVE, *ex.STRATEGIES.values()]
+
+
+def fib_labels() -> list[str]:
+    """The seed's fib-timing rows, in its order, under our variant labels."""
+    return [
+        ex.NATIVE,
+        ex.HAND_LOOP,
+        ex.STRATEGIES["partial"],
+        ex.STRATEGIES["return_tuple"],
+        ex.LOOP,
+    ]
+
+
+def unavailable(result: SuiteResult) -> list[str]:
+    """Labels of the strategies ``tail_optimize`` does not offer (yet)."""
+    return [label for name, label in ex.STRATEGIES.items() if name not in result.strategies]
+
+
 # --- text ---------------------------------------------------------------------------------
 
 
 def _us(seconds: float | None) -> str:
-    """Microseconds with about four significant digits; ``-`` for a stack overflow."""
+    """Microseconds with about four significant digits."""
     if seconds is None:
-        return "overflow"
+        return RECURSION_ERROR
     us = seconds * 1e6
     if us >= 1000:
         return f"{us:,.0f}"
@@ -43,21 +73,57 @@ def _times(ratio: float | None) -> str:
     return "-" if ratio is None else f"{ratio:.2f}x"
 
 
-def _columns(strategies: Sequence[str]) -> list[str]:
-    time_columns = [ex.NATIVE, *strategies, ex.HAND_LOOP]
-    ratio_columns = [title for s in strategies for title in (f"{s}/hand", f"{s} speedup")]
-    return ["case", *time_columns, *ratio_columns]
+def _fib_title(n: int, native_overflows: bool) -> str:
+    if native_overflows:
+        return f"Testing with N={n} (greater than recursion limit)"
+    if n < 100:
+        return f"Testing with N={n} so we can see overheads"
+    return f"Testing with N={n} so we can compare with real recursion"
 
 
-def _row(case: CaseResult, strategies: Sequence[str]) -> list[str]:
+def _fib_lines(fib: FibResult, missing: Sequence[str]) -> list[str]:
+    """One of the seed's fib blocks: ms per call, and the speedup over native fib.
+
+    Where native fib overflows the stack the seed leaves out its line and every speedup;
+    so do we.
+    """
+    times = fib.measurement.per_call_s
+    native_overflows = times.get(ex.NATIVE) is None
+    lines = [_fib_title(fib.n, native_overflows)]
+    for label in fib_labels():
+        name = FIB_NAMES.get(label, label)
+        if label in missing:
+            lines.append(f"{name:<16}: {NOT_AVAILABLE} (strategy not available)")
+            continue
+        seconds = times.get(label)
+        if seconds is None:
+            if label != ex.NATIVE:  # native's absence is the seed's way to say it overflowed
+                lines.append(f"{name:<16}: {RECURSION_ERROR}")
+            continue
+        text = f"{name:<16}: {seconds * 1e3:.4g} ms/call"
+        speedup = fib.measurement.ratios.get(label)
+        if label != ex.NATIVE and not native_overflows and speedup is not None:
+            text += f" ({speedup:.3g}x speedup)"
+        lines.append(text)
+    return lines
+
+
+def _example_columns() -> list[str]:
+    return ["example", *example_labels(), ex.HAND_LOOP, "loop/hand", "loop speedup"]
+
+
+def _example_row(case: CaseResult, missing: Sequence[str]) -> list[str]:
     times = case.measurement.per_call_s
     ratios = case.measurement.ratios
-    cells = [case.name, _us(times.get(ex.NATIVE))]
-    cells += [_us(times.get(s)) for s in strategies]
+    cells = [case.name]
+    cells += [
+        NOT_AVAILABLE if label in missing else _us(times.get(label)) for label in example_labels()
+    ]
     cells.append(_us(times.get(ex.HAND_LOOP)))
-    for s in strategies:
-        cells.append(_times(ratios.get(f"{s}_vs_hand")))
-        cells.append(_times(ratios.get(f"{s}_speedup_vs_native")))
+    if ex.LOOP in missing:
+        return [*cells, NOT_AVAILABLE, NOT_AVAILABLE]
+    cells.append(_times(ratios.get(f"{ex.LOOP}_vs_hand")))
+    cells.append(_times(ratios.get(f"{ex.LOOP}_speedup_vs_native")))
     return cells
 
 
@@ -72,14 +138,16 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
-def _header(settings: Settings) -> list[str]:
+def _header(settings: Settings, missing: Sequence[str]) -> list[str]:
     env = environment()
-    return [
+    lines = [
         f"pytailcall benchmark: {env['implementation']} {env['python']} ({env['machine']})",
         f"{settings.rounds} interleaved rounds of ~{settings.target_ns / 1e6:g} ms per variant;",
-        "times are us per call (min over rounds); ratios are medians over rounds",
-        "",
+        "times are per call (min over rounds); ratios are medians over rounds",
     ]
+    if missing:
+        lines.append(f"not available in this pytailcall ({NOT_AVAILABLE}): {', '.join(missing)}")
+    return [*lines, ""]
 
 
 def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
@@ -92,9 +160,16 @@ def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
 
 def format_text(result: SuiteResult) -> str:
     """The human-readable report ``bench`` prints."""
-    rows = [_columns(result.strategies)]
-    rows += [_row(case, result.strategies) for case in result.cases]
-    lines = _header(result.settings) + _table(rows) + [""]
+    missing = unavailable(result)
+    lines = _header(result.settings, missing)
+    for fib in result.fib:
+        lines += _fib_lines(fib, missing)
+    if result.fib:
+        lines.append("")
+    if result.cases:
+        lines.append("examples, us per call:")
+        rows = [_example_columns()] + [_example_row(case, missing) for case in result.cases]
+        lines += [*_table(rows), ""]
     lines += _decoration_lines(result.decorate_us)
     return "\n".join(lines) + "\n"
 
@@ -111,30 +186,87 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _case_json(case: CaseResult) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "name": case.name,
-        "example": case.example,
-        "args": _jsonable(case.args),
-        "results": dict(case.measurement.per_call_s),
+def _notes(
+    times: dict[str, float | None],
+    labels: Sequence[str],
+    missing: Sequence[str],
+    names: dict[str, str],
+) -> dict[str, str]:
+    """Why a result is ``null``: the variant raised RecursionError, or does not exist."""
+    notes = {}
+    for label in labels:
+        if label in missing:
+            notes[names.get(label, label)] = "strategy not available"
+        elif times.get(label) is None:
+            notes[names.get(label, label)] = "RecursionError"
+    return notes
+
+
+def _fib_json(fib: FibResult, missing: Sequence[str]) -> dict[str, Any]:
+    times = fib.measurement.per_call_s
+    median = fib.measurement.median_s
+    labels = fib_labels()
+    return {
+        "n": fib.n,
+        "results": {FIB_NAMES.get(label, label): times.get(label) for label in labels},
+        "median": {FIB_NAMES.get(label, label): median.get(label) for label in labels},
+        "speedup": {
+            FIB_NAMES.get(label, label): fib.measurement.ratios.get(label)
+            for label in labels
+            if label != ex.NATIVE
+        },
+        "notes": _notes(times, labels, missing, FIB_NAMES),
     }
-    entry.update(case.measurement.ratios)
-    return entry
+
+
+def _case_json(case: CaseResult, missing: Sequence[str]) -> dict[str, Any]:
+    times = case.measurement.per_call_s
+    labels = example_labels()
+    return {
+        "name": case.name,
+        "args": _jsonable(case.args),
+        "results": {label: times.get(label) for label in labels},
+        "example": case.example,
+        "hand_loop": times.get(ex.HAND_LOOP),
+        "median": {
+            label: case.measurement.median_s.get(label) for label in [*labels, ex.HAND_LOOP]
+        },
+        "ratios": dict(case.measurement.ratios),
+        "notes": _notes(times, labels, missing, {}),
+    }
 
 
 def to_json(result: SuiteResult) -> dict[str, Any]:
-    """The ``--json`` document, schema 1.
+    """The ``--json`` document, schema 2.
 
-    ``examples[].results`` holds seconds per call per variant (``null`` where the variant
-    overflows the stack); ``<strategy>_vs_hand`` and ``<strategy>_speedup_vs_native`` are
-    median interleaved ratios; ``decorate_us`` maps strategy -> example -> microseconds.
+    The seed's keys: ``python``; ``fib[]`` with ``n`` and ``results`` (seconds per call of
+    ``fib``, ``fib_unrecursed``, ``partial_func``, ``return_tuple``, ``internal_loop``);
+    ``examples[]`` with ``name``, ``args`` and ``results`` (seconds per call of ``native``,
+    ``internal_loop``, ``partial_func``, ``return_tuple``).  A ``null`` result raised
+    RecursionError or belongs to a strategy not available; ``notes`` says which.
+
+    Ours, alongside: ``schema``, ``implementation``, ``machine``, ``strategies`` (available
+    -> label) and ``unavailable``, ``settings``; per fib entry ``median`` and ``speedup``
+    (median interleaved native/variant ratio); per example ``hand_loop`` seconds,
+    ``median`` seconds, ``ratios`` (``<label>_vs_hand``, ``<label>_speedup_vs_native``:
+    median interleaved ratios); ``decorate_us``: strategy -> example -> microseconds.
     """
     settings = result.settings
+    missing = unavailable(result)
+    env = environment()
     return {
+        "python": env["python"],
+        "fib": [_fib_json(fib, missing) for fib in result.fib],
+        "examples": [_case_json(case, missing) for case in result.cases],
         "schema": SCHEMA,
-        **environment(),
-        "strategies": list(result.strategies),
-        "settings": {"target_ms": settings.target_ns / 1e6, "rounds": settings.rounds},
-        "examples": [_case_json(case) for case in result.cases],
+        "implementation": env["implementation"],
+        "machine": env["machine"],
+        "strategies": {name: ex.label(name) for name in result.strategies},
+        "unavailable": missing,
+        "settings": {
+            "target_ms": settings.target_ns / 1e6,
+            "rounds": settings.rounds,
+            "warmup_calls": settings.warmup_calls,
+        },
         "decorate_us": result.decorate_us,
     }
