@@ -43,6 +43,8 @@ class Reason:
     RESULT_USED = "not a tail call: its result is used before the function returns"
     NOT_RETURNED = "not a tail call: its result is not returned"
     UNRECOGNISED = "the rewriter does not recognise the bytecode of this call"
+    METHOD_LAYOUT = ("method tail calls need CPython 3.13 or later: before it the callee's "
+                     "place on the stack may hold NULL, which cannot be checked")
     SHOWS_LOCALS = ("the function calls locals(), vars() or dir() without arguments, which would "
                     "also list the hidden variable through which the jump finds its function")
     NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
@@ -63,7 +65,8 @@ class CallShape:
 
 @dataclass(frozen=True)
 class SelfCall:
-    """A call whose callee is the function's own name."""
+    """A call whose callee is the function's own name, or, for ``callee="other"``, any
+    other name or method: a tail call that may bounce to another optimized function."""
 
     lineno: int | None
     target: str
@@ -76,6 +79,8 @@ class SelfCall:
     exit_ops: tuple[tuple[str, int], ...]  #: the compiler's stack clean-up before returning
     handler: Handler | None  #: the exception handler covering the call, if any
     refusal: str | None  #: None when the call can become a jump
+    #: "self" (the function's own name), "other" (another name) or "method" (``x.name(...)``)
+    callee: str = "self"
 
     @property
     def call(self) -> Instr:
@@ -88,6 +93,8 @@ class Analysis:
     facts: Facts
     flow: Flow
     sites: tuple[SelfCall, ...]
+    #: Tail calls to other names and methods: they bounce when the callee is optimized.
+    calls_out: tuple[SelfCall, ...]
     #: Plain (non-parameter, non-cell) local slots to unbind at the start of each iteration.
     reset_slots: tuple[int, ...]
     #: Cell slots created by MAKE_CELL in the prologue (parameters among them).
@@ -114,11 +121,11 @@ def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis
         depths = flow.stack_depths()
     except FlowError:
         sites = tuple(_unmatched(code, facts, instrs, positions, set(), Reason.NOT_UNDERSTOOD))
-        return Analysis(code, facts, flow, sites, (), cells, instrs[resume + 1], nparams)
+        return Analysis(code, facts, flow, sites, (), (), cells, instrs[resume + 1], nparams)
     finder = _SiteFinder(code, facts, flow, depths, positions, escape_try)
-    sites = finder.find()
-    return Analysis(code, facts, flow, sites, _reset_slots(code, flow, nparams, cells),
-                    cells, instrs[resume + 1], nparams)
+    sites, calls_out = finder.find()
+    return Analysis(code, facts, flow, sites, calls_out,
+                    _reset_slots(code, flow, nparams, cells), cells, instrs[resume + 1], nparams)
 
 
 def _reset_slots(code: types.CodeType, flow: Flow, nparams: int,
@@ -148,6 +155,9 @@ def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
 
 
 _LOCALS_LISTERS = frozenset({"locals", "vars", "dir"})
+
+#: Loads of a callee by name that a separate PUSH_NULL accompanies.
+_NAME_LOADS = frozenset({"LOAD_DEREF", "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW"})
 
 
 def _lists_own_locals(code: types.CodeType, instrs: Sequence[Instr]) -> bool:
@@ -199,15 +209,20 @@ class _SiteFinder:
         self.escape_try = escape_try
         self.jump_sources = flow.jump_sources
 
-    def find(self) -> tuple[SelfCall, ...]:
+    def find(self) -> tuple[tuple[SelfCall, ...], tuple[SelfCall, ...]]:
         sites = []
+        calls_out = []
         matched: set[int] = set()
         for i, ins in enumerate(self.instrs):
             if ins.name in CALL_INSTRUCTIONS and ins.offset in self.depths:
                 site = self._site(i)
-                if site is not None and site.loader is not None:
+                if site is None or site.loader is None:
+                    continue
+                if site.callee == "self" or site.target == self.code.co_name:
                     sites.append(site)
                     matched.add(site.loader.offset)
+                elif site.refusal is None:
+                    calls_out.append(site)
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
                             Reason.UNRECOGNISED)
         sites.sort(key=lambda s: s.call.offset)
@@ -215,7 +230,8 @@ class _SiteFinder:
         if _lists_own_locals(self.code, self.instrs):
             sites = [site if site.refusal else replace(site, refusal=Reason.SHOWS_LOCALS)
                      for site in sites]
-        return tuple(sites)
+            calls_out = []
+        return tuple(sites), tuple(_refuse_finally_copies(calls_out))
 
     # -- the call and its callee ------------------------------------------------------------
 
@@ -260,7 +276,7 @@ class _SiteFinder:
         pair = self._callee_pair(j, base)
         if pair is None:
             return None
-        loader, null_push = pair
+        loader, null_push, callee, target = pair
         arguments = tuple(self.instrs[j + 1:first])
         if not self._arguments_are_closed(arguments, region[0], base):
             return None
@@ -272,27 +288,50 @@ class _SiteFinder:
         position = self.positions[call.offset]
         handler = next((h for h in self.flow.handlers if h.covers(call.offset)), None)
         exit_ops, refusal = self._classify(call, handler)
-        return SelfCall(position[0], self.code.co_name, position, loader, null_push,
-                        tuple(region), shape, arguments, exit_ops, handler, refusal)
+        if callee == "method" and refusal is None and not self.facts.method_callable_first:
+            refusal = Reason.METHOD_LAYOUT
+        return SelfCall(position[0], target, position, loader, null_push, tuple(region), shape,
+                        arguments, exit_ops, handler, refusal, callee)
 
-    def _callee_pair(self, j: int, base: int) -> tuple[Instr, Instr | None] | None:
-        """The instruction(s) that pushed the callable and NULL, ending at ``j``."""
+    def _callee_pair(self, j: int, base: int
+                     ) -> tuple[Instr, Instr | None, str, str] | None:
+        """The instruction(s) that pushed the callable and NULL (or self), ending at ``j``.
+
+        Returns them with the kind of callee ("self", "other" or "method") and its name.
+        """
         if j < 0:
             return None
         last = self.instrs[j]
         depth = self.depths.get(last.offset)
         if last.name == "LOAD_GLOBAL" and last.arg & 1 and depth == base:
-            return (last, None) if self._is_self(last) else None
-        if j < 1 or depth != base + 1:
+            return self._named(last, None, self.code.co_names[last.arg >> 1])
+        if depth == base + 1 and self._is_method_load(last):
+            name = self.code.co_names[last.arg >> int(self.facts.load_attr_method_bit)]
+            return last, None, "method", name
+        if j < 1 or depth != base + 1 or last.offset in self.jump_sources:
             return None
         before = self.instrs[j - 1]
-        if self.depths.get(before.offset) != base or before.offset in self.jump_sources.get(
-                last.offset, ()) or last.offset in self.jump_sources:
-            return None
         loader, null = (before, last) if not self.facts.null_before_callable else (last, before)
-        if null.name != "PUSH_NULL" or not self._is_self(loader):
+        if null.name != "PUSH_NULL" or self._after(before) != base + 1:
             return None
-        return loader, null
+        if loader.name in _NAME_LOADS:
+            return self._named(loader, null, self.facts.local_name(self.code, loader.arg))
+        if loader.name == "LOAD_ATTR" and not self.facts.null_before_callable:
+            # ``module.function(...)`` on 3.13+: the attribute, then NULL.
+            name = self.code.co_names[loader.arg >> int(self.facts.load_attr_method_bit)]
+            return self._named(loader, null, name)
+        return None
+
+    def _after(self, ins: Instr) -> int | None:
+        """Stack depth after ``ins`` falls through."""
+        depth = self.depths.get(ins.offset)
+        if depth is None:
+            return None
+        return depth + self.facts.stack_effect(ins.op, ins.arg, jump=False)
+
+    def _named(self, loader: Instr, null: Instr | None,
+               name: str) -> tuple[Instr, Instr | None, str, str]:
+        return loader, null, "self" if self._is_self(loader) else "other", name
 
     def _is_self(self, ins: Instr) -> bool:
         name = self.code.co_name
@@ -302,6 +341,11 @@ class _SiteFinder:
             return name in self.code.co_freevars and self.facts.local_name(self.code,
                                                                            ins.arg) == name
         return False
+
+    def _is_method_load(self, ins: Instr) -> bool:
+        if ins.name == "LOAD_METHOD":  # 3.11
+            return True
+        return ins.name == "LOAD_ATTR" and self.facts.load_attr_method_bit and bool(ins.arg & 1)
 
     def _arguments_are_closed(self, arguments: Sequence[Instr], region_start: Instr,
                               base: int) -> bool:

@@ -8,7 +8,7 @@ import types
 import warnings
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from pytailcall import _strategies
@@ -97,7 +97,7 @@ def explain(func: Callable[..., object], *, strategy: Strategy = "loop",
     plain = _checked_function(func, "explain")
     analysis = analyse(plain.__code__, _facts.current(), escape_try=escape_try)
     Options(strategy, escape_try)  # validates them
-    return _report(plain, analysis, strategy, applied=False, optimized=_optimizable(analysis))
+    return _report(plain, analysis, strategy, applied=False)
 
 
 def _checked_function(func: object, caller: str) -> types.FunctionType:
@@ -134,15 +134,13 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
     analysis = analyse(source.__code__, facts, escape_try=options.escape_try)
     try:
         made = _STRATEGIES[options.strategy](source, analysis, given)
-        optimized = _optimizable(analysis)
     except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
         made = _copy(source, given)
-        optimized = ()
         internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
         analysis = _refuse_all(analysis, internal)
     _diagnose(source, analysis, options)
-    _MADE[made] = _Record(_report(given, analysis, options.strategy, applied=True,
-                                  optimized=optimized), source.__code__)
+    _MADE[made] = _Record(_report(given, analysis, options.strategy, applied=True),
+                          source.__code__)
     return made
 
 
@@ -151,14 +149,9 @@ def _optimizable(analysis: Analysis) -> tuple[SelfCall, ...]:
 
 
 def _refuse_all(analysis: Analysis, reason: str) -> Analysis:
-    sites = tuple(site if site.refusal else _with_refusal(site, reason) for site in analysis.sites)
-    return Analysis(analysis.code, analysis.facts, analysis.flow, sites, analysis.reset_slots,
-                    analysis.cell_slots, analysis.body_start, analysis.nparams)
-
-
-def _with_refusal(site: SelfCall, reason: str) -> SelfCall:
-    from dataclasses import replace
-    return replace(site, refusal=reason)
+    sites = tuple(site if site.refusal else replace(site, refusal=reason)
+                  for site in analysis.sites)
+    return replace(analysis, sites=sites, calls_out=())
 
 
 def _wrapper_of(given: types.FunctionType) -> Callable[[types.FunctionType], None]:
@@ -179,12 +172,11 @@ def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.Functi
                                      types.FunctionType]:
     def build(source: types.FunctionType, analysis: Analysis,
               given: types.FunctionType) -> types.FunctionType:
-        sites = list(_optimizable(analysis))
-        if not sites:
+        sites = _optimizable(analysis)
+        if not sites and not analysis.calls_out:
             return _copy(source, given)
-        if kind == "loop":
-            return _strategies.build_loop(source, analysis, sites, _wrapper_of(given))
-        return _strategies.build_trampoline(kind, source, analysis, sites, _wrapper_of(given))
+        return _strategies.build(kind, source, analysis, sites, analysis.calls_out,
+                                 _wrapper_of(given))
     return build
 
 
@@ -193,13 +185,20 @@ for _kind in ("loop", "return_tuple", "partial"):
 
 
 
-def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *, applied: bool,
-            optimized: tuple[SelfCall, ...]) -> TailCallReport:
-    via = "jump" if strategy == "loop" else f"bounce ({strategy})"
-    sites = tuple(CallSite(site.lineno, site.target, True, None, via) if site in optimized
-                  else CallSite(site.lineno, site.target, False, site.refusal or "not optimized")
-                  for site in analysis.sites)
-    return TailCallReport(func.__qualname__, func.__code__.co_filename, strategy, applied, sites)
+def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *,
+            applied: bool) -> TailCallReport:
+    def entry(site: SelfCall) -> CallSite:
+        if site.refusal is not None:
+            return CallSite(site.lineno, site.target, False, site.refusal)
+        if site.callee != "self":
+            via = "bounce to it when it is an optimized function"
+        else:
+            via = "jump" if strategy == "loop" else f"bounce ({strategy})"
+        return CallSite(site.lineno, site.target, True, None, via)
+
+    return TailCallReport(func.__qualname__, func.__code__.co_filename, strategy, applied,
+                          tuple(entry(site) for site in analysis.sites),
+                          tuple(entry(site) for site in analysis.calls_out))
 
 
 def _refusal_message(func: types.FunctionType, site: SelfCall) -> str:
@@ -212,12 +211,13 @@ def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options) ->
     code = func.__code__
     problems = [(site.lineno or code.co_firstlineno, _refusal_message(func, site))
                 for site in analysis.sites if site.refusal is not None]
-    if not analysis.sites:
+    if not analysis.sites and not analysis.calls_out:
         text = f"{func.__qualname__}() (line {code.co_firstlineno}) has no calls to itself"
         problems.append((code.co_firstlineno, text + " to optimize"))
     if options.strict and problems:
         raise TailCallError("\n".join(f"{code.co_filename}:{line}: {text}"
                                       for line, text in problems))
     for line, text in problems:
+        # warn_explicit drops a warning whose module is None (functions made by exec).
         warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename, line,
-                               module=func.__module__)
+                               module=func.__module__ or code.co_filename)

@@ -14,7 +14,8 @@ class CallSite:
     optimized: bool
     reason: str | None  #: why the call was left as a normal call; None when optimized
     #: How an optimized call runs: "jump" (loop), "bounce (return_tuple)" or
-    #: "bounce (partial)" (a trampoline's driver makes the next call); None when not optimized.
+    #: "bounce (partial)" (a trampoline's driver makes the next call), or for a call to
+    #: another function, a bounce when that function is optimized; None when not optimized.
     via: str | None = None
 
     def __str__(self) -> str:
@@ -33,6 +34,9 @@ class TailCallReport:
     strategy: str
     applied: bool  #: True for an optimized function, False for a prediction on a plain one
     sites: tuple[CallSite, ...]
+    #: Tail calls to other functions and methods: each bounces (constant stack) when its
+    #: callee is an optimized function at the moment of the call, and is a normal call if not.
+    calls_out: tuple[CallSite, ...] = ()
 
     @property
     def optimized(self) -> tuple[CallSite, ...]:
@@ -44,4 +48,7 @@ class TailCallReport:
         if not self.sites:
             lines.append("  no calls to itself")
         lines += [f"  {site}" for site in self.sites]
+        if self.calls_out:
+            lines.append("  tail calls to other functions:")
+            lines += [f"    {site}" for site in self.calls_out]
         return "\n".join(lines)

@@ -16,9 +16,11 @@ function object, its closure and the cell form an ordinary collectable cycle.
 from __future__ import annotations
 
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall
 from pytailcall._bytecode.assemble import Item, Label, Op, assemble, jump_in_place
 from pytailcall._bytecode.code import (
@@ -230,18 +232,22 @@ class Rewriter:
             self._binder = make_binder(self.func)
         return self._binder
 
-    def rewrite(self, sites: list[SelfCall]) -> types.CodeType:
+    def rewrite(self, sites: Sequence[SelfCall],
+                calls_out: Sequence[SelfCall] = ()) -> types.CodeType:
+        """Code where ``sites`` (calls to itself) continue as the strategy says and
+        ``calls_out`` (tail calls to other names) bounce when their callee is optimized."""
         facts = self.facts
         body = bytearray(self.code.co_code)
         self._patch_copy_free_vars(body)
         base = self.shift + len(body) // 2
         items: list[Item] = []
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
-        for site in sites:
-            binding = plan_binding(site, self.analysis)
+        for site in sorted([*sites, *calls_out], key=lambda s: s.call.offset):
+            own = site.callee == "self"
+            binding = plan_binding(site, self.analysis) if own else Binding(False, None)
             start, end = Label(), Label()
             items.append(start)
-            items += self._stub(site, binding)
+            items += self._stub(site, binding) if own else self._bounce_out_stub(site, binding)
             items.append(end)
             stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
@@ -252,7 +258,7 @@ class Rewriter:
             # The jump takes the place of the call sequence and of the elided loads before it.
             first = min([site.region[0].start] + [ins.start for ins, name, _ in binding.elided
                                                   if name == "NOP"])
-            last = site.region[-1].end
+            last = self._end_of_return(site)
             body[2 * first:2 * last] = jump_in_place(
                 "JUMP_FORWARD", first + self.shift, last - first, stubs.labels[start], facts)
             if site.handler is not None:
@@ -278,6 +284,20 @@ class Rewriter:
         if facts.local_name(code, self.self_slot) != SELF_NAME:
             raise RuntimeError("the self-reference is not where the stubs load it from")
         return code
+
+    def _end_of_return(self, site: SelfCall) -> int:
+        """Where the straight run from the call to its RETURN_VALUE ends, short of anything
+        another path jumps to: the stub returns by itself, so all of it can be overwritten."""
+        flow = self.analysis.flow
+        end = site.call.end
+        while end in flow.at and end not in flow.jump_sources:
+            ins = flow.at[end]
+            if ins.name not in ("SWAP", "POP_TOP", "POP_ITER", "NOP", "RETURN_VALUE"):
+                break
+            end = ins.end
+            if ins.name == "RETURN_VALUE":
+                break
+        return end
 
     # -- patches in place -------------------------------------------------------------------
 
@@ -346,9 +366,37 @@ class Rewriter:
         ops += self.continuation.continue_from(self, site, binding, depth)
         ops.append(slow)
         ops += self._call_ops(site, binding)
-        ops.append(Op("JUMP_BACKWARD", target=site.call.end + self.shift))
+        ops += self.return_result(site)
         # The whole stub stands for the call: tracebacks name its line, and as the call site
         # jumps here from that same line, tracing and monitoring see no extra line event.
+        for op in ops:
+            if isinstance(op, Op):
+                op.position = site.position
+        return ops
+
+    def _bounce_out_stub(self, site: SelfCall, binding: Binding) -> list[Item]:
+        """A tail call to another name: ask the runtime whether the callee is an optimized
+        function; if so, call its bounce maker with the same arguments and return the
+        bounce (the driver makes the call); if not, make the call as it was."""
+        facts = self.facts
+        shape = site.shape
+        assert shape is not None
+        depth = self._callee_depth(site, binding)
+        exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
+        normal = Label()
+        ops: list[Item] = [
+            Op("LOAD_CONST", self.consts.index(_runtime.bounce_maker)),
+            Op("COPY", depth + 1),
+            Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1)),
+            *self.call_value(2),
+            Op("COPY", 1),
+            Op(facts.pop_jump_if_none, target=normal),
+        ]
+        if facts.not_taken_after_branch:
+            ops.append(Op("NOT_TAKEN"))
+        ops += [Op("SWAP", depth + 1), Op("POP_TOP"), *self._call_ops(site, binding)]
+        ops += [*self.return_result(site), normal, Op("POP_TOP")]
+        ops += [*self._call_ops(site, binding), *self.return_result(site)]
         for op in ops:
             if isinstance(op, Op):
                 op.position = site.position
@@ -379,6 +427,15 @@ class Rewriter:
         ops += [Op("STORE_FAST", slot) for slot in range(self.analysis.nparams)]
         ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
         return ops
+
+    @staticmethod
+    def return_result(site: SelfCall) -> list[Op]:
+        """Return the value on top, cleaning the stack as the compiler's own return does.
+
+        Stubs return themselves rather than jump back to the code after the call, so that
+        code may be overwritten when the call sequence alone is too short for the jump.
+        """
+        return [*[Op(name, arg) for name, arg in site.exit_ops], Op("RETURN_VALUE")]
 
     def call_value(self, nargs: int) -> list[Op]:
         """Call the value under ``nargs`` arguments, the first of which stands in for NULL."""

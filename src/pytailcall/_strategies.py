@@ -1,50 +1,37 @@
 """The strategies: how a rewritten function object is assembled.
 
-``loop`` needs no driver: its tail calls jump inside one frame, so the rewritten function is
-the public one. ``return_tuple`` and ``partial`` are trampolines: the public function is a
-*driver* with the original signature, which calls the rewritten *implementation* and keeps
-calling it while it returns bounces. The implementation takes every parameter positionally
-(``*args`` as a tuple, ``**kwargs`` as a dict), so a bounce is just the parameter values.
+``loop`` needs no driver: its tail calls to itself jump inside one frame, so the rewritten
+function is the public one. ``return_tuple`` and ``partial`` are trampolines, and so is any
+function with tail calls to *other* names: the public function is then a *driver* with the
+original signature, which calls the rewritten *implementation* and keeps going while it
+gets bounces back. The implementation takes every parameter positionally (``*args`` as a
+tuple, ``**kwargs`` as a dict), so a bounce is just the parameter values.
+
+Every optimized function carries a :class:`~pytailcall._runtime.Target`, so that tail calls
+from other optimized functions bounce into it instead of calling it: mutual recursion and
+state machines of several functions run in constant stack.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall
 from pytailcall._bytecode.assemble import Op
 from pytailcall._bytecode.code import location_entries
-from pytailcall._rewrite import (
-    Binding,
-    Continuation,
-    Restart,
-    Rewriter,
-)
-from pytailcall._signature import CO_VARARGS as _CO_VARARGS
-from pytailcall._signature import CO_VARKEYWORDS as _CO_VARKEYWORDS
-from pytailcall._signature import parameter_source
+from pytailcall._rewrite import Binding, Continuation, Restart, Rewriter
+from pytailcall._signature import CO_VARARGS, CO_VARKEYWORDS, parameter_source
 
 Wrap = Callable[[types.FunctionType], None]
 
 
-def build_loop(source: types.FunctionType, analysis: Analysis, sites: list[SelfCall],
-               wrap: Wrap) -> types.FunctionType:
-    code = Rewriter(source, analysis, Restart()).rewrite(sites)
-    cell = types.CellType()
-    new = types.FunctionType(code, source.__globals__, source.__name__, source.__defaults__,
-                             (*(source.__closure__ or ()), cell))
-    wrap(new)
-    cell.cell_contents = new
-    return new
-
-
-# -- trampolines ------------------------------------------------------------------------
-
-
 class _Bounce(Continuation):
     """Return a bounce carrying the bound parameters; the driver makes the next call."""
+
+    #: Holds what the bounce is made with, set once the implementation exists.
+    free_variables = (".tail_call_bounce",)
 
     def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
                       depth: int) -> list[Op]:
@@ -55,8 +42,7 @@ class _Bounce(Continuation):
             ops = rewriter.bind(site, binding, depth)
             ops.append(Op("POP_TOP"))
             ops += self.from_parameters(rewriter)
-        # Return the bounce from here, cleaning the stack as the compiler's return would.
-        return [*ops, *[Op(name, arg) for name, arg in site.exit_ops], Op("RETURN_VALUE")]
+        return [*ops, *rewriter.return_result(site)]
 
     def from_stack(self, rewriter: Rewriter, nargs: int) -> list[Op]:
         raise NotImplementedError
@@ -68,28 +54,24 @@ class _Bounce(Continuation):
 def _in_parameter_order(binding: Binding, nparams: int, code: types.CodeType) -> bool:
     expected = tuple(Op("STORE_FAST", slot) for slot in reversed(range(nparams)))
     return (binding.stores == expected and not binding.reload
-            and not code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS))
+            and not code.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
 
 
 class _TupleBounce(_Bounce):
-    """``(BOUNCE, *parameters)``, built with one BUILD_TUPLE."""
+    """``(marker, *parameters)``, built with one BUILD_TUPLE; the cell holds the marker."""
 
     def from_stack(self, rewriter: Rewriter, nargs: int) -> list[Op]:
-        marker = rewriter.consts.index(_runtime.BOUNCE)
-        return [Op("LOAD_CONST", marker), Op("SWAP", nargs + 2), Op("POP_TOP"),
+        return [Op("LOAD_DEREF", rewriter.self_slot + 1), Op("SWAP", nargs + 2), Op("POP_TOP"),
                 Op("BUILD_TUPLE", nargs + 1)]
 
     def from_parameters(self, rewriter: Rewriter) -> list[Op]:
         n = rewriter.analysis.nparams
-        return [Op("LOAD_CONST", rewriter.consts.index(_runtime.BOUNCE)),
+        return [Op("LOAD_DEREF", rewriter.self_slot + 1),
                 *[Op("LOAD_FAST", slot) for slot in range(n)], Op("BUILD_TUPLE", n + 1)]
 
 
 class _PartialBounce(_Bounce):
-    """``TailCall(implementation, *parameters)``, made by calling a prepared bound method."""
-
-    #: Holds ``TailCall`` bound to the implementation, set once the implementation exists.
-    free_variables = (".tail_call_bounce",)
+    """``TailCall(implementation, *parameters)``; the cell holds TailCall bound to it."""
 
     def from_stack(self, rewriter: Rewriter, nargs: int) -> list[Op]:
         return [Op("LOAD_DEREF", rewriter.self_slot + 1), Op("SWAP", nargs + 2), Op("POP_TOP"),
@@ -106,73 +88,111 @@ class _PartialBounce(_Bounce):
         return [make, *[Op("LOAD_FAST", slot) for slot in range(n)], *rewriter.call_value(n)]
 
 
-def _driver_loop(kind: str, nparams: int) -> str:
-    """The driver's loop: call the implementation again while it returns a bounce."""
-    if kind == "return_tuple":
-        # Index the bounce instead of slicing it: no new tuple, and a plain call.
-        unpacked = ", ".join(f"r[{i}]" for i in range(1, nparams + 1))
-        return ("    while _pytailcall_type_(r) is _pytailcall_tuple_ and r and r[0] is "
-                "_pytailcall_bounce_:\n"
-                f"        r = _pytailcall_impl_({unpacked})\n")
-    return ("    while _pytailcall_type_(r) is _pytailcall_tailcall_:\n"
-            "        r = r()\n")
-
-
-_CONTINUATIONS: dict[str, Callable[[], _Bounce]] = {
+_CONTINUATIONS: dict[str, Callable[[], Continuation]] = {
+    "loop": Restart,
     "return_tuple": _TupleBounce,
     "partial": _PartialBounce,
 }
 
 
-def build_trampoline(kind: str, source: types.FunctionType, analysis: Analysis,
-                     sites: list[SelfCall], wrap: Wrap) -> types.FunctionType:
-    code = Rewriter(source, analysis, _CONTINUATIONS[kind]()).rewrite(sites)
-    code = _positional_convention(code, analysis.nparams)
-    cells = [types.CellType() for _ in range(len(code.co_freevars)
-                                              - len(source.__code__.co_freevars))]
-    impl = types.FunctionType(code, source.__globals__, source.__name__, None,
-                              (*(source.__closure__ or ()), *cells))
-    driver = _make_driver(kind, source, impl, analysis.nparams)
+def build(kind: str, source: types.FunctionType, analysis: Analysis,
+          sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
+          wrap: Wrap) -> types.FunctionType:
+    """The public function for ``source`` rewritten with strategy ``kind``."""
+    continuation = _CONTINUATIONS[kind]()
+    code = Rewriter(source, analysis, continuation).rewrite(sites, calls_out)
+    added = len(code.co_freevars) - len(source.__code__.co_freevars)
+    cells = [types.CellType() for _ in range(added)]
+    closure = (*(source.__closure__ or ()), *cells)
+    jumps_only = all(site.callee == "self" for site in (*sites, *calls_out))
+    if kind == "loop" and jumps_only:
+        public = types.FunctionType(code, source.__globals__, source.__name__,
+                                    source.__defaults__, closure)
+        wrap(public)
+        cells[0].cell_contents = public
+        general = types.MethodType(_runtime.TailCall, public)
+        _set_target(public, _runtime.Target(public, -2, None, general, None))
+        return public
+    nparams = analysis.nparams
+    impl = types.FunctionType(_positional_convention(code, nparams), source.__globals__,
+                              source.__name__, None, closure)
+    exact = types.MethodType(_runtime.TailCall, impl)
+    if kind == "return_tuple":
+        marker = _runtime.Marker(impl)
+        cells[1].cell_contents = marker
+    elif kind == "partial":
+        cells[1].cell_contents = exact
+    driver = _generated(source, _driver_body(kind, nparams), impl, marker if kind ==
+                        "return_tuple" else None)
     wrap(driver)
     cells[0].cell_contents = driver
-    if kind == "partial":
-        # Calling it makes TailCall(impl, *args); a bound method prepends impl for free.
-        cells[1].cell_contents = types.MethodType(_runtime.TailCall, impl)
+    step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
+    simple = not (source.__code__.co_kwonlyargcount
+                  or source.__code__.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
+    general = types.MethodType(_runtime.TailCall, step)
+    _set_target(driver, _runtime.Target(driver, nparams if simple else -2, exact, general, step))
     return driver
+
+
+def _set_target(public: types.FunctionType, target: _runtime.Target) -> None:
+    public.__dict__[_runtime.TARGET_KEY] = target
 
 
 def _positional_convention(code: types.CodeType, nparams: int) -> types.CodeType:
     """The implementation takes every parameter positionally, in slot order."""
     return code.replace(co_argcount=nparams, co_posonlyargcount=0, co_kwonlyargcount=0,
-                        co_flags=code.co_flags & ~(_CO_VARARGS | _CO_VARKEYWORDS))
+                        co_flags=code.co_flags & ~(CO_VARARGS | CO_VARKEYWORDS))
 
 
-def _make_driver(kind: str, source: types.FunctionType, impl: types.FunctionType,
-                 nparams: int) -> types.FunctionType:
-    """A function with ``source``'s signature that runs ``impl`` until it stops bouncing."""
+def _driver_body(kind: str, nparams: int) -> str:
+    """Call the implementation, then keep calling while it returns bounces."""
+    own = ", ".join(f"r[{i}]" for i in range(1, nparams + 1))
+    tail_call = ("        if _pytailcall_type_(r) is _pytailcall_tailcall_:\n"
+                 "            r = r()\n")
+    tuple_bounce = (
+        "        if (_pytailcall_type_(r) is _pytailcall_tuple_ and r\n"
+        "                and _pytailcall_type_(r[0]) is _pytailcall_marker_type_):\n"
+        # Index our own bounces instead of slicing them: no new tuple, and a plain call.
+        f"            r = _pytailcall_impl_({own}) if r[0] is _pytailcall_marker_ else "
+        "r[0].impl(*r[1:])\n"
+    )
+    first, second = (tuple_bounce, tail_call) if kind == "return_tuple" else (tail_call,
+                                                                              tuple_bounce)
+    return ("    r = _pytailcall_impl_({arguments})\n"
+            "    while True:\n"
+            + first + "        el" + second[8:] + "        else:\n            return r\n")
+
+
+def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
+               marker: _runtime.Marker | None) -> types.FunctionType:
+    """A function with ``source``'s signature, name and globals running ``body``.
+
+    ``body`` refers to ``_pytailcall_impl_`` and the runtime's names, which reach it through
+    the closure of a factory, so nothing is added to the module's globals; every instruction
+    has the ``def`` line, which is what tracebacks through it show.
+    """
     code = source.__code__
     signature, arguments = parameter_source(source)
-    text = (
-        "def _pytailcall_factory_(_pytailcall_impl_, _pytailcall_bounce_, _pytailcall_type_,"
-        " _pytailcall_tuple_, _pytailcall_tailcall_):\n"
-        f"  def {code.co_name}({signature}):\n"
-        f"    r = _pytailcall_impl_({arguments})\n"
-        + _driver_loop(kind, nparams)
-        + "    return r\n"
-        f"  return {code.co_name}\n"
-    )
+    names = ("_pytailcall_impl_", "_pytailcall_marker_", "_pytailcall_type_",
+             "_pytailcall_tuple_", "_pytailcall_tailcall_", "_pytailcall_marker_type_")
+    text = (f"def _pytailcall_factory_({', '.join(names)}):\n"
+            f"  def _pytailcall_generated_({signature}):\n"
+            + body.replace("{arguments}", arguments)
+            + "  return _pytailcall_generated_\n")
     module_code = compile(text, code.co_filename, "exec")
     factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
-    driver_code = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
-    units = len(driver_code.co_code) // 2
+    inner = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
     first = code.co_firstlineno
-    driver_code = driver_code.replace(
-        co_qualname=code.co_qualname, co_firstlineno=first,
+    units = len(inner.co_code) // 2
+    inner = inner.replace(
+        co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
         co_linetable=location_entries([(units, (first, first, None, None))], first)[0])
     factory_code = factory_code.replace(co_consts=tuple(
-        driver_code if isinstance(c, types.CodeType) else c for c in factory_code.co_consts))
+        inner if isinstance(c, types.CodeType) else c for c in factory_code.co_consts))
     factory = types.FunctionType(factory_code, source.__globals__)
-    driver: types.FunctionType = factory(impl, _runtime.BOUNCE, type, tuple, _runtime.TailCall)
-    driver.__defaults__ = source.__defaults__
-    driver.__kwdefaults__ = source.__kwdefaults__
-    return driver
+    made: types.FunctionType = factory(impl, marker, type, tuple, _runtime.TailCall,
+                                       _runtime.Marker)
+    made.__name__ = source.__name__
+    made.__defaults__ = source.__defaults__
+    made.__kwdefaults__ = source.__kwdefaults__
+    return made

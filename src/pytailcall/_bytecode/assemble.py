@@ -95,7 +95,7 @@ def jump_in_place(name: str, start: int, size: int, target: int, facts: Facts) -
     op = facts.op(name)
     for width in range(1, size + 1):
         arg = target - (start + width)
-        if encoded_size(op, arg, facts) == width:
+        if encoded_size(op, arg, facts) <= width:  # pad with EXTENDED_ARG 0 to the width
             nop = encode(facts.op("NOP"), 0, facts)
-            return encode(op, arg, facts) + nop * (size - width)
+            return encode(op, arg, facts, size=width) + nop * (size - width)
     raise RuntimeError(f"no room for a jump to unit {target} in {size} code units")

@@ -53,8 +53,13 @@ class Facts:
     kw_names_instruction: bool
     #: 3.12+ encode "also push the method/self slot" in bit 0 of ``LOAD_ATTR``'s argument.
     load_attr_method_bit: bool
-    #: Name of the forward "pop and jump if false" instruction.
+    #: Names of the forward "pop and jump if false" and "... if None" instructions.
     pop_jump_if_false: str
+    pop_jump_if_none: str
+    #: 3.13+ lay out a method call as ``callable, self_or_NULL``: the callable is never NULL.
+    #: (The same order as ``callable, NULL`` for plain calls: ``not null_before_callable``.)
+    #: Before, ``method_or_NULL, self_or_callable``: the first slot cannot be inspected.
+    method_callable_first: bool
     #: 3.14+ follow each conditional jump with ``NOT_TAKEN`` (a marker for branch monitoring).
     not_taken_after_branch: bool
     #: 3.14+ borrowed loads, each mapped to the load that takes its own reference. A borrowed
@@ -148,6 +153,10 @@ def _build(version: tuple[int, int]) -> Facts:
         pop_jump_if_false=(
             "POP_JUMP_IF_FALSE" if "POP_JUMP_IF_FALSE" in opmap else "POP_JUMP_FORWARD_IF_FALSE"
         ),
+        pop_jump_if_none=(
+            "POP_JUMP_IF_NONE" if "POP_JUMP_IF_NONE" in opmap else "POP_JUMP_FORWARD_IF_NONE"
+        ),
+        method_callable_first=version >= (3, 13),
         not_taken_after_branch="NOT_TAKEN" in opmap,
         owned_load_for={opmap[b]: opmap[o] for b, o in borrows.items() if b in opmap},
         has_arg=_has_arg_set(),

@@ -1,0 +1,296 @@
+"""Tail calls from one optimized function to another run in constant stack.
+
+Self tail calls stay what their strategy makes them; a tail call to another name bounces
+through the caller's driver when the callee is an optimized function at the moment of the
+call, and is a normal call otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+import textwrap
+import warnings
+
+import pytest
+from conftest import STRATEGIES
+
+from pytailcall import TailCallWarning, explain, tail_optimize
+
+PAIRS = [(a, b) for a in STRATEGIES for b in STRATEGIES]
+
+EVEN_ODD = """
+def is_even(n):
+    if n == 0:
+        return True
+    return is_odd(n - 1)
+
+def is_odd(n):
+    if n == 0:
+        return False
+    return is_even(n - 1)
+"""
+
+
+def _namespace(src: str, **strategies: str) -> dict:
+    """Run ``src``; optimize the named functions (leaf functions warn that they make no
+    tail calls, and are still bounce targets)."""
+    namespace: dict = {"__name__": "between"}
+    exec(compile(textwrap.dedent(src), "<between>", "exec", dont_inherit=True), namespace)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*has no calls to itself", TailCallWarning)
+        for name, strategy in strategies.items():
+            namespace[name] = tail_optimize(namespace[name], strategy=strategy)
+    return namespace
+
+
+def test_mutual_recursion_to_a_million(very_deep):
+    ns = _namespace(EVEN_ODD, is_even="loop", is_odd="loop")
+    assert ns["is_even"](very_deep) is True
+    assert ns["is_odd"](very_deep + 1) is True
+
+
+@pytest.mark.parametrize(("even", "odd"), PAIRS)
+def test_mutual_recursion_across_strategies(even, odd, deep):
+    ns = _namespace(EVEN_ODD, is_even=even, is_odd=odd)
+    assert ns["is_even"](deep) is True
+    assert ns["is_odd"](deep + 1) is True
+    assert ns["is_even"](7) is False
+
+
+def test_calls_out_are_reported_by_explain():
+    ns = _namespace(EVEN_ODD, is_even="loop", is_odd="loop")
+    report = explain(ns["is_even"])
+    assert report.sites == ()
+    assert [(site.target, site.optimized) for site in report.calls_out] == [("is_odd", True)]
+    assert "is_odd" in str(report)
+
+
+STATE_MACHINE = """
+def start(n, log):
+    if n <= 0:
+        return log
+    if n % 3 == 0:
+        return middle(n - 1, log + "s")
+    return start(n - 1, log)
+
+def middle(n, log, step=1):
+    if n <= 0:
+        return log
+    return end(n - step, log=log + "m")
+
+def end(n, *, log):
+    if n <= 0:
+        return log
+    return start(n - 1, log + "e") if n % 2 else middle(n, log, step=2)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_state_machine_of_three_functions(strategy, deep):
+    native = _namespace(STATE_MACHINE)
+    ns = _namespace(STATE_MACHINE, start=strategy, middle=strategy, end=strategy)
+    assert ns["start"](300, "") == native["start"](300, "")
+    assert len(ns["start"](deep, "")) == len(_run_without_limit(native["start"], deep))
+
+
+def _run_without_limit(func, n):
+    """The native answer for a deep input, computed in pieces small enough to recurse."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 4 * n + 1000))
+    try:
+        import threading
+        if sys.platform == "emscripten":
+            pytest.skip("deep native recursion needs a thread with a large stack")
+        result = []
+        threading.stack_size(512 * 1024 * 1024)
+        thread = threading.Thread(target=lambda: result.append(func(n, "")))
+        thread.start()
+        thread.join()
+        threading.stack_size(0)
+        return result[0]
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_state_machine_across_modules(tmp_path, monkeypatch, deep):
+    (tmp_path / "ping_mod.py").write_text(textwrap.dedent("""
+        from pytailcall import tail_optimize
+        import pong_mod
+
+        @tail_optimize
+        def ping(n):
+            if n == 0:
+                return "ping"
+            return pong_mod.pong(n - 1)
+        """))
+    (tmp_path / "pong_mod.py").write_text(textwrap.dedent("""
+        from pytailcall import tail_optimize
+
+        @tail_optimize(strategy="partial")
+        def pong(n):
+            if n == 0:
+                return "pong"
+            from ping_mod import ping
+            return ping(n - 1)
+        """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ping = importlib.import_module("ping_mod").ping
+    assert ping(deep) == "ping"
+    assert ping(deep + 1) == "pong"
+
+
+def test_plain_callee_is_simply_called():
+    calls = []
+
+    def plain(n):
+        calls.append(n)
+        return ("plain", n)
+
+    ns = _namespace("""
+        def walk(n):
+            if n:
+                return walk(n - 1)
+            return plain(n)
+        """, walk="loop")
+    ns["plain"] = plain
+    assert ns["walk"](50_000) == ("plain", 0)
+    assert calls == [0]
+
+
+def test_callee_rebound_to_a_plain_function_is_called_normally():
+    """Every call through the rebound name reaches the plain function, as natively."""
+    for strategies in ({}, {"is_even": "loop", "is_odd": "partial"}):
+        ns = _namespace(EVEN_ODD, **strategies)
+        inner = ns["is_odd"]
+        seen = []
+
+        def spy(n, inner=inner, seen=seen):
+            seen.append(n)
+            return inner(n)
+
+        ns["is_odd"] = spy
+        assert ns["is_even"](10) is True
+        assert seen == [9, 7, 5, 3, 1]
+
+
+def test_wrapper_above_an_optimized_callee_sees_every_call():
+    ns = _namespace(EVEN_ODD, is_even="loop", is_odd="loop")
+    counted = []
+    inner = ns["is_odd"]
+
+    @functools.wraps(inner)  # copies the inner function's __dict__, and its pytailcall record
+    def counting(n):
+        counted.append(n)
+        return inner(n)
+
+    ns["is_odd"] = counting
+    assert ns["is_even"](20) is True
+    assert counted == [19, 17, 15, 13, 11, 9, 7, 5, 3, 1]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_results_that_look_like_bounces_are_results(strategy):
+    ns = _namespace("""
+        import functools
+
+        def first(n):
+            return second(n)
+
+        def second(n):
+            if n == 0:
+                return (1, None)
+            return functools.partial(int, "7")
+        """, first=strategy, second=strategy)
+    assert ns["first"](0) == (1, None)
+    assert ns["first"](1)() == 7
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_bounced_call_binds_like_a_call(strategy):
+    ns = _namespace("""
+        def caller(kind):
+            if kind == "keywords":
+                return callee(3, scale=2)
+            if kind == "defaults":
+                return callee(3)
+            if kind == "star":
+                return callee(*[3], **{"scale": 5})
+            return callee(3, nope=1)
+
+        def callee(n, *, scale=1):
+            return n * scale
+        """, caller=strategy, callee=strategy)
+    caller, callee = ns["caller"], ns["callee"]
+    assert [caller("keywords"), caller("defaults"), caller("star")] == [6, 3, 15]
+    with pytest.raises(TypeError, match="callee\\(\\) got an unexpected keyword argument 'nope'"):
+        caller("bad")
+    callee.__kwdefaults__ = {"scale": 10}
+    assert caller("defaults") == 30
+
+
+def test_exception_in_bounced_callee_propagates_with_its_frame():
+    ns = _namespace("""
+        def first(n):
+            return second(n)
+
+        def second(n):
+            raise ValueError(f"bad {n}")
+        """, first="loop", second="loop")
+    with pytest.raises(ValueError, match="bad 4") as info:
+        ns["first"](4)
+    assert info.traceback[-1].name == "second"
+
+
+METHODS = """
+class Counter:
+    def count(self, n, acc=0):
+        if n == 0:
+            return acc
+        return self.count(n - 1, acc + self.step())
+
+    def step(self):
+        return 1
+
+class Doubling(Counter):
+    def count(self, n, acc=0):
+        return super().count(n, acc) * 2
+"""
+
+method_layout = pytest.mark.skipif(
+    sys.version_info < (3, 13), reason="method tail calls are optimized on CPython 3.13+")
+
+
+def _counter_class(strategy):
+    ns = _namespace(METHODS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        ns["Counter"].count = tail_optimize(ns["Counter"].count, strategy=strategy)
+    return ns
+
+
+@method_layout
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_method_tail_call_runs_in_constant_stack(strategy, deep):
+    ns = _counter_class(strategy)
+    assert ns["Counter"]().count(deep) == deep
+    assert all(site.optimized for site in explain(ns["Counter"].count).sites)
+
+
+@method_layout
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_method_override_in_a_subclass_is_called(strategy):
+    ns = _counter_class(strategy)
+    # Natively: Doubling.count doubles once per level; the override must be honoured.
+    native = _namespace(METHODS)
+    assert ns["Doubling"]().count(5) == native["Doubling"]().count(5)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.11 and 3.12 only")
+def test_method_tail_call_is_reported_before_3_13():
+    ns = _namespace(METHODS)
+    with pytest.warns(TailCallWarning, match="3.13"):
+        count = tail_optimize(ns["Counter"].count)
+    ns["Counter"].count = count
+    assert ns["Counter"]().count(100) == 100
