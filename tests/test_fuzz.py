@@ -147,10 +147,9 @@ def f(n, a=0):
 """
 
 
-@pytest.mark.xfail(sys.version_info >= (3, 12), strict=False,
-                   reason="reported: from 3.12 the compiler copies CALL and RETURN_VALUE into "
-                   "both arms of a conditional last argument; the call is 'not recognised'")
 def test_conditional_expression_as_last_argument_is_optimized():
+    """From 3.12 the compiler copies the call and its return into both arms of a
+    conditional last argument; both copies share the callee's load."""
     namespace: dict = {"__name__": "regression"}
     exec(CONDITIONAL_LAST_ARGUMENT, namespace)
     with warnings.catch_warnings(record=True):

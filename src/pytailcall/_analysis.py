@@ -81,6 +81,8 @@ class SelfCall:
     refusal: str | None  #: None when the call can become a jump
     #: "self" (the function's own name), "other" (another name) or "method" (``x.name(...)``)
     callee: str = "self"
+    #: The argument code is one straight run right before the call (not shared with a copy).
+    contiguous: bool = True
 
     @property
     def call(self) -> Instr:
@@ -170,6 +172,21 @@ def _lists_own_locals(code: types.CodeType, instrs: Sequence[Instr]) -> bool:
     return False
 
 
+def _mark_shared_callees(sites: list[SelfCall], calls_out: list[SelfCall]
+                         ) -> tuple[list[SelfCall], list[SelfCall]]:
+    """Copies of one call (see ``_argument_code``) share the callee's load: none of them may
+    change it, so none counts as having argument code of its own."""
+    loaders = [site.loader.offset for site in (*sites, *calls_out) if site.loader is not None]
+    shared = {offset for offset in loaders if loaders.count(offset) > 1}
+
+    def mark(group: list[SelfCall]) -> list[SelfCall]:
+        return [replace(site, contiguous=False)
+                if site.loader is not None and site.loader.offset in shared else site
+                for site in group]
+
+    return mark(sites), mark(calls_out)
+
+
 def _refuse_finally_copies(sites: list[SelfCall]) -> list[SelfCall]:
     """Refuse every copy of a call the compiler duplicated out of a ``finally`` block.
 
@@ -223,6 +240,7 @@ class _SiteFinder:
                     matched.add(site.loader.offset)
                 elif site.refusal is None:
                     calls_out.append(site)
+        sites, calls_out = _mark_shared_callees(sites, calls_out)
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
                             Reason.UNRECOGNISED)
         sites.sort(key=lambda s: s.call.offset)
@@ -261,24 +279,27 @@ class _SiteFinder:
             return None
         return region, kwnames
 
+    def _consumed(self, region: Sequence[Instr]) -> int:
+        """Stack items a call sequence consumes: callee, NULL or self, and arguments."""
+        return 1 - sum(self.facts.stack_effect(ins.op, ins.arg, jump=False) for ins in region)
+
     def _site(self, i: int) -> SelfCall | None:
         found = self._region(i)
         if found is None:
             return None
         region, kwnames = found
         first = self.flow.index[region[0].offset]
-        effect = sum(self.facts.stack_effect(ins.op, ins.arg, jump=False) for ins in region)
-        consumed = 1 - effect
+        consumed = self._consumed(region)
         base = self.depths[region[0].offset] - consumed  # depth below the callable and NULL
-        j = first - 1
-        while j >= 0 and self.depths.get(self.instrs[j].offset, -1) >= base + 2:
-            j -= 1
-        pair = self._callee_pair(j, base)
+        traced = self._argument_code(region[0], base)
+        if traced is None:
+            return None
+        arguments, last = traced
+        pair = self._callee_pair(self.flow.index[last.offset], base)
         if pair is None:
             return None
         loader, null_push, callee, target = pair
-        arguments = tuple(self.instrs[j + 1:first])
-        if not self._arguments_are_closed(arguments, region[0], base):
+        if not self._arguments_are_closed(arguments, base):
             return None
         call = region[-1]
         if call.name == "CALL_FUNCTION_EX":
@@ -290,8 +311,37 @@ class _SiteFinder:
         exit_ops, refusal = self._classify(call, handler)
         if callee == "method" and refusal is None and not self.facts.method_callable_first:
             refusal = Reason.METHOD_LAYOUT
+        contiguous = arguments == tuple(self.instrs[self.flow.index[last.offset] + 1:first])
         return SelfCall(position[0], target, position, loader, null_push, tuple(region), shape,
-                        arguments, exit_ops, handler, refusal, callee)
+                        arguments, exit_ops, handler, refusal, callee, contiguous)
+
+    def _argument_code(self, start: Instr, base: int
+                       ) -> tuple[tuple[Instr, ...], Instr] | None:
+        """The instructions that compute a call's arguments, found by walking back along
+        control flow while the stack stays above the callee, and the one instruction where
+        every such path begins (the end of the callee's load).
+
+        From 3.12 the compiler may copy a call into both arms of a conditional last
+        argument; each copy's arguments then share the code before the branch.
+        """
+        arguments: dict[int, Instr] = {}
+        ends: set[int] = set()
+        work = [start]
+        while work:
+            ins = work.pop()
+            for pred in self.flow.predecessors.get(ins.offset, ()):
+                depth = self.depths.get(pred.offset)
+                if depth is None:
+                    continue
+                if depth < base + 2:
+                    ends.add(pred.offset)
+                elif pred.offset not in arguments:
+                    arguments[pred.offset] = pred
+                    work.append(pred)
+        if len(ends) != 1:
+            return None
+        ordered = tuple(sorted(arguments.values(), key=lambda ins: ins.offset))
+        return ordered, self.flow.at[ends.pop()]
 
     def _callee_pair(self, j: int, base: int
                      ) -> tuple[Instr, Instr | None, str, str] | None:
@@ -347,25 +397,36 @@ class _SiteFinder:
             return True
         return ins.name == "LOAD_ATTR" and self.facts.load_attr_method_bit and bool(ins.arg & 1)
 
-    def _arguments_are_closed(self, arguments: Sequence[Instr], region_start: Instr,
-                              base: int) -> bool:
-        """The argument code stays above the callable and keeps its jumps to itself."""
-        inside = {ins.offset for ins in arguments} | {region_start.offset}
+    def _arguments_are_closed(self, arguments: Sequence[Instr], base: int) -> bool:
+        """The argument code stays above the callee, and leaves only into a call sequence
+        that consumes this callee or into argument code of a copy of the call."""
+        inside = {ins.offset for ins in arguments}
         for ins in arguments:
             depth = self.depths.get(ins.offset)
             if depth is None:
                 return False
             if ins.name in ("SWAP", "COPY") and ins.arg > depth - (base + 2):
                 return False
-            if ins.target is not None and self.flow.instruction_at(ins.target).offset not in inside:
-                return False
             if not self.facts.falls_through(ins.op) and ins.target is None:
                 return False
-        for ins in [*arguments, region_start]:
-            for source in self.jump_sources.get(ins.offset, ()):
-                if source not in inside:
+            for succ, _ in self.flow.successors(ins):
+                after = self.depths.get(succ.offset)
+                if succ.offset in inside or (after is not None and after >= base + 2):
+                    continue  # its own argument code, or a copy's: the callee stays put
+                if self._call_base(succ) != base:
                     return False
         return True
+
+    def _call_base(self, ins: Instr) -> int | None:
+        """The callee's depth if ``ins`` starts a call sequence, else None."""
+        i = self.flow.index[ins.offset]
+        for j in range(i, min(i + 3, len(self.instrs))):
+            if self.instrs[j].name in CALL_INSTRUCTIONS:
+                found = self._region(j)
+                if found is None or found[0][0].offset != ins.offset:
+                    return None
+                return self.depths[ins.offset] - self._consumed(found[0])
+        return None
 
     # -- tail position ----------------------------------------------------------------------
 

@@ -89,7 +89,10 @@ def plan_binding(site: SelfCall, analysis: Analysis) -> Binding:
     shape = site.shape
     assert shape is not None
     code = analysis.code
-    drop_null = shape.kind != "CALL_FUNCTION_EX" and shape.npositional >= 1
+    # A callee load shared with a copy of the call (see _argument_code) must keep its NULL:
+    # the other copy may stay a normal call.
+    drop_null = (shape.kind != "CALL_FUNCTION_EX" and shape.npositional >= 1
+                 and site.contiguous)
     if not drop_null:
         return Binding(False, None)
     targets = _direct_targets(shape.npositional, shape.kwnames, code)
@@ -140,6 +143,8 @@ _PAIR_LOADS = frozenset({"LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORR
 def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
                      ) -> tuple[tuple[tuple[Instr, str, int], ...], tuple[int, ...]]:
     """The trailing argument loads that reload the very parameter they bind."""
+    if not site.contiguous:
+        return (), ()
     facts = analysis.facts
     jump_targets = analysis.flow.jump_sources
     written = {slot for ins in site.arguments

@@ -76,6 +76,15 @@ class Flow:
         return depths
 
     @cached_property
+    def predecessors(self) -> dict[int, list[Instr]]:
+        """The instructions control can come from, by the instruction's offset."""
+        preds: dict[int, list[Instr]] = {}
+        for ins in self.instrs:
+            for succ, _ in self.successors(ins):
+                preds.setdefault(succ.offset, []).append(ins)
+        return preds
+
+    @cached_property
     def jump_sources(self) -> dict[int, list[int]]:
         """Offsets of the jumps that land on each instruction (by the instruction's offset)."""
         sources: dict[int, list[int]] = {}
