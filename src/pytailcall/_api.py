@@ -9,9 +9,9 @@ import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, ParamSpec, TypeVar, overload
+from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
-from pytailcall import _strategies
+from pytailcall import _portable, _strategies
 from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
 from pytailcall._bytecode import facts as _facts
 from pytailcall._bytecode.flow import FlowError
@@ -22,6 +22,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 Strategy = Literal["loop", "return_tuple", "partial"]
+
+
+class _DefaultStrategy(str):
+    """``"loop"`` when the caller did not name a strategy: on an interpreter whose bytecode
+    pytailcall does not know, only then may it fall back to the portable trampoline."""
+
+    __slots__ = ()
+
+
+_DEFAULT_STRATEGY = cast(Strategy, _DefaultStrategy("loop"))
 #: Strategies by name. "return_tuple" and "partial" are planned; each entry takes the
 #: function to rewrite, its analysis and the function whose metadata the result copies.
 _STRATEGIES: dict[str, Callable[[types.FunctionType, Analysis, types.FunctionType],
@@ -64,7 +74,8 @@ def tail_optimize(func: Callable[P, R], /, *, strategy: Strategy = ..., escape_t
 @overload
 def tail_optimize(*, strategy: Strategy = ..., escape_try: bool = ...,
                   strict: bool = ...) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
-def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *, strategy: Strategy = "loop",
+def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *,
+                  strategy: Strategy = _DEFAULT_STRATEGY,
                   escape_try: bool = False, strict: bool = False
                   ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Return a copy of ``func`` whose tail calls to itself do not grow the stack.
@@ -95,7 +106,11 @@ def explain(func: Callable[..., object], *, strategy: Strategy = "loop",
     if record is not None:
         return record.report
     plain = _checked_function(func, "explain")
-    analysis = analyse(plain.__code__, _facts.current(), escape_try=escape_try)
+    try:
+        facts = _facts.current()
+    except TailCallError:
+        return _portable_report(plain, applied=False)
+    analysis = analyse(plain.__code__, facts, escape_try=escape_try)
     Options(strategy, escape_try)  # validates them
     return _report(plain, analysis, strategy, applied=False)
 
@@ -130,7 +145,12 @@ def _source_view(func: types.FunctionType) -> types.FunctionType:
 def _optimize(func: object, options: Options) -> types.FunctionType:
     given = _checked_function(func, "tail_optimize")
     source = _source_view(given)
-    facts = _facts.current()
+    try:
+        facts = _facts.current()
+    except TailCallError as unknown:
+        if not isinstance(options.strategy, _DefaultStrategy):
+            raise
+        return _portable_fallback(given, str(unknown), options)
     analysis = analyse(source.__code__, facts, escape_try=options.escape_try)
     try:
         made = _STRATEGIES[options.strategy](source, analysis, given)
@@ -142,6 +162,47 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
     _MADE[made] = _Record(_report(given, analysis, options.strategy, applied=True),
                           source.__code__)
     return made
+
+
+def _portable_fallback(given: types.FunctionType, unknown: str,
+                       options: Options) -> types.FunctionType:
+    """On an unknown interpreter: the source-rewriting partial trampoline, with a warning."""
+    code = given.__code__
+    try:
+        made = _portable.build(given)
+    except _portable.NotPortable as exc:
+        text = (f"{given.__qualname__}(): {unknown} The portable fallback cannot be used "
+                f"either: {exc}. Left as a normal function.")
+        made = _copy(given, given)
+        lines: tuple[list[int], list[int]] = ([], [])
+    else:
+        text = (f"{given.__qualname__}(): {unknown} Using the portable partial trampoline "
+                "instead (a rewrite of the source).")
+        lines = _portable.tail_call_lines(given)
+    if options.strict:
+        raise TailCallError(text)
+    warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
+                           code.co_firstlineno, module=given.__module__ or code.co_filename)
+    _MADE[made] = _Record(_portable_report(given, applied=True, lines=lines), code)
+    return made
+
+
+def _portable_report(func: types.FunctionType, *, applied: bool,
+                     lines: tuple[list[int], list[int]] | None = None) -> TailCallReport:
+    code = func.__code__
+    if lines is None:
+        try:
+            lines = _portable.tail_call_lines(func)
+        except _portable.NotPortable:
+            lines = ([], [])
+    optimized, others = lines
+    sites = sorted(
+        [CallSite(line, code.co_name, True, None, "bounce (portable partial)")
+         for line in optimized]
+        + [CallSite(line, code.co_name, False, "not a tail call the source rewrite handles")
+           for line in others], key=lambda site: site.lineno or 0)
+    return TailCallReport(func.__qualname__, code.co_filename, "partial (portable)", applied,
+                          tuple(sites))
 
 
 def _optimizable(analysis: Analysis) -> tuple[SelfCall, ...]:
