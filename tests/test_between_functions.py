@@ -294,3 +294,24 @@ def test_method_tail_call_is_reported_before_3_13():
         count = tail_optimize(ns["Counter"].count)
     ns["Counter"].count = count
     assert ns["Counter"]().count(100) == 100
+
+
+@method_layout
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_classmethod_tail_call_bounces(strategy, deep):
+    ns = _namespace("""
+        class Walker:
+            @classmethod
+            def walk(cls, n, acc=0):
+                if n == 0:
+                    return (cls.__name__, acc)
+                return cls.walk(n - 1, acc + 1)
+
+        class Runner(Walker):
+            pass
+        """)
+    walker = ns["Walker"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        walker.walk = classmethod(tail_optimize(walker.walk.__func__, strategy=strategy))
+    assert ns["Runner"].walk(deep) == ("Runner", deep)
