@@ -283,3 +283,16 @@ def test_tail_call_error_is_an_exception():
 def test_explain_is_callable_on_a_plain_function(make):
     report = explain(make(COUNT_SRC))
     assert isinstance(report.sites, tuple)
+
+
+@pytest.mark.parametrize("first", ["loop", "return_tuple", "partial"])
+@pytest.mark.parametrize("second", ["loop", "return_tuple", "partial"])
+def test_optimizing_an_optimized_function_again(make, first, second, deep):
+    """The second decoration starts again from the original code, with any strategy."""
+    count = make(COUNT_SRC)
+    once = tail_optimize(count, strategy=first)
+    twice = tail_optimize(once, strategy=second)
+    count.__globals__["count"] = twice
+    assert twice(deep) == deep
+    assert twice.__wrapped__ is once
+    assert explain(twice).strategy == second

@@ -58,7 +58,8 @@ class _Record:
     """What pytailcall remembers about a function it made."""
 
     report: TailCallReport
-    original_code: types.CodeType
+    #: The function it was made from (its code and closure, before any rewriting).
+    source: types.FunctionType
 
 
 _MADE: weakref.WeakKeyDictionary[types.FunctionType, _Record] = weakref.WeakKeyDictionary()
@@ -130,13 +131,14 @@ def _checked_function(func: object, caller: str) -> types.FunctionType:
 
 
 def _source_view(func: types.FunctionType) -> types.FunctionType:
-    """The function to analyse: for one pytailcall made, a plain copy of its original."""
+    """The function to analyse: for one pytailcall made, a copy of the function it was made
+    from, with the made function's current defaults."""
     record = _MADE.get(func)
     if record is None:
         return func
-    closure = func.__closure__[:-1] if func.__closure__ else None
-    plain = types.FunctionType(record.original_code, func.__globals__, func.__name__,
-                               func.__defaults__, closure or None)
+    source = record.source
+    plain = types.FunctionType(source.__code__, source.__globals__, source.__name__,
+                               func.__defaults__, source.__closure__)
     plain.__kwdefaults__ = func.__kwdefaults__
     plain.__qualname__ = func.__qualname__
     return plain
@@ -159,8 +161,7 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
         analysis = _refuse_all(analysis, internal)
     _diagnose(source, analysis, options)
-    _MADE[made] = _Record(_report(given, analysis, options.strategy, applied=True),
-                          source.__code__)
+    _MADE[made] = _Record(_report(given, analysis, options.strategy, applied=True), source)
     return made
 
 
@@ -183,7 +184,7 @@ def _portable_fallback(given: types.FunctionType, unknown: str,
         raise TailCallError(text)
     warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
                            code.co_firstlineno, module=given.__module__ or code.co_filename)
-    _MADE[made] = _Record(_portable_report(given, applied=True, lines=lines), code)
+    _MADE[made] = _Record(_portable_report(given, applied=True, lines=lines), given)
     return made
 
 
