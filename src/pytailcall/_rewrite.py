@@ -43,7 +43,6 @@ from pytailcall._signature import parameter_source
 SELF_NAME = ".tail_call_self"
 
 
-
 @dataclass(frozen=True)
 class Binding:
     """How a site's arguments become parameter values.
@@ -66,6 +65,9 @@ class Binding:
     reload: tuple[int, ...] = ()
 
 
+_PLAIN = (int, str, tuple, type(None))
+
+
 class _Pool:
     """Appends constants or names to a code object's tuple, reusing equal entries."""
 
@@ -74,7 +76,8 @@ class _Pool:
 
     def index(self, value: Any) -> int:
         for i, item in enumerate(self.items):
-            if item is value or (type(item) is type(value) and value in (None, ())
+            # Equal plain values may share an entry (not 1 and True: types must match).
+            if item is value or (type(item) is type(value) and type(value) in _PLAIN
                                  and item == value):
                 return i
         self.items.append(value)
