@@ -1,13 +1,15 @@
 """The ``pytailcall`` command line: dispatch, exit codes and the ``bench --json`` document.
 
-The benchmark runs in its hidden ``--tiny`` mode on a few cases, which exercises the whole
-path (strategy discovery, variants, correctness check, interleaved timing, report, JSON) in
-a fraction of a second; the real figures come from ``python -m pytailcall bench``.
+The benchmark runs in its hidden ``--tiny`` mode on a few cases (tail calls between
+functions only just past the recursion limit), which exercises the whole path (strategy
+discovery, variants, correctness check, interleaved timing, report, JSON) in a fraction of a
+second; the real figures come from ``python -m pytailcall bench``.
 ``explain`` and ``dis`` run on a module each test writes to its own temporary directory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -71,6 +73,79 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     )
     assert modulo_1["ratios"]["internal_loop_speedup_vs_native"] is None
     assert set(doc["decorate_us"]["loop"]) == {"gcd", "modulo"}
+    # --only picks examples: tail calls between functions are not measured unless named.
+    assert doc["bounce"] is None and "Tail calls between functions" not in captured.out
+
+
+def test_bench_bounce_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--tiny", "--only", ex.BOUNCE, "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Testing all functions work\n")
+    assert "Tail calls between functions (is_even/is_odd)" in captured.out
+    assert "examples, us per call" not in captured.out and "decoration time" not in captured.out
+    assert "Testing with N=" not in captured.out  # no fib timings either
+
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["fib"] == [] and doc["examples"] == [] and doc["decorate_us"] == {}
+    bounce = doc["bounce"]
+    assert bounce["functions"] == "is_even/is_odd"
+    assert bounce["reference_n"] == 500 and bounce["target_vs_native"] == 1.5
+    # the tiny mode's deep run is just past the recursion limit (the real one is 100,000)
+    assert [run["n"] for run in bounce["runs"]] == [500, 2000]
+    available = set(doc["strategies"].values())
+    labels = SEED_EXAMPLE_KEYS | {"hand_loop"}
+    shallow, deep = bounce["runs"]
+    for run in bounce["runs"]:
+        for key in ("results", "median", "per_bounce", "vs_native"):
+            assert set(run[key]) == labels
+        for label in available | {"hand_loop"}:
+            assert run["results"][label] > 0 and run["vs_native"][label] > 0
+            assert run["per_bounce"][label] == pytest.approx(run["results"][label] / run["n"])
+    assert shallow["results"]["native"] > 0 and shallow["vs_native"]["native"] == 1.0
+    assert shallow["notes"] == {}
+    assert deep["results"]["native"] is None and deep["vs_native"]["native"] is None
+    assert deep["notes"] == {"native": "RecursionError"}
+
+    row = next(line for line in captured.out.splitlines() if line.startswith("native"))
+    assert "recursion error" in row and "1.00x" in row
+
+
+def test_bench_bounce_after_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--tiny", "--only", "gcd_0", "--only", ex.BOUNCE]) == 0
+    out = capsys.readouterr().out
+    examples = out.index("examples, us per call")
+    assert examples < out.index("Tail calls between functions") < out.index("decoration time")
+
+
+def test_bench_bounce_wrong_result_fails_before_timing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = dataclasses.replace(ex.EVEN_ODD, expected=lambda n: n % 2 == 1)
+    monkeypatch.setattr(ex, "EVEN_ODD", wrong)
+    assert main(["bench", "--tiny", "--only", ex.BOUNCE]) == 1
+    captured = capsys.readouterr()
+    assert "mismatch: is_even(500): internal_loop returned True, expected False" in captured.err
+    assert "mismatch: is_even(500): hand_loop returned True, expected False" in captured.err
+    assert "timing" not in captured.err and "Traceback" not in captured.err
+
+
+def test_bench_bounce_variants_call_each_other_optimized() -> None:
+    # Each strategy's is_even finds the optimized is_odd under its global name, in a
+    # namespace of its own: far past the recursion limit, and the real module untouched.
+    variants = ex.build_mutual_variants(strategies=ex.available_strategies())
+    for label, func in variants.items():
+        if label != ex.NATIVE:
+            assert func(100_001) is False, label
+    assert ex.is_odd.__globals__["is_odd"] is ex.is_odd
+    with pytest.raises(RecursionError):
+        ex.is_even(100_000)
+
+
+def test_bench_plot_needs_an_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--tiny", "--only", ex.BOUNCE, "--plot", str(tmp_path / "b.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--plot draws the examples" in err
 
 
 def test_bench_shows_unavailable_strategies_as_na(
@@ -78,15 +153,22 @@ def test_bench_shows_unavailable_strategies_as_na(
 ) -> None:
     monkeypatch.setattr(ex, "available_strategies", lambda: ("loop",))
     out = tmp_path / "bench.json"
-    assert main(["bench", "--tiny", "--only", "gcd_0", "--fib-n", "5", "--json", str(out)]) == 0
+    argv = ["bench", "--tiny", "--only", "gcd_0", "--only", ex.BOUNCE, "--fib-n", "5"]
+    assert main([*argv, "--json", str(out)]) == 0
     captured = capsys.readouterr()
     assert "partial_func    : n/a (strategy not available)" in captured.out
     row = next(line for line in captured.out.splitlines() if line.startswith("gcd_0"))
     assert row.split()[3:5] == ["n/a", "n/a"]  # partial_func, return_tuple
+    bounce_table = captured.out[captured.out.index("Tail calls between functions") :]
+    row = next(line for line in bounce_table.splitlines() if line.startswith("return_tuple"))
+    assert row.split()[1:] == ["n/a"] * 6  # us/call, ns/bounce, vs native at both depths
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["unavailable"] == ["partial_func", "return_tuple"]
     assert doc["examples"][0]["results"]["partial_func"] is None
     assert doc["fib"][0]["results"]["return_tuple"] is None
+    run = doc["bounce"]["runs"][0]
+    assert run["results"]["partial_func"] is None
+    assert run["notes"]["partial_func"] == "strategy not available"
 
 
 def test_strategies_are_discovered() -> None:

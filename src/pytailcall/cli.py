@@ -9,6 +9,7 @@ one line; heavy imports happen inside the commands so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
-    from pytailcall.bench.examples import AnyFunc, Case, Example
+    from pytailcall.bench.examples import AnyFunc, Case, Example, Mutual
     from pytailcall.bench.measure import Settings, SuiteResult
 
 PROG = "pytailcall"
@@ -89,7 +90,8 @@ def _configure_bench(parser: argparse.ArgumentParser) -> None:
         "--only",
         metavar="NAME",
         action="append",
-        help="only this example (gcd) or case (gcd_2); may be repeated",
+        help="only this example (gcd), case (gcd_2) or section (bounce: tail calls between "
+        "functions); may be repeated",
     )
     parser.add_argument(
         "--fib-n",
@@ -113,7 +115,8 @@ def _bench_settings(args: argparse.Namespace) -> Settings:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """The seed's tables: check every variant, time fib at three depths, then every example
-    as native recursion, each available strategy and the hand-written loop."""
+    as native recursion, each available strategy and the hand-written loop; then ours, tail
+    calls between functions (is_even/is_odd) in the same variants."""
     from pytailcall.bench import examples as ex
     from pytailcall.bench import measure, report
 
@@ -121,7 +124,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         cases = ex.select(args.only)
     except KeyError as exc:
         names = ", ".join(ex.example_names())
-        raise CliError(f"no example or case named {exc.args[0]!r} (examples: {names})", 2) from None
+        raise CliError(
+            f"no example, case or section named {exc.args[0]!r} (examples: {names}; "
+            f"section: {ex.BOUNCE})",
+            2,
+        ) from None
+    bounce = ex.bounce_selected(args.only)
     fib_ns: list[int] = args.fib_n or ([] if args.only else list(ex.FIB_NS))
     if any(n < 0 for n in fib_ns):
         raise CliError("--fib-n must not be negative", 2)
@@ -129,6 +137,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if path:
             _check_writable(path)
     if args.plot:
+        if not cases:
+            raise CliError("--plot draws the examples, and --only selects none of them", 2)
         _require_plot()
     strategies = _strategies()
     missing = [ex.label(name) for name in ex.STRATEGIES if name not in strategies]
@@ -142,11 +152,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if fib_ns and fib is not None and fib not in examples:
         examples.append(fib)
     variants = _build_variants(examples, strategies)
-    _check_results(cases, variants, fib_ns)
+    settings = _bench_settings(args)
+    mutual = ex.EVEN_ODD
+    if settings.bounce_ns:
+        mutual = dataclasses.replace(mutual, ns=settings.bounce_ns)
+    bounce_variants = _build_bounce_variants(mutual, strategies) if bounce else None
+    _check_results(cases, variants, fib_ns, bounce_variants, mutual)
     steps = _Steps(sys.stderr)
     try:
         result = measure.run_suite(
-            cases, variants, strategies, _bench_settings(args), steps, fib_ns
+            cases, variants, strategies, settings, steps, fib_ns, bounce_variants, mutual
         )
     finally:
         steps.close()
@@ -189,17 +204,33 @@ def _draw(result: SuiteResult, path: str) -> None:
 
 
 def _check_results(
-    cases: Sequence[Case], variants: dict[str, dict[str, AnyFunc]], fib_ns: Sequence[int]
+    cases: Sequence[Case],
+    variants: dict[str, dict[str, AnyFunc]],
+    fib_ns: Sequence[int],
+    bounce: dict[str, AnyFunc] | None = None,
+    mutual: Mutual | None = None,
 ) -> None:
-    """Timing a wrong answer is pointless: compare every variant with the hand loop first."""
+    """Timing a wrong answer is pointless: compare every variant with the hand loop (and,
+    for ``mutual``'s, with its expected results) first."""
+    from pytailcall.bench import examples as ex
     from pytailcall.bench.measure import check_all
 
     print("Testing all functions work", flush=True)
-    problems = check_all(cases, variants, fib_ns)
+    problems = check_all(cases, variants, fib_ns, bounce, mutual or ex.EVEN_ODD)
     for problem in problems:
         print(f"{PROG}: mismatch: {problem}", file=sys.stderr)
     if problems:
-        raise CliError(f"{len(problems)} result(s) differ from the hand-written loops")
+        raise CliError(f"{len(problems)} result(s) differ from the expected ones")
+
+
+def _build_bounce_variants(mutual: Mutual, strategies: Sequence[str]) -> dict[str, AnyFunc]:
+    """``build_mutual_variants``, with a decorator failure turned into a one-line error."""
+    from pytailcall.bench.examples import build_mutual_variants
+
+    try:
+        return build_mutual_variants(mutual, strategies)
+    except Exception as exc:
+        raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _build_variants(

@@ -10,6 +10,11 @@ Variants are labelled with the seed write-up's names: ``native``, one label per
 ``tail_optimize`` strategy (:data:`STRATEGIES`: ``loop`` is the seed's ``internal_loop``),
 and ``hand_loop``.  Which strategies exist is asked of ``tail_optimize`` at run time
 (:func:`available_strategies`), so the benchmark runs before every strategy is written.
+
+Beside the examples, one pair of functions calling each other (:data:`EVEN_ODD`,
+``is_even``/``is_odd``) measures what a tail call *between* optimized functions costs: each
+one is a bounce through a driver, where a self call of the loop strategy is a jump.  The
+benchmark section that times it is named :data:`BOUNCE`.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ FIB_NS: tuple[int, ...] = (5, 750, 5000)
 """The seed's fib timings: overheads, real recursion, deeper than the recursion limit."""
 FIB_CHECK_N = 50
 """The seed's correctness check: every variant of fib agrees on fib(50)."""
+
+BOUNCE = "bounce"
+"""The ``--only`` name of the section timing tail calls between functions."""
 
 
 # --- the native tail-recursive functions ------------------------------------------------
@@ -93,6 +101,21 @@ def fib(i: int, current: int = 0, next: int = 1) -> int:
     if i == 0:
         return current
     return fib(i - 1, next, current + next)
+
+
+# Tail calls between two functions: is_even(n) makes n calls, alternately to each.
+
+
+def is_even(n: int) -> bool:
+    if n == 0:
+        return True
+    return is_odd(n - 1)
+
+
+def is_odd(n: int) -> bool:
+    if n == 0:
+        return False
+    return is_even(n - 1)
 
 
 # --- the hand-written loops: what an ideal rewrite would compile to -----------------------
@@ -158,6 +181,14 @@ def fib_unrecursed(i: int, current: int = 0, next: int = 1) -> int:
         i, current, next = i - 1, next, current + next
 
 
+def is_even_unrecursed(n: int) -> bool:
+    even = True
+    while n:
+        n -= 1
+        even = not even
+    return even
+
+
 # --- the workload as data -----------------------------------------------------------------
 
 
@@ -213,12 +244,45 @@ EXAMPLES: tuple[Example, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Mutual:
+    """Functions that tail-call each other, timed on one entry point at several depths."""
+
+    title: str
+    natives: tuple[AnyFunc, ...]
+    """The plain functions, calling each other through their module-level names; the
+    first is the entry point."""
+    hand_loop: AnyFunc
+    """The entry point as a hand-written loop: the floor."""
+    expected: Callable[[int], Any]
+    """What the entry point returns for ``n``, computed without it."""
+    ns: tuple[int, ...]
+    """The depths timed: ``n`` calls (``n`` bounces once optimized) per call."""
+    reference_n: int
+    """The depth at which the native cost of one call is measured, for every ratio."""
+
+
+EVEN_ODD = Mutual(
+    "is_even/is_odd",
+    (is_even, is_odd),
+    is_even_unrecursed,
+    lambda n: n % 2 == 0,
+    (500, 100_000),
+    500,
+)
+"""The section :data:`BOUNCE`: within the recursion limit, then far past it."""
+
+BOUNCE_TARGET = 1.5
+"""The aim for one bounce, as a multiple of one native call."""
+
+
 def example_names() -> list[str]:
     return [example.name for example in EXAMPLES]
 
 
 def select(only: Sequence[str] | None = None) -> list[Case]:
-    """The cases whose example name or case name (``gcd`` or ``gcd_2``) is in ``only``.
+    """The cases whose example name or case name (``gcd`` or ``gcd_2``) is in ``only``;
+    the section name :data:`BOUNCE` is accepted and selects no case.
 
     Raises ``KeyError`` naming the first filter that matches nothing, so a typo is not
     silently an empty benchmark.
@@ -231,9 +295,14 @@ def select(only: Sequence[str] | None = None) -> list[Case]:
     if not only:
         return cases
     for wanted in only:
-        if not any(wanted in (case.example.name, case.name) for case in cases):
+        if wanted != BOUNCE and not any(wanted in (case.example.name, case.name) for case in cases):
             raise KeyError(wanted)
     return [case for case in cases if case.example.name in only or case.name in only]
+
+
+def bounce_selected(only: Sequence[str] | None = None) -> bool:
+    """Whether the :data:`BOUNCE` section runs: always without ``--only``, else if named."""
+    return not only or BOUNCE in only
 
 
 def examples_of(cases: Iterable[Case]) -> list[Example]:
@@ -247,6 +316,20 @@ def examples_of(cases: Iterable[Case]) -> list[Example]:
 # --- optimized variants -------------------------------------------------------------------
 
 
+def _clone_into(func: AnyFunc, namespace: dict[str, Any]) -> types.FunctionType:
+    """A copy of ``func`` with ``namespace`` as its globals, bound there under its name."""
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"{func!r} is not a Python function")
+    clone = types.FunctionType(
+        func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__
+    )
+    clone.__kwdefaults__ = func.__kwdefaults__
+    clone.__qualname__ = func.__qualname__
+    clone.__doc__ = func.__doc__
+    namespace[func.__name__] = clone
+    return clone
+
+
 def _rebound_copy(func: AnyFunc) -> tuple[types.FunctionType, dict[str, Any]]:
     """A copy of ``func`` whose globals are a private copy of its module's namespace.
 
@@ -256,14 +339,7 @@ def _rebound_copy(func: AnyFunc) -> tuple[types.FunctionType, dict[str, Any]]:
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"{func!r} is not a Python function")
     namespace = dict(func.__globals__)
-    clone = types.FunctionType(
-        func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__
-    )
-    clone.__kwdefaults__ = func.__kwdefaults__
-    clone.__qualname__ = func.__qualname__
-    clone.__doc__ = func.__doc__
-    namespace[func.__name__] = clone
-    return clone, namespace
+    return _clone_into(func, namespace), namespace
 
 
 def decorate(func: AnyFunc, strategy: str, options: Mapping[str, Any]) -> AnyFunc:
@@ -281,6 +357,23 @@ def optimized(example: Example, strategy: str) -> AnyFunc:
     result = decorate(clone, strategy, example.options)
     namespace[example.native.__name__] = result
     return result
+
+
+def optimized_group(natives: Sequence[AnyFunc], strategy: str) -> list[AnyFunc]:
+    """Every function of ``natives`` optimized with ``strategy``, in one private copy of
+    their (shared) module namespace where each name is bound to its optimized version: the
+    calls between them find the optimized functions, as they would in a decorated module."""
+    if not natives:
+        return []
+    first = natives[0]
+    if not isinstance(first, types.FunctionType):
+        raise TypeError(f"{first!r} is not a Python function")
+    namespace = dict(first.__globals__)
+    clones = [_clone_into(func, namespace) for func in natives]
+    made = [decorate(clone, strategy, {}) for clone in clones]
+    for clone, result in zip(clones, made, strict=True):
+        namespace[clone.__name__] = result
+    return made
 
 
 def _probe(n: int) -> int:
@@ -328,6 +421,18 @@ def build_variants(
     return variants
 
 
+def build_mutual_variants(
+    mutual: Mutual = EVEN_ODD, strategies: Sequence[str] = ("loop",)
+) -> dict[str, AnyFunc]:
+    """The entry point of ``mutual`` as ``{"native": ..., <label(strategy)>: ...,
+    "hand_loop": ...}``, every function of a strategy's variant optimized with it."""
+    variants: dict[str, AnyFunc] = {NATIVE: mutual.natives[0]}
+    for strategy in strategies:
+        variants[label(strategy)] = optimized_group(mutual.natives, strategy)[0]
+    variants[HAND_LOOP] = mutual.hand_loop
+    return variants
+
+
 # --- correctness --------------------------------------------------------------------------
 
 
@@ -342,10 +447,29 @@ def check_case(case: Case, variants: Mapping[str, AnyFunc]) -> list[str]:
 def check_call(name: str, args: tuple[Any, ...], variants: Mapping[str, AnyFunc]) -> list[str]:
     """Problems found calling every variant on ``args``; ``name`` titles them."""
     expected = variants[HAND_LOOP](*args)
+    others = {variant: func for variant, func in variants.items() if variant != HAND_LOOP}
+    return check_expected(name, args, others, expected)
+
+
+def check_mutual(mutual: Mutual, variants: Mapping[str, AnyFunc]) -> list[str]:
+    """Problems found calling every variant (the hand loop too) at each of ``mutual.ns``,
+    compared with ``mutual.expected``."""
+    entry = mutual.natives[0].__name__
+    problems: list[str] = []
+    for n in mutual.ns:
+        problems.extend(check_expected(f"{entry}({n})", (n,), variants, mutual.expected(n)))
+    return problems
+
+
+def check_expected(
+    name: str, args: tuple[Any, ...], variants: Mapping[str, AnyFunc], expected: Any
+) -> list[str]:
+    """Problems found calling every variant on ``args``, compared with ``expected``.
+
+    Only the native variant may overflow the stack; then it is simply not compared.
+    """
     problems: list[str] = []
     for variant, func in variants.items():
-        if variant == HAND_LOOP:
-            continue
         try:
             got = func(*args)
         except RecursionError:

@@ -14,7 +14,7 @@ import itertools
 import statistics
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,12 +37,17 @@ class Settings:
     """Calls before calibration, so the specializing interpreter has settled."""
     decorate_runs: int = 200
     """Decorations timed per example."""
+    bounce_ns: tuple[int, ...] | None = None
+    """Depths of the tail calls between functions instead of the workload's own
+    (:data:`ex.EVEN_ODD`'s): the tiny mode's deep one is just past the recursion limit."""
 
 
 PROFILES: dict[str, Settings] = {
     "full": Settings(),
     "quick": Settings(target_ns=5_000_000, rounds=5, decorate_runs=50),
-    "tiny": Settings(target_ns=100_000, rounds=1, warmup_calls=1, decorate_runs=2),
+    "tiny": Settings(
+        target_ns=100_000, rounds=1, warmup_calls=1, decorate_runs=2, bounce_ns=(500, 2_000)
+    ),
 }
 
 
@@ -124,25 +129,47 @@ def measure(
 ) -> Measurement:
     """Time every variant on ``args`` in interleaved rounds; see the module docstring."""
     live = {label: func for label, func in variants.items() if not overflows(func, args)}
+    per_call = time_rounds({label: (func, args) for label, func in live.items()}, settings)
+    return Measurement(
+        per_call_s=_minimums(per_call, variants),
+        ratios={pair.key: _median_ratio(per_call, pair) for pair in pairs},
+        median_s=_medians(per_call, variants),
+    )
+
+
+def time_rounds(
+    calls: Mapping[str, tuple[AnyFunc, tuple[Any, ...]]], settings: Settings
+) -> dict[str, list[float]]:
+    """Per-call seconds of every ``func(*args)`` of ``calls``, one figure per interleaved
+    round, after warming up and calibrating each."""
     numbers: dict[str, int] = {}
-    for label, func in live.items():
+    for label, (func, args) in calls.items():
         for _ in range(settings.warmup_calls):
             func(*args)
         numbers[label] = calibrate(func, args, settings.target_ns)
-    per_call: dict[str, list[float]] = {label: [] for label in live}
-    labels = list(live)
+    per_call: dict[str, list[float]] = {label: [] for label in calls}
+    labels = list(calls)
     for round_index in range(settings.rounds if labels else 0):
         for label in _round_order(labels, round_index):
-            elapsed = time_loop(live[label], args, numbers[label])
+            func, args = calls[label]
+            elapsed = time_loop(func, args, numbers[label])
             per_call[label].append(elapsed / numbers[label] / 1e9)
-    return Measurement(
-        per_call_s={label: min(per_call[label]) if label in live else None for label in variants},
-        ratios={pair.key: _median_ratio(per_call, pair) for pair in pairs},
-        median_s={
-            label: statistics.median(per_call[label]) if label in live else None
-            for label in variants
-        },
-    )
+    return per_call
+
+
+def _minimums(
+    per_call: Mapping[str, Sequence[float]], labels: Iterable[str]
+) -> dict[str, float | None]:
+    return {label: min(per_call[label]) if per_call.get(label) else None for label in labels}
+
+
+def _medians(
+    per_call: Mapping[str, Sequence[float]], labels: Iterable[str]
+) -> dict[str, float | None]:
+    return {
+        label: statistics.median(per_call[label]) if per_call.get(label) else None
+        for label in labels
+    }
 
 
 def _median_ratio(per_call: Mapping[str, Sequence[float]], pair: Pair) -> float | None:
@@ -188,6 +215,34 @@ class FibResult:
 
 
 @dataclass(frozen=True)
+class BounceResult:
+    """Tail calls between functions at one depth ``n``: every variant's time per call of
+    the entry point (``n`` calls, or bounces once optimized) and, in ``ratios`` keyed by
+    label, the median per-round ratio of its time per bounce (per call / ``n``) to a
+    native call's (native per call / ``reference_n``, timed at ``reference_n`` in the same
+    rounds: the native variant overflows the stack deeper down)."""
+
+    n: int
+    reference_n: int
+    measurement: Measurement
+
+    def per_bounce_s(self, label: str) -> float | None:
+        seconds = self.measurement.per_call_s.get(label)
+        return None if seconds is None else seconds / self.n
+
+
+@dataclass(frozen=True)
+class BounceSuite:
+    """Tail calls between the functions ``title`` names, at each of their depths."""
+
+    title: str
+    reference_n: int
+    target: float
+    """The aim for ``ratios``: a bounce at most this many native calls."""
+    results: list[BounceResult]
+
+
+@dataclass(frozen=True)
 class SuiteResult:
     """Everything ``bench`` measured, ready for :mod:`pytailcall.bench.report`."""
 
@@ -199,6 +254,8 @@ class SuiteResult:
     decorate_us: dict[str, dict[str, float]]
     """Strategy -> example name -> median microseconds of one ``tail_optimize`` call."""
     settings: Settings
+    bounce: BounceSuite | None = None
+    """Tail calls between functions; ``None`` when not measured."""
 
 
 def ratio_pairs(strategies: Sequence[str]) -> list[Pair]:
@@ -220,9 +277,13 @@ def check_all(
     cases: Sequence[ex.Case],
     variants: Mapping[str, Mapping[str, AnyFunc]],
     fib_ns: Sequence[int] = (),
+    bounce: Mapping[str, AnyFunc] | None = None,
+    mutual: ex.Mutual = ex.EVEN_ODD,
 ) -> list[str]:
     """Every problem found comparing each variant with the hand loop: on fib(50) and the
-    fib timings' ``n`` when fib is measured, then on every case."""
+    fib timings' ``n`` when fib is measured, then on every case; then, when ``bounce``
+    holds ``mutual``'s variants, every one of them against ``mutual.expected`` at each of
+    its depths."""
     problems: list[str] = []
     fib = variants.get(ex.FIB)
     if fib is not None:
@@ -230,7 +291,47 @@ def check_all(
             problems.extend(ex.check_call(f"fib({n})", (n,), fib))
     for case in cases:
         problems.extend(ex.check_case(case, variants[case.example.name]))
+    if bounce is not None:
+        problems.extend(ex.check_mutual(mutual, bounce))
     return problems
+
+
+def reference_label(reference_n: int) -> str:
+    """The label of the native entry point timed at ``reference_n`` beside a deeper run."""
+    return f"{ex.NATIVE}@{reference_n}"
+
+
+def measure_bounce(
+    variants: Mapping[str, AnyFunc], n: int, reference_n: int, settings: Settings
+) -> BounceResult:
+    """Time every variant of an entry point at depth ``n``, interleaved with the native one
+    at ``reference_n`` (the same timing as the native variant's when ``n`` is that depth);
+    see :class:`BounceResult`."""
+    live = {label: func for label, func in variants.items() if not overflows(func, (n,))}
+    calls = {label: (func, (n,)) for label, func in live.items()}
+    depth = dict.fromkeys(calls, n)
+    reference = ex.NATIVE
+    native = variants.get(ex.NATIVE)
+    if n != reference_n and native is not None and not overflows(native, (reference_n,)):
+        reference = reference_label(reference_n)
+        calls[reference] = (native, (reference_n,))
+        depth[reference] = reference_n
+    per_call = time_rounds(calls, settings)
+    per_bounce = {
+        label: [seconds / depth[label] for seconds in times] for label, times in per_call.items()
+    }
+    return BounceResult(
+        n,
+        reference_n,
+        Measurement(
+            per_call_s=_minimums(per_call, variants),
+            ratios={
+                label: _median_ratio(per_bounce, Pair(label, label, reference))
+                for label in variants
+            },
+            median_s=_medians(per_call, variants),
+        ),
+    )
 
 
 def run_suite(
@@ -240,10 +341,14 @@ def run_suite(
     settings: Settings,
     progress: Progress,
     fib_ns: Sequence[int] = (),
+    bounce: Mapping[str, AnyFunc] | None = None,
+    mutual: ex.Mutual = ex.EVEN_ODD,
 ) -> SuiteResult:
-    """Measure fib at each of ``fib_ns``, every case, then the decoration cost of every
-    example involved (``variants`` must hold fib's when ``fib_ns`` is not empty)."""
-    total = len(fib_ns) + len(cases)
+    """Measure fib at each of ``fib_ns`` (``variants`` must then hold fib's), every case,
+    tail calls between functions at each of ``mutual``'s depths when ``bounce`` holds its
+    variants, then the decoration cost of every example involved."""
+    bounce_ns = mutual.ns if bounce is not None else ()
+    total = len(fib_ns) + len(cases) + len(bounce_ns)
     fib_results: list[FibResult] = []
     for position, n in enumerate(fib_ns, start=1):
         progress(f"[{position}/{total}] timing fib N={n}")
@@ -256,15 +361,26 @@ def run_suite(
         progress(f"[{position}/{total}] timing {case.name}")
         measurement = measure(variants[case.example.name], case.args, pairs, settings)
         results.append(CaseResult(case.name, case.example.name, case.args, measurement))
-    progress("timing decoration")
+    bounce_suite: BounceSuite | None = None
+    if bounce is not None:
+        bounce_results: list[BounceResult] = []
+        for position, n in enumerate(mutual.ns, start=len(fib_ns) + len(cases) + 1):
+            progress(f"[{position}/{total}] timing {mutual.title} N={n}")
+            bounce_results.append(measure_bounce(bounce, n, mutual.reference_n, settings))
+        bounce_suite = BounceSuite(
+            mutual.title, mutual.reference_n, ex.BOUNCE_TARGET, bounce_results
+        )
+    if cases:
+        progress("timing decoration")
     decorate = {
         strategy: {
             example.name: decoration_us(_decorator_call(example, strategy), settings.decorate_runs)
             for example in ex.examples_of(cases)
         }
         for strategy in strategies
+        if cases
     }
-    return SuiteResult(tuple(strategies), fib_results, results, decorate, settings)
+    return SuiteResult(tuple(strategies), fib_results, results, decorate, settings, bounce_suite)
 
 
 def _decorator_call(example: ex.Example, strategy: str) -> Callable[[], object]:

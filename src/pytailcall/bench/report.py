@@ -2,8 +2,8 @@
 
 Plain text with no third-party dependency, so the benchmark runs on any bare interpreter.
 The text follows the seed write-up's two tables (fib at three depths, then the examples),
-with our hand-written-loop column and loop/hand ratio added; :mod:`pytailcall.bench.plot`
-draws the seed's chart.
+with our hand-written-loop column and loop/hand ratio added, then our table of tail calls
+between functions; :mod:`pytailcall.bench.plot` draws the seed's chart.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytailcall.bench import examples as ex
-from pytailcall.bench.measure import CaseResult, FibResult, Settings, SuiteResult
+from pytailcall.bench.measure import (
+    BounceResult,
+    BounceSuite,
+    CaseResult,
+    FibResult,
+    Settings,
+    SuiteResult,
+)
 
 SCHEMA = 2
 
@@ -47,6 +54,12 @@ def fib_labels() -> list[str]:
         ex.STRATEGIES["return_tuple"],
         ex.LOOP,
     ]
+
+
+def bounce_labels() -> list[str]:
+    """The rows of the tail-calls-between-functions table: native, every strategy
+    (available or not), then the hand-written loop as the floor."""
+    return [ex.NATIVE, *ex.STRATEGIES.values(), ex.HAND_LOOP]
 
 
 def unavailable(result: SuiteResult) -> list[str]:
@@ -150,6 +163,47 @@ def _header(settings: Settings, missing: Sequence[str]) -> list[str]:
     return [*lines, ""]
 
 
+def _ns(seconds: float | None) -> str:
+    """Nanoseconds with about four significant digits; ``-`` when there is no figure."""
+    if seconds is None:
+        return "-"
+    ns = seconds * 1e9
+    return f"{ns:,.0f}" if ns >= 1000 else f"{ns:.1f}"
+
+
+def _bounce_columns(results: Sequence[BounceResult]) -> list[str]:
+    columns = ["variant"]
+    for result in results:
+        columns += [f"N={result.n} us/call", "ns/bounce", "vs native"]
+    return columns
+
+
+def _bounce_row(label: str, results: Sequence[BounceResult], missing: Sequence[str]) -> list[str]:
+    cells = [label]
+    for result in results:
+        if label in missing:
+            cells += [NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE]
+            continue
+        cells.append(_us(result.measurement.per_call_s.get(label)))
+        cells.append(_ns(result.per_bounce_s(label)))
+        cells.append(_times(result.measurement.ratios.get(label)))
+    return cells
+
+
+def _bounce_lines(bounce: BounceSuite, missing: Sequence[str]) -> list[str]:
+    """Per call of the entry point at each depth, per bounce (per call / N), and per
+    bounce as a multiple of one native call."""
+    reference = bounce.reference_n
+    aim = f"aim: at most {bounce.target:g}x"
+    lines = [
+        f"Tail calls between functions ({bounce.title}), N calls (bounces) per call:",
+        f"ns/bounce = us/call / N; vs native = over native's ns/bounce at N={reference} ({aim})",
+    ]
+    rows = [_bounce_columns(bounce.results)]
+    rows += [_bounce_row(label, bounce.results, missing) for label in bounce_labels()]
+    return [*lines, *_table(rows), ""]
+
+
 def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
     lines = []
     for strategy, per_example in decorate_us.items():
@@ -170,8 +224,10 @@ def format_text(result: SuiteResult) -> str:
         lines.append("examples, us per call:")
         rows = [_example_columns()] + [_example_row(case, missing) for case in result.cases]
         lines += [*_table(rows), ""]
+    if result.bounce is not None:
+        lines += _bounce_lines(result.bounce, missing)
     lines += _decoration_lines(result.decorate_us)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -236,6 +292,29 @@ def _case_json(case: CaseResult, missing: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def _bounce_json(bounce: BounceSuite, missing: Sequence[str]) -> dict[str, Any]:
+    labels = bounce_labels()
+    runs = []
+    for result in bounce.results:
+        measurement = result.measurement
+        runs.append(
+            {
+                "n": result.n,
+                "results": {label: measurement.per_call_s.get(label) for label in labels},
+                "median": {label: measurement.median_s.get(label) for label in labels},
+                "per_bounce": {label: result.per_bounce_s(label) for label in labels},
+                "vs_native": {label: measurement.ratios.get(label) for label in labels},
+                "notes": _notes(measurement.per_call_s, labels, missing, {}),
+            }
+        )
+    return {
+        "functions": bounce.title,
+        "reference_n": bounce.reference_n,
+        "target_vs_native": bounce.target,
+        "runs": runs,
+    }
+
+
 def to_json(result: SuiteResult) -> dict[str, Any]:
     """The ``--json`` document, schema 2.
 
@@ -250,6 +329,13 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
     (median interleaved native/variant ratio); per example ``hand_loop`` seconds,
     ``median`` seconds, ``ratios`` (``<label>_vs_hand``, ``<label>_speedup_vs_native``:
     median interleaved ratios); ``decorate_us``: strategy -> example -> microseconds.
+
+    ``bounce``: tail calls between functions, ``null`` when not measured; else
+    ``functions`` (``"is_even/is_odd"``), ``reference_n``, ``target_vs_native`` and
+    ``runs[]``, one per depth, with ``n``, ``results`` and ``median`` (seconds per call of
+    the entry point: ``native``, every strategy label, ``hand_loop``), ``per_bounce``
+    (``results`` / ``n``), ``vs_native`` (median interleaved ratio of a variant's time per
+    bounce to native's time per call at ``reference_n`` / ``reference_n``) and ``notes``.
     """
     settings = result.settings
     missing = unavailable(result)
@@ -269,4 +355,5 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
             "warmup_calls": settings.warmup_calls,
         },
         "decorate_us": result.decorate_us,
+        "bounce": None if result.bounce is None else _bounce_json(result.bounce, missing),
     }
