@@ -498,11 +498,10 @@ def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> i
     flow = Flow(decode(raw, facts), handlers, facts)
     depths = flow.stack_depths()
     deepest = 0
-    for ins in flow.instrs:
+    for i, ins in enumerate(flow.instrs):
         depth = depths.get(ins.offset)
-        if depth is None:
-            continue
-        deepest = max(deepest, depth)
-        for _, jumped in flow.successors(ins):
-            deepest = max(deepest, depth + facts.stack_effect(ins.op, ins.arg, jump=jumped))
+        if depth is not None:
+            for _, effect in flow.edges[i]:
+                deepest = max(deepest, depth + effect)
+            deepest = max(deepest, depth)
     return deepest

@@ -63,7 +63,11 @@ def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
         raise RuntimeError("stub layout did not settle")
     out = Assembled(b"".join(encode(facts.op(op.name), op.arg, facts) for op in ops))
     out.labels = labels
-    out.locations = [(sizes[id(op)], op.position) for op in ops]
+    for op in ops:  # one location entry per run of equal positions
+        if out.locations and out.locations[-1][1] == op.position:
+            out.locations[-1] = (out.locations[-1][0] + sizes[id(op)], op.position)
+        else:
+            out.locations.append((sizes[id(op)], op.position))
     return out
 
 

@@ -88,7 +88,7 @@ class Facts:
         return self.opname[op] not in _NO_FALLTHROUGH
 
     def stack_effect(self, op: int, arg: int | None, *, jump: bool | None = None) -> int:
-        return dis.stack_effect(op, arg if self.takes_arg(op) else None, jump=jump)
+        return _stack_effect(op, arg if op in self.has_arg else None, jump)
 
     def load_attr_arg(self, name_index: int) -> int:
         return name_index << 1 if self.load_attr_method_bit else name_index
@@ -116,6 +116,11 @@ class Facts:
         if name in ("DELETE_FAST", "LOAD_FAST_AND_CLEAR"):
             return (("clear", arg),)
         return ()
+
+
+@cache
+def _stack_effect(op: int, arg: int | None, jump: bool | None) -> int:
+    return dis.stack_effect(op, arg, jump=jump)
 
 
 def _cache_table() -> tuple[int, ...]:

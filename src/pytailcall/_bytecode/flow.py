@@ -37,14 +37,30 @@ class Flow:
             raise FlowError(f"no instruction starts at code unit {unit}")
         return ins
 
-    def successors(self, ins: Instr) -> Iterator[tuple[Instr, bool]]:
+    def successors(self, ins: Instr) -> list[tuple[Instr, bool]]:
         """(next instruction, taken-as-jump) pairs along normal control flow."""
-        if ins.target is not None:
-            yield self.instruction_at(ins.target), True
-        if self.facts.falls_through(ins.op):
-            i = self.index[ins.offset] + 1
-            if i < len(self.instrs):
-                yield self.instrs[i], False
+        return self._successors[self.index[ins.offset]]
+
+    @cached_property
+    def _successors(self) -> list[list[tuple[Instr, bool]]]:
+        # Computed once: every pass over the graph asks for them, often many times.
+        table = []
+        for i, ins in enumerate(self.instrs):
+            succ = [] if ins.target is None else [(self.instruction_at(ins.target), True)]
+            if self.facts.falls_through(ins.op) and i + 1 < len(self.instrs):
+                succ.append((self.instrs[i + 1], False))
+            table.append(succ)
+        return table
+
+    @cached_property
+    def edges(self) -> list[list[tuple[int, int]]]:
+        """Per instruction index: (successor index, stack effect along that edge)."""
+        return [[(self.index[succ.offset], self._effect(ins, jumped))
+                 for succ, jumped in self._successors[i]]
+                for i, ins in enumerate(self.instrs)]
+
+    def _effect(self, ins: Instr, jumped: bool) -> int:
+        return self.facts.stack_effect(ins.op, ins.arg, jump=jumped)
 
     def handler_entries(self) -> Iterator[tuple[Instr, int]]:
         for h in self.handlers:
@@ -56,24 +72,26 @@ class Flow:
         Raises :class:`FlowError` where two paths disagree or the stack would underflow:
         the same checks CPython's compiler relies on, used here to verify our own output.
         """
-        depths: dict[int, int] = {}
-        work: list[tuple[Instr, int]] = [(self.instrs[0], 0), *self.handler_entries()]
+        instrs, edges = self.instrs, self.edges
+        by_index: list[int | None] = [None] * len(instrs)
+        work = [(0, 0)] + [(self.index[ins.offset], d) for ins, d in self.handler_entries()]
         while work:
-            ins, depth = work.pop()
-            seen = depths.get(ins.offset)
+            i, depth = work.pop()
+            seen = by_index[i]
             if seen is not None:
                 if seen != depth:
+                    ins = instrs[i]
                     raise FlowError(
                         f"stack depth {depth} != {seen} at {ins.name} (unit {ins.offset})"
                     )
                 continue
-            depths[ins.offset] = depth
-            for succ, jumped in self.successors(ins):
-                after = depth + self.facts.stack_effect(ins.op, ins.arg, jump=jumped)
-                if after < 0:
+            by_index[i] = depth
+            for j, effect in edges[i]:
+                if depth + effect < 0:
+                    ins = instrs[i]
                     raise FlowError(f"stack underflow after {ins.name} (unit {ins.offset})")
-                work.append((succ, after))
-        return depths
+                work.append((j, depth + effect))
+        return {ins.offset: d for ins, d in zip(instrs, by_index, strict=True) if d is not None}
 
     @cached_property
     def predecessors(self) -> dict[int, list[Instr]]:
