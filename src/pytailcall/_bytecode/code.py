@@ -33,24 +33,24 @@ class Instr(NamedTuple):
 def decode(raw: bytes, facts: Facts) -> list[Instr]:
     """All instructions of ``raw`` (a ``co_code``), in order."""
     extended_op = facts.op("EXTENDED_ARG")
+    caches, names, jumps = facts.caches, facts.opname, facts.relative_jumps
+    backward = facts.backward_jumps
     instrs: list[Instr] = []
+    append = instrs.append
     units = len(raw) // 2
-    i = 0
-    start = 0
-    ext = 0
+    i = start = ext = 0
     while i < units:
         op, arg = raw[2 * i], raw[2 * i + 1] | ext
         if op == extended_op:
             ext = arg << 8
             i += 1
             continue
-        end = i + 1 + facts.caches[op]
+        end = i + 1 + caches[op]
         target = None
-        if facts.is_jump(op):
-            target = end - arg if facts.is_backward_jump(op) else end + arg
-        instrs.append(Instr(start, i, end, op, facts.name(op), arg, target))
-        i = end
-        start = end
+        if op in jumps:
+            target = end - arg if op in backward else end + arg
+        append(Instr(start, i, end, op, names[op], arg, target))
+        i = start = end
         ext = 0
     return instrs
 

@@ -82,7 +82,11 @@ class Facts:
         return op in self.relative_jumps
 
     def is_backward_jump(self, op: int) -> bool:
-        return "BACKWARD" in self.opname[op]
+        return op in self.backward_jumps
+
+    @property
+    def backward_jumps(self) -> frozenset[int]:
+        return _backward_jumps(self.relative_jumps, self.opname)
 
     def falls_through(self, op: int) -> bool:
         return self.opname[op] not in _NO_FALLTHROUGH
@@ -116,6 +120,11 @@ class Facts:
         if name in ("DELETE_FAST", "LOAD_FAST_AND_CLEAR"):
             return (("clear", arg),)
         return ()
+
+
+@cache
+def _backward_jumps(jumps: frozenset[int], names: tuple[str, ...]) -> frozenset[int]:
+    return frozenset(op for op in jumps if "BACKWARD" in names[op])
 
 
 @cache

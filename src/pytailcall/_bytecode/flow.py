@@ -55,9 +55,10 @@ class Flow:
     @cached_property
     def edges(self) -> list[list[tuple[int, int]]]:
         """Per instruction index: (successor index, stack effect along that edge)."""
-        return [[(self.index[succ.offset], self._effect(ins, jumped))
-                 for succ, jumped in self._successors[i]]
-                for i, ins in enumerate(self.instrs)]
+        index, effect = self.index, self.facts.stack_effect
+        return [[(index[succ.offset], effect(ins.op, ins.arg, jump=jumped))
+                 for succ, jumped in successors]
+                for ins, successors in zip(self.instrs, self._successors, strict=True)]
 
     def _effect(self, ins: Instr, jumped: bool) -> int:
         return self.facts.stack_effect(ins.op, ins.arg, jump=jumped)
