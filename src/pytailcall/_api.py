@@ -90,6 +90,12 @@ def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *,
     ``escape_try=True`` also optimizes tail calls inside a ``try`` body that has only
     ``except`` clauses: the handlers of the calling iteration then no longer see exceptions
     raised by later iterations.
+
+    ``strategy`` chooses what a tail call to itself becomes: ``"loop"`` a jump in the same
+    frame, ``"return_tuple"`` or ``"partial"`` a bounce for a driver loop. Tail calls to
+    *other* optimized functions bounce with every strategy, so mutual recursion runs in
+    constant stack too. On an interpreter whose bytecode pytailcall does not know, the
+    default falls back to a source-rewriting trampoline with a warning.
     """
     options = Options(strategy, escape_try, strict)
     if func is _DECORATOR_FORM:

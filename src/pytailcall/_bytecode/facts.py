@@ -75,12 +75,6 @@ class Facts:
     def name(self, op: int) -> str:
         return self.opname[op]
 
-    def takes_arg(self, op: int) -> bool:
-        return op in self.has_arg
-
-    def is_jump(self, op: int) -> bool:
-        return op in self.relative_jumps
-
     def is_backward_jump(self, op: int) -> bool:
         return op in self.backward_jumps
 
