@@ -298,9 +298,10 @@ class Rewriter:
         another path jumps to: the stub returns by itself, so all of it can be overwritten."""
         flow = self.analysis.flow
         end = site.call.end
-        while end in flow.at and end not in flow.jump_sources:
+        while end in flow.at:
             ins = flow.at[end]
-            if ins.name not in ("SWAP", "POP_TOP", "POP_ITER", "NOP", "RETURN_VALUE"):
+            if ins.offset in flow.jump_sources or ins.name not in (
+                    "SWAP", "POP_TOP", "POP_ITER", "NOP", "RETURN_VALUE"):
                 break
             end = ins.end
             if ins.name == "RETURN_VALUE":
