@@ -428,3 +428,115 @@ def test_explain_from_the_command_line(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+# --- file targets named like standard modules ---------------------------------------------
+
+SHADOW_TARGET = """\
+def f(n, acc=0):
+    if n == 0:
+        return acc
+    return f(n - 1, acc + 1)
+"""
+
+
+@pytest.mark.parametrize("stem", ["dis", "warnings"])
+@pytest.mark.parametrize("command", ["dis", "explain"])
+def test_file_target_named_like_a_standard_module_shadows_nothing(
+    stem: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    standard = sys.modules[stem]
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / f"{stem}.py"
+    path.write_text(SHADOW_TARGET, encoding="utf-8")
+    options = ["--stacked"] if command == "dis" else []
+    for _ in range(2):  # the second run loads the file again, under another name
+        try:
+            code = main([command, *options, f"{path}:f"])
+            after = sys.modules[stem]
+        finally:
+            sys.modules[stem] = standard  # at once: pytest itself needs the real module
+        captured = capsys.readouterr()
+        assert after is standard
+        assert code == 0 and captured.err == ""
+        assert "line 4: f(...) -> jump (optimized)" in captured.out
+        if command == "dis":
+            assert captured.out.startswith("original f (")
+            assert "rewritten, strategy='loop'" in captured.out
+            assert "RESUME" in captured.out and "JUMP_BACKWARD" in captured.out
+
+
+PICKLING_TARGET = """\
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import sys
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    x: int
+    y: int
+
+
+def f(n, acc=0):
+    if n == 0:
+        return acc
+    return f(n - 1, acc + 1)
+
+
+# dataclasses (string annotations) and pickle find this module as sys.modules[__name__]
+assert __name__ != "json" and sys.modules[__name__].f is f
+assert pickle.loads(pickle.dumps(Point(1, 2))) == Point(1, 2)
+assert pickle.loads(pickle.dumps(f)) is f
+"""
+
+
+def test_file_target_is_registered_under_its_own_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    standard = sys.modules["json"]
+    path = tmp_path / "json.py"
+    path.write_text(PICKLING_TARGET, encoding="utf-8")
+    try:
+        code = main(["explain", f"{path}:f"])
+        after = sys.modules["json"]
+    finally:
+        sys.modules["json"] = standard
+    captured = capsys.readouterr()
+    assert after is standard
+    assert code == 0, captured.err
+    assert "line 17: f(...) -> jump (optimized)" in captured.out
+    # a file that fails to load leaves no module behind
+    before = set(sys.modules)
+    bad = tmp_path / "broken.py"
+    bad.write_text("raise RuntimeError('no')\n", encoding="utf-8")
+    assert main(["explain", f"{bad}:f"]) == 1
+    assert "importing" in capsys.readouterr().err
+    assert set(sys.modules) == before
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses under Pyodide")
+def test_dis_of_a_file_named_dis_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "dis.py"
+    path.write_text(SHADOW_TARGET, encoding="utf-8")
+    src = str(Path(pytailcall.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    env["COLUMNS"] = "200"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytailcall", "dis", f"{path}:f"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("original f (") and " | rewritten, strategy='loop'" in lines[0]
+    assert any("RESUME" in line.split(" | ")[0] for line in lines if " | " in line)
+    assert any(" | +" in line and "JUMP_BACKWARD" in line for line in lines)
+    assert "line 4: f(...) -> jump (optimized)" in proc.stdout

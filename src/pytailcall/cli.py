@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import sys
@@ -387,9 +388,13 @@ def _resolve(target: str) -> types.FunctionType:
     return obj
 
 
+#: Numbers the modules loaded from ``file.py`` targets (see :func:`_import`).
+_file_loads = itertools.count(1)
+
+
 def _import(name: str) -> types.ModuleType:
     """Import a module by name, the current directory first as ``python -m`` does, or from
-    a ``.py`` file; any failure is a one-line error."""
+    a ``.py`` file under a private name; any failure is a one-line error."""
     import importlib
     import importlib.util
 
@@ -397,13 +402,21 @@ def _import(name: str) -> types.ModuleType:
         if name.endswith(".py"):
             if not os.path.isfile(name):
                 raise CliError(f"no file {name!r}")
-            stem = os.path.splitext(os.path.basename(name))[0]
-            spec = importlib.util.spec_from_file_location(stem, name)
+            # A private name, new for each load: a file called dis.py or json.py must not
+            # replace the standard module of that name for the rest of the process.  The
+            # module stays registered under it, as its __name__ says, so pickling and
+            # dataclasses in the file work.
+            private = f"_pytailcall_target_{next(_file_loads)}"
+            spec = importlib.util.spec_from_file_location(private, name)
             if spec is None or spec.loader is None:
                 raise CliError(f"cannot load {name!r} as a module")
             module = importlib.util.module_from_spec(spec)
-            sys.modules[stem] = module
-            spec.loader.exec_module(module)
+            sys.modules[private] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(private, None)  # as a failed import leaves nothing behind
+                raise
             return module
         if os.getcwd() not in sys.path and "" not in sys.path:
             sys.path.insert(0, os.getcwd())
