@@ -326,8 +326,16 @@ def test_lru_cache_above_the_decorator(make, outcome):
     # The name refers to the cache, not to the optimized function: calls go through it.
     plain.__globals__["tally"] = cached
     # (Each level is a C call through the cache: keep it shallow for WebAssembly's stack.)
-    assert cached(60) == native.__globals__["tally"](60) == 60
+    # The first call through the wrapper says so, once, naming the wrapper.
+    with pytest.warns(TailCallWarning, match=r"^pytailcall: tally\(\): its name now refers to "
+                      r"a functools\._lru_cache_wrapper object that wraps") as caught:
+        assert cached(60) == native.__globals__["tally"](60) == 60
+    assert len(caught) == 1
     assert cached.cache_info().currsize == native.__globals__["tally"].cache_info().currsize
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cached(80) == 80
+    assert explain(optimized).applied
 
 
 def test_cache_below_the_decorator_is_rejected(make):

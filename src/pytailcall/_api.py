@@ -6,12 +6,11 @@ import functools
 import inspect
 import types
 import warnings
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
-from pytailcall import _portable, _strategies
+from pytailcall import _portable, _runtime, _strategies
 from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
 from pytailcall._bytecode import facts as _facts
 from pytailcall._bytecode.flow import FlowError
@@ -53,16 +52,15 @@ class Options:
                 raise TypeError(f"tail_optimize option {name} must be True or False")
 
 
-@dataclass(frozen=True)
-class _Record:
-    """What pytailcall remembers about a function it made."""
-
-    report: TailCallReport
-    #: The function it was made from (its code and closure, before any rewriting).
-    source: types.FunctionType
-
-
-_MADE: weakref.WeakKeyDictionary[types.FunctionType, _Record] = weakref.WeakKeyDictionary()
+def _target_of(func: object) -> _runtime.Target | None:
+    """The Target of a function pytailcall made (not of a wrapper that copied its
+    ``__dict__``): state about a made function lives on it, so it is collected with it."""
+    if not isinstance(func, types.FunctionType):
+        return None
+    target = func.__dict__.get(_runtime.TARGET_KEY)
+    if type(target) is _runtime.Target and target.public is func:
+        return target
+    return None
 
 
 #: Default of ``func``: tells ``@tail_optimize(...)`` apart from ``tail_optimize(None)``.
@@ -109,9 +107,9 @@ def explain(func: Callable[..., object], *, strategy: Strategy = "loop",
 
     ``str()`` of the result is a readable report.
     """
-    record = _MADE.get(func) if isinstance(func, types.FunctionType) else None
-    if record is not None:
-        return record.report
+    target = _target_of(func)
+    if target is not None:
+        return cast(TailCallReport, target.report)
     plain = _checked_function(func, "explain")
     try:
         facts = _facts.current()
@@ -139,10 +137,10 @@ def _checked_function(func: object, caller: str) -> types.FunctionType:
 def _source_view(func: types.FunctionType) -> types.FunctionType:
     """The function to analyse: for one pytailcall made, a copy of the function it was made
     from, with the made function's current defaults."""
-    record = _MADE.get(func)
-    if record is None:
+    target = _target_of(func)
+    if target is None:
         return func
-    source = record.source
+    source = target.source
     plain = types.FunctionType(source.__code__, source.__globals__, source.__name__,
                                func.__defaults__, source.__closure__)
     plain.__kwdefaults__ = func.__kwdefaults__
@@ -166,9 +164,29 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         made = _copy(source, given)
         internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
         analysis = _refuse_all(analysis, internal)
-    _diagnose(source, analysis, options)
-    _MADE[made] = _Record(_report(given, analysis, options.strategy, applied=True), source)
+    _diagnose(source, analysis, options, wrapper=_is_wrapper(given))
+    _record(made, _original(given), _report(given, analysis, options.strategy, applied=True))
     return made
+
+
+def _original(given: types.FunctionType) -> types.FunctionType:
+    """The user's function: for one pytailcall made, the one it was made from."""
+    target = _target_of(given)
+    return given if target is None else target.source
+
+
+def _record(made: types.FunctionType, original: types.FunctionType,
+            report: TailCallReport) -> None:
+    target = _target_of(made)
+    if target is None:  # nothing was rewritten: bouncing into it is calling it
+        target = _runtime.Target(made, original)
+        made.__dict__[_runtime.TARGET_KEY] = target
+    target.report = report
+
+
+def _is_wrapper(func: types.FunctionType) -> bool:
+    """Made by ``functools.wraps`` (or anything that sets ``__wrapped__``)."""
+    return "__wrapped__" in func.__dict__ and _target_of(func) is None
 
 
 def _portable_fallback(given: types.FunctionType, unknown: str,
@@ -187,10 +205,10 @@ def _portable_fallback(given: types.FunctionType, unknown: str,
                 "instead (a rewrite of the source).")
         lines = _portable.tail_call_lines(given)
     if options.strict:
-        raise TailCallError(text)
-    warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
+        raise TailCallError(PREFIX + text)
+    warnings.warn_explicit(TailCallWarning(PREFIX + text), TailCallWarning, code.co_filename,
                            code.co_firstlineno, module=given.__module__ or code.co_filename)
-    _MADE[made] = _Record(_portable_report(given, applied=True, lines=lines), given)
+    _record(made, given, _portable_report(given, applied=True, lines=lines))
     return made
 
 
@@ -244,7 +262,7 @@ def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.Functi
         if not sites and not analysis.calls_out:
             return _copy(source, given)
         return _strategies.build(kind, source, analysis, sites, analysis.calls_out,
-                                 _wrapper_of(given))
+                                 _wrapper_of(given), _original(given))
     return build
 
 
@@ -269,23 +287,37 @@ def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *,
                           tuple(entry(site) for site in analysis.calls_out))
 
 
+#: Every warning and error message starts with it, so that ``-W "ignore:pytailcall"`` and
+#: ``PYTHONWARNINGS`` can name pytailcall's warnings before pytailcall is imported.
+PREFIX = "pytailcall: "
+
+
 def _refusal_message(func: types.FunctionType, site: SelfCall) -> str:
     return (f"{func.__qualname__}(): the call to {site.target}() on line {site.lineno} is not "
             f"optimized: {site.refusal}")
 
 
-def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options) -> None:
-    """Warn (or with strict=True, raise) about every call to itself left as a normal call."""
+def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options, *,
+              wrapper: bool = False) -> None:
+    """Warn (or with strict=True, raise) about every call to itself left as a normal call,
+    and about a function with nothing of its own to optimize."""
     code = func.__code__
     problems = [(site.lineno or code.co_firstlineno, _refusal_message(func, site))
                 for site in analysis.sites if site.refusal is not None]
-    if not analysis.sites and not analysis.calls_out:
-        text = f"{func.__qualname__}() (line {code.co_firstlineno}) has no calls to itself"
-        problems.append((code.co_firstlineno, text + " to optimize"))
+    where = f"{func.__qualname__}() (line {code.co_firstlineno})"
+    if wrapper and not analysis.sites:
+        problems.append((code.co_firstlineno, (
+            f"{where} is a wrapper made by another decorator (it has __wrapped__): it has no "
+            "calls to itself, and the function it wraps calls the wrapper by name, so nothing "
+            "is optimized. Put @tail_optimize directly above the def, below the other "
+            "decorators")))
+    elif not analysis.sites and not analysis.calls_out:
+        problems.append((code.co_firstlineno, f"{where} has no calls to itself to optimize"))
     if options.strict and problems:
-        raise TailCallError("\n".join(f"{code.co_filename}:{line}: {text}"
+        raise TailCallError("\n".join(f"{PREFIX}{code.co_filename}:{line}: {text}"
                                       for line, text in problems))
     for line, text in problems:
         # warn_explicit drops a warning whose module is None (functions made by exec).
-        warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename, line,
+        warnings.warn_explicit(TailCallWarning(PREFIX + text), TailCallWarning,
+                               code.co_filename, line,
                                module=func.__module__ or code.co_filename)

@@ -13,3 +13,9 @@ class TailCallWarning(UserWarning):
 class TailCallError(Exception):
     """A tail call could not be optimized and ``strict=True`` was asked for, or the
     running interpreter's bytecode is not one pytailcall knows how to rewrite."""
+
+
+def article(word: str) -> str:
+    """``a`` or ``an``, as spoken before ``word`` (by its first letter, which is enough for
+    the type and kind names pytailcall's messages use)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

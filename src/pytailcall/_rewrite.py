@@ -165,9 +165,14 @@ def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
             break
     if site.region[0].offset in jump_targets:
         return (), ()
+    # A load is also the check that the parameter is bound (``del x`` or ``except E as x``
+    # unbinds it): keep the loads of any parameter the function can unbind.
+    unbound = {slot for ins in analysis.flow.instrs
+               for kind, slot in facts.local_accesses(ins.name, ins.arg) if kind == "clear"}
     reload: list[int] = []
     for (_, slot), target in zip(values, targets, strict=False):
-        if slot != target or slot in written or slot in analysis.cell_slots:
+        if (slot != target or slot in written or slot in analysis.cell_slots
+                or slot in unbound):
             break
         reload.append(slot)
     elided_loads = [ins for ins, _ in values[:len(reload)]]
@@ -209,17 +214,53 @@ def make_binder(func: types.FunctionType) -> types.FunctionType:
                                               co_firstlineno=code.co_firstlineno,
                                               co_linetable=lineless)
     binder.__qualname__ = func.__qualname__
+    binder.__module__ = func.__module__
     binder.__defaults__ = func.__defaults__
     binder.__kwdefaults__ = func.__kwdefaults__
     return binder
+
+
+_STAR_BINDER = """\
+def factory(binder, callee):
+    def star_binder(*args, **kwargs):
+        binder.__defaults__ = callee.__defaults__
+        binder.__kwdefaults__ = callee.__kwdefaults__
+        return binder(*args, **kwargs)
+    return star_binder
+"""
+
+
+def make_star_binder(func: types.FunctionType, binder: types.FunctionType,
+                     callee: types.FunctionType) -> types.FunctionType:
+    """What ``f(*iterable, **mapping)`` calls in place of the callee: the call consumes the
+    iterable and the mapping (errors name ``func``, as natively), then the binder binds with
+    the callee's defaults as they are at that moment."""
+    code = func.__code__
+    namespace: dict[str, Any] = {}
+    exec(compile(_STAR_BINDER, code.co_filename, "exec"), namespace)
+    star: types.FunctionType = namespace["factory"](binder, callee)
+    units = len(star.__code__.co_code) // 2
+    lineless, _ = location_entries([(units, None)], code.co_firstlineno)
+    star.__code__ = star.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname,
+                                          co_firstlineno=code.co_firstlineno,
+                                          co_linetable=lineless)
+    star.__name__ = func.__name__
+    star.__qualname__ = func.__qualname__
+    star.__module__ = func.__module__
+    return star
 
 
 class Rewriter:
     """Builds the rewritten code object for one function from its analysis."""
 
     def __init__(self, func: types.FunctionType, analysis: Analysis,
-                 continuation: Continuation) -> None:
+                 continuation: Continuation, *, drive_calls_out: bool = False) -> None:
         self.func = func
+        #: Tail calls to other optimized functions run a driver (public code) rather than
+        #: return a bounce (an implementation that a driver runs).
+        self.drive_calls_out = drive_calls_out
+        #: Set when a site binds through the Target's binder, which the builder then makes.
+        self.uses_binder = False
         self.continuation = continuation
         self.analysis = analysis
         self.code = analysis.code
@@ -233,12 +274,6 @@ class Rewriter:
         self.prefix = b"" if self.code.co_freevars else encode(
             self.facts.op("COPY_FREE_VARS"), len(self.added_free), self.facts)
         self.shift = len(self.prefix) // 2
-        self._binder: types.FunctionType | None = None
-
-    def binder(self) -> types.FunctionType:
-        if self._binder is None:
-            self._binder = make_binder(self.func)
-        return self._binder
 
     def rewrite(self, sites: Sequence[SelfCall],
                 calls_out: Sequence[SelfCall] = ()) -> types.CodeType:
@@ -361,55 +396,144 @@ class Rewriter:
         return shape.nargs + (1 if self.facts.null_before_callable else 2)
 
     def _stub(self, site: SelfCall, binding: Binding) -> list[Item]:
-        facts = self.facts
-        slow = Label()
+        """The callee is the optimized function, or the function it was made from (the same
+        code): continue as the strategy says. Anything else: the original call, after a
+        one-time look at whether it wraps this function (see ``Target.check_wrapper``)."""
         depth = self._callee_depth(site, binding)
+        star = self._binds_through_star_binder(site, binding)
+        mine, other, not_source, normal, normal_pop = Label(), Label(), Label(), Label(), Label()
         ops: list[Item] = [
             Op("COPY", depth),
             Op("LOAD_DEREF", self.self_slot),
             Op("IS_OP", 0),
-            Op(facts.pop_jump_if_false, target=slow),
+            *self.branch(self.facts.pop_jump_if_false, other),
         ]
-        if facts.not_taken_after_branch:
-            ops.append(Op("NOT_TAKEN"))
-        ops += self.continuation.continue_from(self, site, binding, depth)
-        ops.append(slow)
-        ops += self._call_ops(site, binding)
-        ops += self.return_result(site)
+        if star:
+            ops += [*self.load_target(), self.load_attr("star_binder")]
+        ops += [mine, *self.continuation.continue_from(self, site, binding, depth)]
+        ops += [
+            other,
+            *self.load_target(),
+            Op("COPY", 1),
+            self.load_attr("source"),
+            Op("COPY", depth + 2),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, not_source),
+            self.load_attr("source_star_binder") if star else Op("POP_TOP"),
+            Op("JUMP_BACKWARD", target=mine),
+            not_source,
+            Op("COPY", 1),
+            self.load_attr("wrapper_checked"),
+            *self.branch(self.facts.pop_jump_if_true, normal_pop),
+            *self.call_method("check_wrapper", [Op("COPY", depth + 2)]),
+            Op("POP_TOP"),
+            Op("JUMP_FORWARD", target=normal),
+            normal_pop,
+            Op("POP_TOP"),
+            normal,
+            *self._call_ops(site, binding),
+            *self.return_result(site),
+        ]
         # The whole stub stands for the call: tracebacks name its line, and as the call site
         # jumps here from that same line, tracing and monitoring see no extra line event.
-        for op in ops:
-            if isinstance(op, Op):
-                op.position = site.position
-        return ops
+        return _positioned(ops, site)
 
     def _bounce_out_stub(self, site: SelfCall, binding: Binding) -> list[Item]:
-        """A tail call to another name: ask the runtime whether the callee is an optimized
-        function; if so, call its bounce maker with the same arguments and return the
-        bounce (the driver makes the call); if not, make the call as it was."""
-        facts = self.facts
+        """A tail call to another name. When the callee is an optimized function (or a
+        method bound to one), ask its Target for a bounce (``maker``: in an implementation,
+        which a driver runs) or for a driver (``driver``: in a public function, which so
+        stays one frame until such a call happens); otherwise make the call as it was.
+
+        The test is inline: ``MATCH_CLASS`` checks the type and reads ``__tail_call__``
+        without calling anything, so calls to anything else run no code of pytailcall's.
+        """
         shape = site.shape
         assert shape is not None
         depth = self._callee_depth(site, binding)
         exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
-        normal = Label()
+        how = "driver" if self.drive_calls_out else "maker"
+        npositional = Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1))
+        method, replace, pop3_normal, normal_pop = Label(), Label(), Label(), Label()
         ops: list[Item] = [
-            Op("LOAD_CONST", self.consts.index(_runtime.bounce_maker)),
-            Op("COPY", depth + 1),
-            Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1)),
-            *self.call_value(2),
+            # A function whose Target says it is that function.
+            *self._match_class(depth, "FUNCTION", ("__tail_call__",)),
+            *self.branch(self.facts.pop_jump_if_none, method),
+            Op("UNPACK_SEQUENCE", 1),
             Op("COPY", 1),
-            Op(facts.pop_jump_if_none, target=normal),
+            self.load_attr("public"),
+            Op("COPY", depth + 2),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, normal_pop),
+            *self.call_method(how, [npositional]),
+            Op("JUMP_FORWARD", target=replace),
+            # A method bound to such a function: (__self__, __func__), then as above.
+            method,
+            Op("POP_TOP"),
+            *self._match_class(depth, "METHOD", ("__func__", "__self__")),
+            *self.branch(self.facts.pop_jump_if_none, normal_pop),
+            Op("UNPACK_SEQUENCE", 2),
+            *self._match_class(1, "FUNCTION", ("__tail_call__",)),
+            *self.branch(self.facts.pop_jump_if_none, pop3_normal),
+            Op("UNPACK_SEQUENCE", 1),
+            Op("COPY", 1),
+            self.load_attr("public"),
+            Op("COPY", 3),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, pop3_normal),
+            Op("SWAP", 2),
+            Op("POP_TOP"),
+            *self.call_method("bound_" + how, [Op("COPY", 3)]),
+            Op("SWAP", 2),
+            Op("POP_TOP"),
+            # What the Target gave takes the callee's place, with the same arguments.
+            replace,
+            Op("SWAP", depth + 1),
+            Op("POP_TOP"),
+            *self._call_ops(site, binding),
+            *self.return_result(site),
+            pop3_normal,
+            Op("POP_TOP"),
+            Op("POP_TOP"),
+            normal_pop,
+            Op("POP_TOP"),
+            *self._call_ops(site, binding),
+            *self.return_result(site),
         ]
-        if facts.not_taken_after_branch:
+        return _positioned(ops, site)
+
+    # -- small pieces of stub code ------------------------------------------------------
+
+    def branch(self, name: str, target: Label) -> list[Op]:
+        """A conditional forward jump, with the marker that 3.14+ put after each one."""
+        ops = [Op(name, target=target)]
+        if self.facts.not_taken_after_branch:
             ops.append(Op("NOT_TAKEN"))
-        ops += [Op("SWAP", depth + 1), Op("POP_TOP"), *self._call_ops(site, binding)]
-        ops += [*self.return_result(site), normal, Op("POP_TOP")]
-        ops += [*self._call_ops(site, binding), *self.return_result(site)]
-        for op in ops:
-            if isinstance(op, Op):
-                op.position = site.position
         return ops
+
+    def load_attr(self, attribute: str) -> Op:
+        return Op("LOAD_ATTR", self.facts.load_attr_arg(self.names.index(attribute)))
+
+    def load_target(self) -> list[Op]:
+        """The optimized function's own :class:`~pytailcall._runtime.Target`."""
+        return [Op("LOAD_DEREF", self.self_slot), self.load_attr(_runtime.TARGET_KEY)]
+
+    def call_method(self, name: str, arguments: list[Op]) -> list[Op]:
+        """Call method ``name`` of the value on top with the values ``arguments`` push
+        (each counted as one; a COPY's depth counts the two items the method load leaves)."""
+        load, arg = self.facts.load_method(self.names.index(name))
+        return [Op(load, arg), *arguments, *self.call_value(len(arguments) + 1)]
+
+    def _match_class(self, depth: int, kind: str, attributes: tuple[str, ...]) -> list[Op]:
+        """Push ``(attributes...)`` if the value at ``depth`` is an instance of the Target's
+        class attribute ``kind``, else None; one ``COPY 1`` is left for the branch."""
+        return [
+            Op("COPY", depth),
+            *self.load_target(),
+            self.load_attr(kind),
+            Op("LOAD_CONST", self.consts.index(attributes)),
+            Op("MATCH_CLASS", 0),
+            Op("COPY", 1),
+        ]
 
     def bind(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
         """Store the arguments into the parameters; leave one value where the callee was."""
@@ -419,18 +543,26 @@ class Rewriter:
             return [*binding.stores, *_empty_collectors(self.code, shape.npositional, self.consts)]
         return self._bind_with_binder(site, binding, depth)
 
+    def _binds_through_star_binder(self, site: SelfCall, binding: Binding) -> bool:
+        """``f(*iterable, **mapping)`` with values that are not yet a tuple and a dict: the
+        call consumes them, and only then may the callee's defaults be read. The star binder
+        (named like the function, for the same error messages) reads them when it runs."""
+        shape = site.shape
+        assert shape is not None
+        return binding.stores is None and shape.kind == "CALL_FUNCTION_EX"
+
     def _bind_with_binder(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
-        binder = self.consts.index(self.binder())
-        ops = []
-        for attribute in ("__defaults__", "__kwdefaults__"):
-            name = self.names.index(attribute)
-            ops += [
-                Op("LOAD_DEREF", self.self_slot),
-                Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
-                Op("LOAD_CONST", binder),
-                Op("STORE_ATTR", name),
-            ]
-        ops += [Op("LOAD_CONST", binder), Op("SWAP", depth + 1), Op("POP_TOP")]
+        self.uses_binder = True
+        ops: list[Op] = []
+        if not self._binds_through_star_binder(site, binding):
+            # (Otherwise the stub pushed the star binder for the callee it found.)
+            ops += [*self.load_target(), self.load_attr("binder")]
+            for attribute in ("__defaults__", "__kwdefaults__"):
+                # The callee's own: this function's or, as it runs the same code, its source's.
+                name = self.names.index(attribute)
+                ops += [Op("COPY", depth + 1), Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
+                        Op("COPY", 2), Op("STORE_ATTR", name)]
+        ops += [Op("SWAP", depth + 1), Op("POP_TOP")]
         ops += self._call_ops(site, binding)
         ops.append(Op("UNPACK_SEQUENCE", self.analysis.nparams))
         ops += [Op("STORE_FAST", slot) for slot in range(self.analysis.nparams)]
@@ -462,6 +594,14 @@ class Rewriter:
                 ops += [Op("PUSH_NULL"), Op("STORE_FAST", slot)]
             ops.append(Op("MAKE_CELL", slot))
         return ops
+
+
+def _positioned(ops: list[Item], site: SelfCall) -> list[Item]:
+    """Give every instruction of a stub the call's source position."""
+    for op in ops:
+        if isinstance(op, Op):
+            op.position = site.position
+    return ops
 
 
 class Continuation:

@@ -1,4 +1,4 @@
-"""What the trampolines need at run time; nothing here knows about bytecode.
+"""What optimized functions need at run time; nothing here knows about bytecode.
 
 A bounce is something no user value can be: a tuple whose first item is a private
 :class:`Marker` (``return_tuple``), or an instance of the private :class:`TailCall`
@@ -6,16 +6,21 @@ subclass of :class:`functools.partial` (``partial``, and every tail call from on
 function to another). A function that returns ``(1, None)`` or a ``functools.partial`` of its
 own gets it back as its result.
 
-An optimized function that others can bounce to carries a :class:`Target` in its
-``__dict__``, under :data:`TARGET_KEY`; the rewritten tail calls ask :func:`bounce_maker`
-for it when the call runs.
+Every function pytailcall makes carries a :class:`Target` in its ``__dict__``, under
+:data:`TARGET_KEY`: what it was made from, its report, and how to bounce into it. The
+rewritten code checks for it inline (no call of ours runs unless the callee really is an
+optimized function), then asks the target for a bounce (``maker``) or, where no driver loop
+is running yet, for a callable that runs the bounces to the end (``driver``).
 """
 
 from __future__ import annotations
 
 import functools
 import types
+import warnings
 from typing import Any
+
+from pytailcall._errors import TailCallWarning, article
 
 #: Where an optimized function keeps its :class:`Target`.
 TARGET_KEY = "__tail_call__"
@@ -39,25 +44,61 @@ class TailCall(functools.partial):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+def run(result: Any) -> Any:
+    """Follow bounces until a result that is not one: the driver loop of every strategy."""
+    while True:
+        kind = type(result)
+        if kind is TailCall:
+            result = result()
+        elif kind is tuple and result and type(result[0]) is Marker:
+            result = result[0].impl(*result[1:])
+        else:
+            return result
+
+
 class Target:
-    """How to bounce into one optimized function instead of calling it.
+    """What pytailcall knows about one function it made, and how to bounce into it.
 
     ``exact`` makes ``TailCall(implementation, *args)`` and serves calls that pass exactly
     the implementation's positional parameters; ``general`` binds any call through ``step``,
     a function with the public signature whose defaults follow the public function's.
+    ``source`` is the function it was made from: a call to it runs the very same code, so
+    the rewritten code treats it as a call to itself. ``binder`` binds a call's arguments
+    to the parameters (the rewritten code first gives it the callee's defaults), and the
+    star binders do the same for ``f(*iterable, **mapping)`` calls to the public function
+    and to ``source``. ``report`` is what ``explain()`` returns. ``wrapper_checked`` becomes
+    True once a call to itself found its name bound to something else.
     """
 
-    __slots__ = ("exact", "exact_count", "general", "public", "step")
+    __slots__ = ("binder", "exact", "exact_count", "general", "public", "report", "source",
+                 "source_star_binder", "star_binder", "step", "wrapper_checked")
 
-    def __init__(self, public: types.FunctionType, exact_count: int, exact: Any, general: Any,
-                 step: types.FunctionType | None) -> None:
+    #: The types the rewritten code matches callees against (read as attributes, so that
+    #: the code object holds no constant ``marshal`` cannot write).
+    FUNCTION = types.FunctionType
+    METHOD = types.MethodType
+
+    def __init__(self, public: types.FunctionType, source: types.FunctionType, *,
+                 exact_count: int = -2, exact: Any = None, general: Any = None,
+                 step: types.FunctionType | None = None) -> None:
         self.public = public
+        self.source = source
         self.exact_count = exact_count
         self.exact = exact
-        self.general = general
+        self.general = general if general is not None else types.MethodType(TailCall, public)
         self.step = step
+        self.binder: types.FunctionType | None = None
+        self.star_binder: types.FunctionType | None = None
+        self.source_star_binder: types.FunctionType | None = None
+        self.report: Any = None
+        self.wrapper_checked = False
 
     def maker(self, npositional: int) -> Any:
+        """The callable that turns a call's arguments into a bounce into this function.
+
+        ``npositional`` is the number of positional arguments, or -1 when the call has
+        keywords, star arguments or an implicit ``self``.
+        """
         if npositional == self.exact_count:
             return self.exact
         if self.step is not None:
@@ -65,22 +106,50 @@ class Target:
             self.step.__kwdefaults__ = self.public.__kwdefaults__
         return self.general
 
+    def driver(self, npositional: int) -> Any:
+        """A callable that runs a call of this function and every bounce after it."""
+        return functools.partial(_drive, self.maker(npositional))
 
-def bounce_maker(callee: Any, npositional: int) -> Any:
-    """A callable making the bounce for ``callee(*args)``, or None to call it normally.
+    def bound_maker(self, instance: object) -> Any:
+        return types.MethodType(self.maker(-1), instance)
 
-    ``npositional`` is the number of positional arguments, or -1 when the call has keywords,
-    star arguments or an implicit ``self``.
-    """
-    kind = type(callee)
-    if kind is types.FunctionType:
-        target = callee.__dict__.get(TARGET_KEY)
-        if type(target) is Target and target.public is callee:
-            return target.maker(npositional)
-    elif kind is types.MethodType:
-        func = callee.__func__
-        if type(func) is types.FunctionType:
-            target = func.__dict__.get(TARGET_KEY)
-            if type(target) is Target and target.public is func:
-                return types.MethodType(target.maker(-1), callee.__self__)
-    return None
+    def bound_driver(self, instance: object) -> Any:
+        return functools.partial(_drive, types.MethodType(self.maker(-1), instance))
+
+    def check_wrapper(self, callee: object) -> None:
+        """Warn once if a call to itself found its name bound to a wrapper of this function:
+        such calls go through the wrapper, as they must, so they are normal calls."""
+        self.wrapper_checked = True
+        inner: object = callee
+        for _ in range(100):
+            try:
+                inner = getattr(inner, "__wrapped__", None)
+            except Exception:  # a broken __getattr__ is not ours to report
+                return
+            if inner is None:
+                return
+            if inner is self.public or inner is self.source:
+                break
+        else:
+            return
+        code = self.source.__code__
+        text = (f"pytailcall: {self.public.__qualname__}(): its name now refers to "
+                f"{describe(callee)} that wraps the optimized function, so its calls to "
+                "itself go through that wrapper, as they must, and are normal calls that "
+                "grow the stack, not jumps.")
+        warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
+                               code.co_firstlineno,
+                               module=self.public.__module__ or code.co_filename)
+
+
+def _drive(make: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return run(make(*args, **kwargs))
+
+
+def describe(obj: object) -> str:
+    """``a functools._lru_cache_wrapper object``: names a value by its type only (no repr:
+    that could run a user's code)."""
+    kind = type(obj)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else (
+        f"{kind.__module__}.{kind.__qualname__}")
+    return f"{article(name)} {name} object"

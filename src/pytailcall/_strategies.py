@@ -18,10 +18,17 @@ import types
 from collections.abc import Callable, Sequence
 
 from pytailcall import _runtime
-from pytailcall._analysis import Analysis, SelfCall
+from pytailcall._analysis import Analysis, SelfCall, parameter_count
 from pytailcall._bytecode.assemble import Op
 from pytailcall._bytecode.code import location_entries
-from pytailcall._rewrite import Binding, Continuation, Restart, Rewriter
+from pytailcall._rewrite import (
+    Binding,
+    Continuation,
+    Restart,
+    Rewriter,
+    make_binder,
+    make_star_binder,
+)
 from pytailcall._signature import CO_VARARGS, CO_VARKEYWORDS, parameter_source
 
 Wrap = Callable[[types.FunctionType], None]
@@ -97,45 +104,74 @@ _CONTINUATIONS: dict[str, Callable[[], Continuation]] = {
 
 def build(kind: str, source: types.FunctionType, analysis: Analysis,
           sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
-          wrap: Wrap) -> types.FunctionType:
-    """The public function for ``source`` rewritten with strategy ``kind``."""
-    continuation = _CONTINUATIONS[kind]()
-    code = Rewriter(source, analysis, continuation).rewrite(sites, calls_out)
+          wrap: Wrap, original: types.FunctionType) -> types.FunctionType:
+    """The public function for ``source`` rewritten with strategy ``kind``, carrying its
+    :class:`~pytailcall._runtime.Target` (the caller adds the report). ``original`` is the
+    user's function, which the rewritten code treats as itself."""
+    nparams = analysis.nparams
+    rewriter = Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop")
+    code = rewriter.rewrite(sites, calls_out)
     added = len(code.co_freevars) - len(source.__code__.co_freevars)
     cells = [types.CellType() for _ in range(added)]
     closure = (*(source.__closure__ or ()), *cells)
-    jumps_only = all(site.callee == "self" for site in (*sites, *calls_out))
-    if kind == "loop" and jumps_only:
+    uses_binder = rewriter.uses_binder
+    if kind == "loop":
+        # One frame, like the original: self calls jump, and calls out run a driver only
+        # when they reach an optimized function.
         public = types.FunctionType(code, source.__globals__, source.__name__,
                                     source.__defaults__, closure)
         wrap(public)
         cells[0].cell_contents = public
-        general = types.MethodType(_runtime.TailCall, public)
-        _set_target(public, _runtime.Target(public, -2, None, general, None))
-        return public
-    nparams = analysis.nparams
-    impl = types.FunctionType(_positional_convention(code, nparams), source.__globals__,
-                              source.__name__, None, closure)
-    exact = types.MethodType(_runtime.TailCall, impl)
-    if kind == "return_tuple":
-        marker = _runtime.Marker(impl)
-        cells[1].cell_contents = marker
-    elif kind == "partial":
-        cells[1].cell_contents = exact
-    driver = _generated(source, _driver_body(kind, nparams), impl, marker if kind ==
-                        "return_tuple" else None)
-    wrap(driver)
-    cells[0].cell_contents = driver
-    step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
-    simple = not (source.__code__.co_kwonlyargcount
-                  or source.__code__.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
-    general = types.MethodType(_runtime.TailCall, step)
-    _set_target(driver, _runtime.Target(driver, nparams if simple else -2, exact, general, step))
-    return driver
-
-
-def _set_target(public: types.FunctionType, target: _runtime.Target) -> None:
+        target = _runtime.Target(public, original)
+        if any(site.callee != "self" for site in (*sites, *calls_out)):
+            # What other optimized functions bounce into: calls out return bounces.
+            bouncing = Rewriter(source, analysis, Restart())
+            impl = _implementation(bouncing.rewrite(sites, calls_out), source, closure)
+            uses_binder |= bouncing.uses_binder
+            _bounce_into(target, impl, source)
+    else:
+        impl = _implementation(code, source, closure)
+        if kind == "return_tuple":
+            cells[1].cell_contents = _runtime.Marker(impl)
+        elif kind == "partial":
+            cells[1].cell_contents = types.MethodType(_runtime.TailCall, impl)
+        marker = cells[1].cell_contents if kind == "return_tuple" else None
+        public = _generated(source, _driver_body(kind, nparams), impl, marker)
+        wrap(public)
+        cells[0].cell_contents = public
+        target = _runtime.Target(public, original)
+        _bounce_into(target, impl, source)
+    if uses_binder:
+        _add_binders(target, source, public, original)
     public.__dict__[_runtime.TARGET_KEY] = target
+    return public
+
+
+def _implementation(code: types.CodeType, source: types.FunctionType,
+                    closure: tuple[types.CellType, ...]) -> types.FunctionType:
+    return types.FunctionType(_positional_convention(code, parameter_count(code)),
+                              source.__globals__, source.__name__, None, closure)
+
+
+def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
+                 source: types.FunctionType) -> None:
+    """Bounces run ``impl``: directly for exactly its positional parameters, otherwise
+    through a step function with the public signature."""
+    code = source.__code__
+    simple = not (code.co_kwonlyargcount or code.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
+    step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
+    target.exact_count = code.co_argcount if simple else -2
+    target.exact = types.MethodType(_runtime.TailCall, impl)
+    target.general = types.MethodType(_runtime.TailCall, step)
+    target.step = step
+
+
+def _add_binders(target: _runtime.Target, source: types.FunctionType,
+                 public: types.FunctionType, original: types.FunctionType) -> None:
+    binder = make_binder(source)
+    target.binder = binder
+    target.star_binder = make_star_binder(source, binder, public)
+    target.source_star_binder = make_star_binder(source, binder, original)
 
 
 def _positional_convention(code: types.CodeType, nparams: int) -> types.CodeType:

@@ -327,7 +327,7 @@ def cmd_dis(args: argparse.Namespace) -> int:
     print()
     print(report)
     for message in caught:
-        print(f"warning: {message}")
+        print(f"warning: {str(message).removeprefix('pytailcall: ')}")
     return 0
 
 

@@ -53,9 +53,12 @@ class Facts:
     kw_names_instruction: bool
     #: 3.12+ encode "also push the method/self slot" in bit 0 of ``LOAD_ATTR``'s argument.
     load_attr_method_bit: bool
-    #: Names of the forward "pop and jump if false" and "... if None" instructions.
+    #: Names of the forward "pop and jump if ..." instructions (3.11 spells them
+    #: ``POP_JUMP_FORWARD_IF_...``).
     pop_jump_if_false: str
+    pop_jump_if_true: str
     pop_jump_if_none: str
+    pop_jump_if_not_none: str
     #: 3.13+ lay out a method call as ``callable, self_or_NULL``: the callable is never NULL.
     #: (The same order as ``callable, NULL`` for plain calls: ``not null_before_callable``.)
     #: Before, ``method_or_NULL, self_or_callable``: the first slot cannot be inspected.
@@ -90,6 +93,13 @@ class Facts:
 
     def load_attr_arg(self, name_index: int) -> int:
         return name_index << 1 if self.load_attr_method_bit else name_index
+
+    def load_method(self, name_index: int) -> tuple[str, int]:
+        """The instruction that loads a method for a call: 3.11's ``LOAD_METHOD``, later
+        ``LOAD_ATTR`` with its low bit set. Either pushes two items for ``CALL``."""
+        if self.load_attr_method_bit:
+            return "LOAD_ATTR", name_index << 1 | 1
+        return "LOAD_METHOD", name_index
 
     @staticmethod
     def local_name(code: types.CodeType, index: int) -> str:
@@ -143,6 +153,11 @@ def _has_arg_set() -> frozenset[int]:
     return frozenset(op for op in range(256) if op >= opcode.HAVE_ARGUMENT)
 
 
+def _forward_pop_jump(condition: str, opmap: Mapping[str, int]) -> str:
+    name = f"POP_JUMP_IF_{condition}"
+    return name if name in opmap else f"POP_JUMP_FORWARD_IF_{condition}"
+
+
 def _build(version: tuple[int, int]) -> Facts:
     opmap = dict(opcode.opmap)
     borrows = {
@@ -158,12 +173,10 @@ def _build(version: tuple[int, int]) -> Facts:
         has_precall="PRECALL" in opmap,
         kw_names_instruction="KW_NAMES" in opmap,
         load_attr_method_bit=version >= (3, 12),
-        pop_jump_if_false=(
-            "POP_JUMP_IF_FALSE" if "POP_JUMP_IF_FALSE" in opmap else "POP_JUMP_FORWARD_IF_FALSE"
-        ),
-        pop_jump_if_none=(
-            "POP_JUMP_IF_NONE" if "POP_JUMP_IF_NONE" in opmap else "POP_JUMP_FORWARD_IF_NONE"
-        ),
+        pop_jump_if_false=_forward_pop_jump("FALSE", opmap),
+        pop_jump_if_true=_forward_pop_jump("TRUE", opmap),
+        pop_jump_if_none=_forward_pop_jump("NONE", opmap),
+        pop_jump_if_not_none=_forward_pop_jump("NOT_NONE", opmap),
         method_callable_first=version >= (3, 13),
         not_taken_after_branch="NOT_TAKEN" in opmap,
         owned_load_for={opmap[b]: opmap[o] for b, o in borrows.items() if b in opmap},
