@@ -203,15 +203,49 @@ def _refuse_finally_copies(sites: list[SelfCall]) -> list[SelfCall]:
             else site for site in sites]
 
 
+#: Instructions that push without popping: the first instruction of a call's argument code
+#: runs with the callee on top, and must leave it there (``g.table[0](x)`` calls
+#: ``g.table[0]``, not ``g``). ``BUILD_*`` count only with no items.
+PURE_PUSHES = frozenset({
+    "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW", "LOAD_FAST_LOAD_FAST",
+    "LOAD_FAST_BORROW_LOAD_FAST_BORROW", "LOAD_FAST_AND_CLEAR", "LOAD_CONST",
+    "LOAD_SMALL_INT", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_CLOSURE", "LOAD_NAME",
+    "LOAD_ASSERTION_ERROR", "LOAD_BUILD_CLASS", "LOAD_LOCALS", "PUSH_NULL", "COPY", "NOP",
+    "NOT_TAKEN", "KW_NAMES", "BUILD_LIST", "BUILD_TUPLE", "BUILD_MAP", "BUILD_SET",
+    "BUILD_STRING",
+})
+
+
+def _pushes_nothing(ins: Instr) -> bool:
+    """Instructions that only pop (or jump): back at the callee's depth, they left it."""
+    return (ins.name.startswith(("POP_", "STORE_", "DELETE_", "JUMP"))
+            or ins.name in ("NOP", "NOT_TAKEN", "END_FOR", "LIST_APPEND", "SET_ADD",
+                            "MAP_ADD", "LIST_EXTEND", "SET_UPDATE", "DICT_UPDATE",
+                            "DICT_MERGE"))
+
+
+def pushes_only(ins: Instr) -> bool:
+    return ins.name in PURE_PUSHES and (not ins.name.startswith("BUILD_") or ins.arg == 0)
+
+
 def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
                          i: int) -> bool:
+    """Does ``instrs[i]`` load the function's own name as the callee of a call (not as the
+    start of an expression such as ``f.table[0]`` whose value is called)?"""
     ins = instrs[i]
     if ins.name == "LOAD_GLOBAL":
-        return bool(ins.arg & 1) and code.co_names[ins.arg >> 1] == code.co_name
-    if ins.name == "LOAD_DEREF" and facts.local_name(code, ins.arg) == code.co_name:
+        loads = bool(ins.arg & 1) and code.co_names[ins.arg >> 1] == code.co_name
+        after = i + 1
+    elif ins.name == "LOAD_DEREF" and facts.local_name(code, ins.arg) == code.co_name:
         neighbour = i - 1 if facts.null_before_callable else i + 1
-        return 0 <= neighbour < len(instrs) and instrs[neighbour].name == "PUSH_NULL"
-    return False
+        loads = 0 <= neighbour < len(instrs) and instrs[neighbour].name == "PUSH_NULL"
+        after = max(i, neighbour) + 1
+    else:
+        return False
+    if not loads or after >= len(instrs):
+        return loads
+    following = instrs[after]
+    return pushes_only(following) or following.name in (*CALL_INSTRUCTIONS, "PRECALL")
 
 
 class _SiteFinder:
@@ -238,8 +272,8 @@ class _SiteFinder:
                 if site.callee == "self" or site.target == self.code.co_name:
                     sites.append(site)
                     matched.add(site.loader.offset)
-                elif site.refusal is None:
-                    calls_out.append(site)
+                elif site.refusal is None or site.refusal == Reason.METHOD_LAYOUT:
+                    calls_out.append(site)  # (a method-layout refusal is reported)
         sites, calls_out = _mark_shared_callees(sites, calls_out)
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
                             Reason.UNRECOGNISED)
@@ -301,6 +335,13 @@ class _SiteFinder:
         loader, null_push, callee, target = pair
         if not self._arguments_are_closed(arguments, base):
             return None
+        # 3.11 calls ``module.function(...)`` as NULL + module, then LOAD_ATTR: the value
+        # called is the attribute, another function than the name's.
+        attributes = [self.code.co_names[ins.arg >> int(self.facts.load_attr_method_bit)]
+                      for ins in arguments
+                      if self.depths.get(ins.offset) == base + 2 and self._plain_attribute(ins)]
+        if attributes:
+            callee, target = "other", ".".join([target, *attributes])
         call = region[-1]
         if call.name == "CALL_FUNCTION_EX":
             shape = CallShape(call.name, consumed - 2, ())
@@ -392,6 +433,10 @@ class _SiteFinder:
                                                                            ins.arg) == name
         return False
 
+    def _plain_attribute(self, ins: Instr) -> bool:
+        """``LOAD_ATTR`` of a plain attribute (not the method form)."""
+        return ins.name == "LOAD_ATTR" and not (self.facts.load_attr_method_bit and ins.arg & 1)
+
     def _is_method_load(self, ins: Instr) -> bool:
         if ins.name == "LOAD_METHOD":  # 3.11
             return True
@@ -405,6 +450,12 @@ class _SiteFinder:
             depth = self.depths.get(ins.offset)
             if depth is None:
                 return False
+            if depth == base + 2:
+                if not pushes_only(ins) and not self._plain_attribute(ins):
+                    return False  # it consumes the callee: the value called is another
+            elif (depth + self.facts.stack_effect(ins.op, ins.arg, jump=False) == base + 2
+                  and not _pushes_nothing(ins)):
+                return False  # back down to the callee with a result: it consumed it
             if ins.name in ("SWAP", "COPY") and ins.arg > depth - (base + 2):
                 return False
             if not self.facts.falls_through(ins.op) and ins.target is None:

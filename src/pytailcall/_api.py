@@ -230,8 +230,8 @@ def _portable_report(func: types.FunctionType, *, applied: bool,
                           tuple(sites))
 
 
-def _optimizable(analysis: Analysis) -> tuple[SelfCall, ...]:
-    return tuple(site for site in analysis.sites if site.refusal is None)
+def _optimizable(sites: tuple[SelfCall, ...]) -> tuple[SelfCall, ...]:
+    return tuple(site for site in sites if site.refusal is None)
 
 
 def _refuse_all(analysis: Analysis, reason: str) -> Analysis:
@@ -258,10 +258,11 @@ def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.Functi
                                      types.FunctionType]:
     def build(source: types.FunctionType, analysis: Analysis,
               given: types.FunctionType) -> types.FunctionType:
-        sites = _optimizable(analysis)
-        if not sites and not analysis.calls_out:
+        sites = _optimizable(analysis.sites)
+        calls_out = _optimizable(analysis.calls_out)
+        if not sites and not calls_out:
             return _copy(source, given)
-        return _strategies.build(kind, source, analysis, sites, analysis.calls_out,
+        return _strategies.build(kind, source, analysis, sites, calls_out,
                                  _wrapper_of(given), _original(given))
     return build
 

@@ -20,6 +20,8 @@ class CallSite:
 
     def __str__(self) -> str:
         where = f"line {self.lineno}" if self.lineno is not None else "unknown line"
+        if self.optimized and self.via is not None and self.via.startswith("bounce to it"):
+            return f"{where}: {self.target}(...) -> {self.via}, else a normal call"
         if self.optimized:
             return f"{where}: {self.target}(...) -> {self.via} (optimized)"
         return f"{where}: {self.target}(...) -> normal call: {self.reason}"
@@ -43,7 +45,14 @@ class TailCallReport:
         return tuple(site for site in self.sites if site.optimized)
 
     def __str__(self) -> str:
-        state = "optimized" if self.applied else "not decorated; with tail_optimize()"
+        if not self.applied:
+            state = "not decorated; with tail_optimize()"
+        elif self.optimized:
+            state = "optimized"
+        elif any(site.optimized for site in self.calls_out):
+            state = "decorated; no calls to itself optimized"
+        else:
+            state = "decorated; nothing optimized"
         lines = [f"{self.function}() in {self.filename} [{state}, strategy={self.strategy!r}]"]
         if not self.sites:
             lines.append("  no calls to itself")

@@ -1,0 +1,382 @@
+"""Regression tests for the exactness review (issue 8): each test failed before its fix.
+
+Leaks, deleted parameters, frames and tracer-visible code of calls out, ``f(*gen)``
+binding order, marshal, the original function as "itself", wrappers, misread callees,
+warning filters.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import os
+import subprocess
+import sys
+import textwrap
+import types
+import warnings
+import weakref
+
+import pytest
+
+from pytailcall import TailCallError, TailCallWarning, explain, tail_optimize
+from tests.conftest import STRATEGIES
+
+needs_subprocess = pytest.mark.skipif(sys.platform == "emscripten",
+                                      reason="no subprocesses under Pyodide")
+
+
+class Payload(list):  # a list that can be weakly referenced
+    pass
+
+
+# -- 1. optimized functions and what they capture are collected -----------------------------
+
+NESTED = """
+def total(data, strategy):
+    @tail_optimize(strategy=strategy)
+    def walk(i, acc):
+        if i == len(data):
+            return int(acc)
+        return walk(i + 1, acc + data[i])
+    return walk(0, 0), weakref.ref(walk)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_nested_optimized_function_and_its_closure_are_collected(make, strategy):
+    total = make(NESTED, weakref=weakref)
+    data = Payload(range(100))
+    data_ref = weakref.ref(data)
+    result, walk_ref = total(data, strategy)
+    assert result == sum(range(100))
+    del data
+    gc.collect()
+    assert walk_ref() is None
+    assert data_ref() is None
+
+
+MODULE = """
+import weakref
+class Marker:
+    pass
+marker = Marker()
+
+def count(n, acc=0):
+    if n == 0:
+        return int(acc)
+    return count(n - 1, acc + 1)
+
+def is_even(n):
+    return True if n == 0 else is_odd(n - 1)
+
+def is_odd(n):
+    return False if n == 0 else is_even(n - 1)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_module_namespaces_of_optimized_functions_are_collected(strategy):
+    refs = []
+    for _ in range(50):
+        namespace = {"__name__": "leak_check"}
+        exec(MODULE, namespace)
+        for name in ("count", "is_even", "is_odd"):
+            namespace[name] = tail_optimize(namespace[name], strategy=strategy)
+        assert namespace["count"](300) == 300
+        assert namespace["is_even"](301) is False
+        refs.append(weakref.ref(namespace["marker"]))
+        refs.append(weakref.ref(namespace["count"]))
+        del namespace
+    gc.collect()
+    assert [ref for ref in refs if ref() is not None] == []
+
+
+# -- 2. a parameter unbound before a tail call that passes it on ----------------------------
+
+@pytest.mark.parametrize("source", [
+    """
+    def f(n, x):
+        if n == 2:
+            del x
+        if n == 0:
+            return "done"
+        return f(n - 1, x)
+    """,
+    """
+    def f(n, x):
+        if n == 2:
+            try:
+                raise KeyError(n)
+            except KeyError as x:
+                pass
+        if n == 0:
+            return "done"
+        return f(n - 1, x)
+    """,
+])
+def test_unbound_parameter_passed_on_raises_as_natively(make_pair, outcome, source):
+    native, optimized = make_pair(source)
+    expected = outcome(native, 5, "value")
+    assert expected[:2] == ("raise", UnboundLocalError)
+    assert outcome(optimized, 5, "value") == expected
+
+
+# -- 3. calls out: one frame, nothing of pytailcall's for tracers -----------------------------
+
+CALLS_OUT = """
+import sys
+def count(n, acc=0):
+    if n == 0:
+        return int(sys._getframe(1).f_code.co_name == "caller")
+    return count(n - 1, acc + 1)
+
+def caller(n):
+    return count(n) + 0
+"""
+
+
+def test_loop_function_with_calls_out_is_one_frame(make):
+    count = make(CALLS_OUT)
+    optimized = tail_optimize(count)
+    count.__globals__["count"] = optimized
+    assert "sys" in count.__globals__
+    # The frame above the base case is the caller, as natively: no driver in between.
+    assert count.__globals__["caller"](10_000) == 1
+    assert optimized.__code__.co_name == "count"
+
+
+def test_calls_out_that_reach_no_optimized_function_run_no_code_of_ours(make):
+    source = """
+    def digits(n, acc=""):
+        if n == 0:
+            return str(acc or "0")
+        return digits(n // 10, str(n % 10) + acc)
+    """
+    plain = make(source)
+    optimized = tail_optimize(plain)
+    plain.__globals__["digits"] = optimized
+    seen = []
+
+    def tracer(frame, event, arg):
+        if event == "call":
+            seen.append(frame.f_code.co_filename)
+        return None
+
+    sys.settrace(tracer)
+    try:
+        assert optimized(90210) == "90210"
+    finally:
+        sys.settrace(None)
+    assert seen == [optimized.__code__.co_filename]
+
+
+def test_non_tail_recursion_with_calls_out_reaches_native_depth(make):
+    source = """
+    def size(t):
+        if t is None:
+            return int(0)
+        return 1 + size(t[0])
+    """
+    native = make(source)
+    plain = make(source)
+    with pytest.warns(TailCallWarning, match="not a tail call"):
+        optimized = tail_optimize(plain)
+    plain.__globals__["size"] = optimized
+    tree = None
+    depth = sys.getrecursionlimit() - 60
+    for _ in range(depth):
+        tree = (tree,)
+    assert native(tree) == optimized(tree) == depth
+
+
+def test_bounces_between_optimized_functions_still_run_in_constant_stack(make, deep):
+    namespace = {"__name__": "mutual"}
+    exec(MODULE, namespace)
+    for name in ("is_even", "is_odd"):
+        namespace[name] = tail_optimize(namespace[name])
+    assert namespace["is_even"](deep) is True
+    assert namespace["is_odd"](deep + 1) is True
+
+
+# -- 4. f(*iterable): defaults are read after the iterable is consumed ------------------------
+
+def test_star_call_reads_defaults_after_consuming_the_iterable(make_pair, outcome):
+    native, optimized = make_pair("""
+    def f(n, acc=0):
+        if n == 0:
+            return acc
+        return f(*moves(n))
+
+    def moves(n):
+        f.__defaults__ = (n * 10,)
+        yield n - 1
+    """)
+    assert outcome(optimized, 4) == outcome(native, 4) == ("ok", 10)
+
+
+def test_star_call_errors_name_the_function_as_natively(make_pair, outcome):
+    native, optimized = make_pair("""
+    def f(n, *rest):
+        if n == 0:
+            return f(*5)
+        return f(n - 1)
+    """)
+    expected = outcome(native, 3)
+    assert expected[:2] == ("raise", TypeError)
+    assert "pytailcall_testns.f() argument after * must be an iterable" in expected[2]
+    assert outcome(optimized, 3) == expected
+
+
+# -- 8. rewritten code can be marshalled ---------------------------------------------------------
+
+@pytest.mark.parametrize("source", [
+    "def f(n, acc=0):\n    return acc if n == 0 else f(n - 1)\n",
+    "def f(n, *rest, **kw):\n    return len(rest) if n == 0 else f(n - 1, *rest, 1, **kw)\n",
+    "def f(n):\n    return str(n) if n == 0 else f(n - 1)\n",
+])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_rewritten_code_can_be_marshalled(make, source, strategy):
+    plain = make(source)
+    optimized = tail_optimize(plain, strategy=strategy)
+    codes = [optimized.__code__]
+    target = optimized.__dict__["__tail_call__"]
+    if target.exact is not None:
+        codes.append(target.exact.__func__ if False else target.exact.__self__.__code__)
+    for code in codes:
+        assert marshal.loads(marshal.dumps(code)) == code
+
+
+# -- 9. the function an optimized one was made from counts as itself ---------------------------
+
+def test_direct_call_form_optimizes_calls_to_the_original(make, deep):
+    slow = make("""
+    def slow(n, acc=0):
+        if n == 0:
+            return acc
+        return slow(n - 1, acc + 1)
+    """)
+    fast = tail_optimize(slow)
+    assert explain(fast).optimized
+    assert fast(deep) == deep
+    # ... and the original stays what it was.
+    with pytest.raises(RecursionError):
+        slow(deep)
+
+
+def test_calls_to_the_original_use_its_own_defaults(make):
+    source = """
+    def slow(n, acc=0, *, step=1):
+        if n == 0:
+            return acc
+        return slow(n - 1, step=step + 0) if n % 2 else slow(n - 1, acc + step)
+    """
+    native = make(source)
+    slow = make(source)
+    fast = tail_optimize(slow)
+    for func in (native, slow):
+        func.__defaults__ = (100,)
+    fast.__defaults__ = (7,)
+    native_fast = types.FunctionType(native.__code__, native.__globals__, "slow", (7,),
+                                     native.__closure__)
+    native_fast.__kwdefaults__ = native.__kwdefaults__
+    assert fast(50) == native_fast(50)
+
+
+# -- 10. wrappers ---------------------------------------------------------------------------------
+
+WRAPPED = """
+import functools
+def logged(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+@logged
+def count(n):
+    return n if n == 0 else count(n - 1)
+"""
+
+
+def test_decorating_a_wrapper_warns_that_nothing_is_optimized(make):
+    wrapper = make(WRAPPED, "count")
+    with pytest.warns(TailCallWarning, match=r"^pytailcall: count\(\) \(line \d+\) is a wrapper"):
+        optimized = tail_optimize(wrapper)
+    assert "[decorated; no calls to itself optimized" in str(explain(optimized))
+    with pytest.raises(TailCallError, match="is a wrapper"):
+        tail_optimize(wrapper, strict=True)
+
+
+def test_explain_says_when_nothing_is_optimized(make):
+    plain = make("def f(n):\n    return int(n)\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        optimized = tail_optimize(plain)
+    text = str(explain(optimized))
+    assert "[decorated; no calls to itself optimized" in text
+    assert "int(...) -> bounce to it when it is an optimized function, else a normal call" in text
+    assert "(optimized)" not in text
+
+
+# -- 11. explain() reads the callee right --------------------------------------------------------
+
+def test_a_call_of_an_expression_starting_with_the_name_is_not_a_call_to_itself(make):
+    g = make("""
+    def g(n):
+        if n == 0:
+            return 0
+        return g.table[0](n - 1)
+    """)
+    g.table = [g]
+    report = explain(g)
+    assert report.sites == ()
+    assert "no calls to itself" in str(report)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="method calls bounce on 3.13+")
+def test_method_to_method_call_is_reported_with_its_reason(make):
+    cls = make("""
+    class Player:
+        def ping(self, n):
+            return n if n == 0 else self.pong(n - 1)
+        def pong(self, n):
+            return n if n == 0 else self.ping(n - 1)
+    """, "Player")
+    report = explain(cls.ping)
+    assert [site.reason for site in report.calls_out] == [
+        "method tail calls need CPython 3.13 or later: before it the callee's place on the "
+        "stack may hold NULL, which cannot be checked"]
+
+
+# -- 14. warnings can be filtered before pytailcall is imported -----------------------------------
+
+SCRIPT = textwrap.dedent("""
+    from pytailcall import tail_optimize
+
+    @tail_optimize
+    def f(n):
+        return 1 + f(n - 1) if n else 0
+
+    print("ran")
+""")
+
+
+@needs_subprocess
+@pytest.mark.parametrize(("option", "environment", "shown"), [
+    ([], None, True),
+    (["-W", "ignore:pytailcall"], None, False),
+    ([], "ignore:pytailcall", False),
+])
+def test_warnings_filter_by_message_prefix(tmp_path, option, environment, shown):
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    env = dict(os.environ)
+    env.pop("PYTHONWARNINGS", None)
+    if environment is not None:
+        env["PYTHONWARNINGS"] = environment
+    run = subprocess.run([sys.executable, *option, str(script)], capture_output=True,
+                         text=True, env=env, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "ran\n"
+    assert ("TailCallWarning: pytailcall: f()" in run.stderr) is shown
