@@ -20,6 +20,7 @@ import weakref
 import pytest
 
 from pytailcall import TailCallError, TailCallWarning, explain, tail_optimize
+from pytailcall._analysis import Reason
 from tests.conftest import STRATEGIES
 
 needs_subprocess = pytest.mark.skipif(sys.platform == "emscripten",
@@ -242,7 +243,7 @@ def test_rewritten_code_can_be_marshalled(make, source, strategy):
     codes = [optimized.__code__]
     target = optimized.__dict__["__tail_call__"]
     if target.exact is not None:
-        codes.append(target.exact.__func__ if False else target.exact.__self__.__code__)
+        codes.append(target.exact.__self__.__code__)  # the implementation
     for code in codes:
         assert marshal.loads(marshal.dumps(code)) == code
 
@@ -344,9 +345,7 @@ def test_method_to_method_call_is_reported_with_its_reason(make):
             return n if n == 0 else self.ping(n - 1)
     """, "Player")
     report = explain(cls.ping)
-    assert [site.reason for site in report.calls_out] == [
-        "method tail calls need CPython 3.13 or later: before it the callee's place on the "
-        "stack may hold NULL, which cannot be checked"]
+    assert [site.reason for site in report.calls_out] == [Reason.METHOD_LAYOUT]
 
 
 # -- 14. warnings can be filtered before pytailcall is imported -----------------------------------
