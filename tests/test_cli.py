@@ -274,6 +274,16 @@ class Walker:
 
 
 NUMBER = 3
+
+
+def hop(n):
+    if n > 1:
+        return hop(n - 2)
+    return land(n)
+
+
+def land(n):
+    return n
 """
 
 
@@ -330,16 +340,141 @@ def test_dis_side_by_side(
     assert "+ appended stub" in out and "line 7: count(...) -> jump (optimized)" in out
 
 
-def test_dis_stacked_on_a_narrow_terminal_and_warnings(
+def test_dis_stacked_on_a_narrow_terminal(
     target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("COLUMNS", "40")
-    assert main(["dis", f"{target}:factorial"]) == 0
+    assert main(["dis", f"{target}:count"]) == 0
     out = capsys.readouterr().out
     assert " | " not in out
-    original = out.index("original factorial (")
+    original = out.index("original count (")
     assert original == 0 and out.index("rewritten, strategy='loop'") > original
+
+
+def test_dis_of_a_function_with_nothing_optimized_says_so_and_warns(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dis", f"{target}:factorial"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("original factorial (") and "CALL" in out
+    assert "not rewritten: nothing was optimized, so the function runs the original code" in out
+    # the original is listed once, with nothing beside it
+    assert " | " not in out and "rewritten," not in out and "driver" not in out
+    assert out.count("RESUME") == 1
     assert "warning: factorial(): the call to factorial() on line 20 is not optimized" in out
+
+
+def _blocks(out: str) -> dict[str, str]:
+    """``dis --stacked`` output as its blank-line separated blocks, by their first line."""
+    blocks = [block for block in out.split("\n\n") if block.strip()]
+    return {block.splitlines()[0]: block for block in blocks}
+
+
+def _block(blocks: dict[str, str], title: str) -> str:
+    """The one block whose title starts with ``title``."""
+    found = [block for first, block in blocks.items() if first.startswith(title)]
+    assert len(found) == 1, (title, list(blocks))
+    return found[0]
+
+
+def _instructions(block: str) -> list[str]:
+    """``OPNAME argument`` of each instruction row of a block: without the marks, line
+    number, jump-target arrow and offset."""
+    rows = []
+    for line in block.splitlines()[1:]:
+        words = line[2:].split()
+        while words and (words[0].isdigit() or words[0] == ">>"):
+            words.pop(0)
+        rows.append(" ".join(words))
+    return rows
+
+
+DRIVER_TITLE = "driver (the public function: calls the implementation and follows its bounces)"
+BOUNCED_TITLE = "implementation used by bounces from other optimized functions, strategy='loop'"
+
+
+@pytest.mark.parametrize("strategy", ["return_tuple", "partial"])
+def test_dis_of_a_trampoline_shows_the_rewritten_implementation_then_the_driver(
+    strategy: str, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dis", "--stacked", "--strategy", strategy, f"{target}:count"]) == 0
+    out = capsys.readouterr().out
+    blocks = _blocks(out)
+    impl = _block(blocks, f"rewritten implementation, strategy={strategy!r} (")
+    driver = _block(blocks, DRIVER_TITLE)
+    assert out.index(impl) < out.index(driver)
+    assert "rewritten, strategy=" not in out
+    # the implementation is the rewrite: the original's code with the tail call made a
+    # bounce in an appended stub, which returns it
+    code = _instructions(impl)
+    assert "LOAD_FAST acc" in code and any(row.startswith("COMPARE_OP") for row in code)
+    bounce = code.index("LOAD_DEREF .tail_call_bounce")
+    made = "BUILD_TUPLE" if strategy == "return_tuple" else "CALL"
+    assert made in code[bounce:] and "RETURN_VALUE" in code[bounce:]
+    stub_rows = [row for row in impl.splitlines()[1:] if row.startswith("+")]
+    assert any(".tail_call_bounce" in row for row in stub_rows)
+    assert "_pytailcall_impl_" not in impl
+    # the driver calls the implementation and loops while it gets bounces
+    driver_code = _instructions(driver)
+    assert "LOAD_DEREF _pytailcall_impl_" in driver_code
+    assert any(row.startswith("JUMP_BACKWARD") for row in driver_code)
+    assert ".tail_call_bounce" not in driver and "COMPARE_OP" not in driver
+    assert not any(row.startswith(("+", "*")) for row in driver.splitlines()[1:])
+    assert f"line 7: count(...) -> bounce ({strategy}) (optimized)" in out
+
+
+def test_dis_of_a_trampoline_side_by_side(
+    target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["dis", "--strategy", "return_tuple", f"{target}:count"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("original count (")
+    assert " | rewritten implementation, strategy='return_tuple' (" in lines[0]
+    # aligned by offset: the original's comparison beside the implementation's
+    assert any(
+        "COMPARE_OP" in line.split(" | ")[0] and "COMPARE_OP" in line.split(" | ")[1]
+        for line in lines
+        if " | " in line
+    )
+    assert any(" | +" in line and "BUILD_TUPLE" in line for line in lines)
+    driver = lines.index(next(line for line in lines if line.startswith(DRIVER_TITLE)))
+    assert all(" | " not in line for line in lines[driver:])
+
+
+def test_dis_of_a_loop_function_has_no_driver(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dis", "--stacked", f"{target}:count"]) == 0
+    out = capsys.readouterr().out
+    rewritten = _block(_blocks(out), "rewritten, strategy='loop' (")
+    jumps = [row for row in _instructions(rewritten) if row.startswith("JUMP_BACKWARD")]
+    assert jumps, rewritten
+    assert "driver" not in out and "implementation" not in out
+    assert ".tail_call_bounce" not in out
+
+
+def test_dis_of_a_loop_function_calling_out_shows_the_implementation_bounces_run(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dis", "--stacked", f"{target}:hop"]) == 0
+    out = capsys.readouterr().out
+    blocks = _blocks(out)
+    public = _block(blocks, "rewritten, strategy='loop' (")
+    bounced = _block(blocks, BOUNCED_TITLE)
+    assert out.index(public) < out.index(bounced) and DRIVER_TITLE not in out
+    for code in (public, bounced):
+        # both are rewrites of hop: its call to itself jumps, in an appended stub
+        rows = _instructions(code)
+        assert "LOAD_FAST n" in rows and any(row.startswith("JUMP_BACKWARD") for row in rows)
+        assert any(row.startswith("+") for row in code.splitlines()[1:])
+    # for the call to land(), the public function runs the callee's driver; the copy
+    # returns a bounce (made by the callee's maker) to the driver that bounced into it
+    public_names = {word for row in _instructions(public) for word in row.split()}
+    bounced_names = {word for row in _instructions(bounced) for word in row.split()}
+    assert "driver" in public_names and "maker" not in public_names
+    assert "maker" in bounced_names and "driver" not in bounced_names
+    assert "line 41: land(...) -> bounce to it" in out
 
 
 def test_dis_of_an_optimized_function_shows_its_original(

@@ -310,7 +310,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_dis(args: argparse.Namespace) -> int:
     """The original bytecode and the rewritten one, with the optimized call sites and the
-    appended stubs marked."""
+    appended stubs marked; for a trampoline, the rewritten implementation and then the
+    driver that the public function is; for a loop function with tail calls to other
+    functions, also the copy that their bounces run."""
     from pytailcall import explain
 
     func = _resolve(args.target)
@@ -321,9 +323,8 @@ def cmd_dis(args: argparse.Namespace) -> int:
     report = explain(made)
     lines = {site.lineno for site in report.sites if site.optimized and site.lineno is not None}
     width = os.get_terminal_size().columns if sys.stdout.isatty() else _columns()
-    print(
-        _dis_listing(original.__code__, made.__code__, lines, report.strategy, width, args.stacked)
-    )
+    parts = _rewritten_parts(original, made)
+    print(_dis_report(original.__code__, parts, lines, report.strategy, width, args.stacked))
     print()
     print(report)
     for message in caught:
@@ -461,36 +462,123 @@ def _prologue(code: types.CodeType) -> int:
     return 0
 
 
-def _dis_listing(
+#: Labels of the sections ``dis`` shows besides the original code.
+REWRITTEN = "rewritten"
+IMPLEMENTATION = "rewritten implementation"
+BOUNCED = "implementation used by bounces from other optimized functions"
+DRIVER = "driver (the public function: calls the implementation and follows its bounces)"
+UNCHANGED = "not rewritten: nothing was optimized, so the function runs the original code above"
+
+
+class _Parts(NamedTuple):
+    """The code objects of a made function that ``dis`` shows, each with its label: the
+    rewrite of the original (None when nothing was rewritten), shown beside the original,
+    then other rewrites of it and generated code that is no rewrite (the driver)."""
+
+    main: tuple[str, types.CodeType] | None
+    rewrites: tuple[tuple[str, types.CodeType], ...] = ()
+    generated: tuple[tuple[str, types.CodeType], ...] = ()
+
+
+def _implementation(made: types.FunctionType) -> types.FunctionType | None:
+    """The rewritten implementation that runs the bounces into ``made``: its Target's ``exact``
+    maker is ``TailCall`` bound to it.  None when nothing bounces into a rewrite (a loop
+    function calling only itself, or nothing rewritten)."""
+    from pytailcall._runtime import TARGET_KEY, Target
+
+    target = made.__dict__.get(TARGET_KEY)
+    # A function made from an optimized one copies its __dict__, Target included.
+    if not isinstance(target, Target) or target.public is not made or target.exact is None:
+        return None
+    impl = getattr(target.exact, "__self__", None)
+    return impl if isinstance(impl, types.FunctionType) else None
+
+
+def _holds(func: types.FunctionType, value: object) -> bool:
+    """Whether one of ``func``'s closure cells holds ``value``: a driver holds the
+    implementation it calls."""
+    for cell in func.__closure__ or ():
+        try:
+            if cell.cell_contents is value:
+                return True
+        except ValueError:  # an empty cell
+            continue
+    return False
+
+
+def _rewritten_parts(original: types.FunctionType, made: types.FunctionType) -> _Parts:
+    """Which code of ``made`` is the rewrite of ``original``.  A trampoline's public
+    function is a driver that calls the rewritten implementation; a loop function's own code
+    is the rewrite, and one with tail calls to other functions has a second rewrite, which
+    returns bounces, for the bounces from other optimized functions."""
+    impl = _implementation(made)
+    if impl is None:
+        if made.__code__ == original.__code__:
+            return _Parts(None)
+        return _Parts((REWRITTEN, made.__code__))
+    if _holds(made, impl):
+        return _Parts((IMPLEMENTATION, impl.__code__), generated=((DRIVER, made.__code__),))
+    return _Parts((REWRITTEN, made.__code__), rewrites=((BOUNCED, impl.__code__),))
+
+
+def _dis_report(
     original: types.CodeType,
-    rewritten: types.CodeType,
+    parts: _Parts,
     lines: set[int],
     strategy: str,
     width: int,
     stacked: bool,
 ) -> str:
-    """Both listings, side by side and aligned by offset when ``width`` allows (the loop
-    strategy patches call sites in place, so every other instruction keeps its offset, up
-    to a shifted prologue); else one after the other.  Everything past the original code's
-    length (after that shift) is appended stub."""
+    """The original and its rewrite (see :func:`_dis_listing`), then each other section
+    under its label, then the legend of the marks."""
+    if parts.main is None:
+        title = f"original {original.co_qualname} ({len(original.co_code)} bytes)"
+        return "\n".join([title, *_dis_rows(original, set(), None).values(), "", UNCHANGED])
+    label, rewritten = parts.main
+    text, stub_from = _dis_listing(original, rewritten, lines, label, strategy, width, stacked)
+    blocks = [text]
+    for label, code in parts.rewrites:
+        start = len(original.co_code) + _prologue(code) - _prologue(original)
+        title = f"{label}, strategy={strategy!r} ({len(code.co_code)} bytes"
+        title += ")" if start == stub_from else f"; appended stub from offset {start})"
+        blocks.append("\n".join([title, *_dis_rows(code, lines, start).values()]))
+    for label, code in parts.generated:
+        title = f"{label}, {len(code.co_code)} bytes"
+        blocks.append("\n".join([title, *_dis_rows(code, set(), None).values()]))
+    legend = f"* line of an optimized tail call   + appended stub (offset {stub_from} and later)"
+    return "\n\n".join([*blocks, legend])
+
+
+def _dis_listing(
+    original: types.CodeType,
+    rewritten: types.CodeType,
+    lines: set[int],
+    label: str,
+    strategy: str,
+    width: int,
+    stacked: bool,
+) -> tuple[str, int]:
+    """Both listings, side by side and aligned by offset when ``width`` allows (the
+    rewrite patches call sites in place, so every other instruction keeps its offset, up to
+    a shifted prologue); else one after the other.  Everything past the original code's
+    length (after that shift) is appended stub, from the offset returned with the text."""
     shift = _prologue(rewritten) - _prologue(original)
     stub_from = len(original.co_code) + shift
     left = _dis_rows(original, lines, None)
     right = {offset - shift: row for offset, row in _dis_rows(rewritten, lines, stub_from).items()}
     titles = (
         f"original {original.co_qualname} ({len(original.co_code)} bytes)",
-        f"rewritten, strategy={strategy!r} ({len(rewritten.co_code)} bytes)",
+        f"{label}, strategy={strategy!r} ({len(rewritten.co_code)} bytes)",
     )
-    legend = f"* line of an optimized tail call   + appended stub (offset {stub_from} and later)"
     column = max(len(text) for text in [*left.values(), *right.values(), *titles])
     gap = " | "
     if stacked or 2 * column + len(gap) > width:
-        blocks = [titles[0], *left.values(), "", titles[1], *right.values(), "", legend]
-        return "\n".join(blocks)
+        blocks = [titles[0], *left.values(), "", titles[1], *right.values()]
+        return "\n".join(blocks), stub_from
     out = [titles[0].ljust(column) + gap + titles[1]]
     for offset in sorted(left.keys() | right.keys()):
         out.append((left.get(offset, "").ljust(column) + gap + right.get(offset, "")).rstrip())
-    return "\n".join([*out, "", legend])
+    return "\n".join(out), stub_from
 
 
 # --- dispatch -----------------------------------------------------------------------------
