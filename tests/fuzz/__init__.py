@@ -8,5 +8,7 @@ subprocess, minimizes failures, and is the command line of long campaigns::
 
     python -m tests.fuzz.run --examples 20000 --seed 1
 
-See docs/fuzzing.md.
+What is generated is a weighted mix (``generate.Mix``); ``stats`` measures how many of the
+generated calls end up optimized. ``found/`` keeps minimized programs on which the library
+still differs from native. See docs/fuzzing.md.
 """

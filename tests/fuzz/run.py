@@ -12,7 +12,14 @@ on the program that caused it)::
 Command line (a campaign; see docs/fuzzing.md)::
 
     python -m tests.fuzz.run --examples 20000 --seed 1 [--batch 100] [--in-process]
+    python -m tests.fuzz.run --check tests/fuzz/found/*.py   # re-check saved programs
     python -m tests.fuzz.run --worker      # internal: JSON lines in, JSON lines out
+
+A program that defines ``DEEP`` (entry calls at a fuel no native run could reach) also has
+those run in every optimized mode, with the recursion limit a few hundred frames above the
+caller: they must not raise RecursionError and must agree across modes. The run is skipped
+in a mode where pytailcall refused a call passing full fuel (a ``fuel - 1`` or ``fuel - 2``
+outside ``min(...)``): such a call legitimately recurses.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import itertools
 import json
 import linecache
 import os
+import re
 import subprocess
 import sys
 import time
@@ -39,12 +47,19 @@ if __package__ in (None, ""):  # run as a file: make the package importable
 
 from pytailcall import TailCallWarning, explain, tail_optimize
 
-from .generate import PRELUDE, program_from_choices, program_from_seed
+from .generate import DEFAULT_MIX, PRELUDE, Mix, program_from_choices, program_from_seed
 
 #: Strategies to try; those this pytailcall does not know (ValueError) are skipped.
 STRATEGIES = ("loop", "return_tuple", "partial")
 IN_PROCESS_ONLY = sys.platform == "emscripten"
 RECURSION_LIMIT = 4000
+#: Frames a DEEP call may use above its caller: the optimized code's driver frames and the
+#: bounded calls, far fewer than the DEEP_FUEL frames the same call takes natively.
+DEEP_HEADROOM = 300
+#: The log's size limit during DEEP calls (a DEEP call logs at every level).
+DEEP_LOG_LIMIT = 100_000
+#: The functions the generator defines (frames the escape_try excuse looks at).
+PROGRAM_FUNCTIONS = frozenset({"f", "g", "u", "m"})
 
 _ids = itertools.count()
 
@@ -66,6 +81,7 @@ class Result:
     skipped: str | None = None  #: why the program was not compared (native RecursionError)
     refused: list[str] = field(default_factory=list)  #: sites left as calls, with reasons
     modes: int = 0  #: optimized variants compared
+    deep: int = 0  #: optimized variants whose DEEP calls ran
     excused: int = 0  #: escape_try differences explained by its documented semantics
     #: refusals where pytailcall's own verification failed ("please report this") or its
     #: analysis did not recognise a call ("does not recognise the bytecode"): the call is
@@ -112,13 +128,29 @@ class _Setup(Exception):
     """The program could not even be set up (a generator bug, or a decoration error)."""
 
 
+def _stack_depth() -> int:
+    frame: Any = sys._getframe(1)
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
 def execute(source: str, mode: dict[str, Any] | None,
-            profile: Callable[..., Any] | None = None) -> dict[str, Any]:
+            profile: Callable[..., Any] | None = None,
+            reports: list[tuple[str, Any]] | None = None, deep: bool = False
+            ) -> dict[str, Any]:
     """Run ``source``'s CALLS natively (``mode`` None) or optimized with ``mode``.
 
-    Returns ``{"calls": [(outcome, log), ...], "refused": [...], "decoration": error}``.
+    With ``deep``, run its ``DEEP`` calls instead, with little room on the stack.
+    ``reports`` collects ``(name, explain(function))`` of every function optimized.
+    Returns ``{"calls": [(outcome, log), ...], "refused": [...], "decoration": error,
+    "refused_sites": [(name, lineno, reason), ...]}`` (refused_sites also has the refused
+    tail calls to other functions).
     """
     refused: list[str] = []
+    refused_sites: list[tuple[str, int | None, str | None]] = []
     decoration_error: list[str] = []
 
     def optimize(fn: Any) -> Any:
@@ -131,9 +163,15 @@ def execute(source: str, mode: dict[str, Any] | None,
             except Exception as exc:
                 decoration_error.append(f"{type(exc).__name__}: {exc}")
                 return fn
-        for site in explain(new).sites:
+        report = explain(new)
+        if reports is not None:
+            reports.append((fn.__name__, report))
+        for site in report.sites:
             if not site.optimized:
                 refused.append(f"{fn.__name__} line {site.lineno}: {site.reason}")
+        for site in (*report.sites, *report.calls_out):
+            if not site.optimized:
+                refused_sites.append((fn.__name__, site.lineno, site.reason))
         return new
 
     filename = f"<fuzz-program-{next(_ids)}>"
@@ -149,11 +187,16 @@ def execute(source: str, mode: dict[str, Any] | None,
     limit = sys.getrecursionlimit()
     if not IN_PROCESS_ONLY:  # room for the trampolines' driver frames (native stays < 600)
         sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
-    for call in namespace["CALLS"]:
+    if deep:
+        namespace["LIMIT"] = DEEP_LOG_LIMIT
+    running_limit = sys.getrecursionlimit()
+    for call in namespace["DEEP" if deep else "CALLS"]:
         namespace["LOG"].clear()
         old = sys.getprofile()
         if profile is not None:
             sys.setprofile(profile)
+        if deep:
+            sys.setrecursionlimit(_stack_depth() + DEEP_HEADROOM)
         try:
             outcome: tuple[Any, ...] = ("ok", repr(call()))
         except budget:
@@ -161,12 +204,15 @@ def execute(source: str, mode: dict[str, Any] | None,
         except Exception as exc:
             outcome = ("raise", type(exc).__name__, str(exc))
         finally:
+            if deep:
+                sys.setrecursionlimit(running_limit)
             if profile is not None:
                 sys.setprofile(old)
         calls.append((outcome, repr(namespace["LOG"])))
     sys.setrecursionlimit(limit)
     linecache.cache.pop(filename, None)
-    return {"calls": calls, "refused": refused, "decoration": decoration_error}
+    return {"calls": calls, "refused": refused, "decoration": decoration_error,
+            "refused_sites": refused_sites}
 
 
 def _escapes_nested_frame(source: str) -> bool:
@@ -177,7 +223,7 @@ def _escapes_nested_frame(source: str) -> bool:
     """
     stack: list[bool] = []
     escaped = [False]
-    names = {"f", "g"}
+    names = PROGRAM_FUNCTIONS
 
     def profile(frame: Any, event: str, arg: Any) -> None:
         if frame.f_code.co_name not in names:
@@ -187,7 +233,7 @@ def _escapes_nested_frame(source: str) -> bool:
         elif event == "return":
             if stack:
                 stack.pop()
-            if arg is None and stack:  # f and g return ints: None means an exception
+            if arg is None and stack:  # they return ints or str: None means an exception
                 escaped[0] = True
 
     execute(source, None, profile)
@@ -208,10 +254,34 @@ def _first_difference(native: list[Any], optimized: list[Any]) -> tuple[str, str
     return None
 
 
+_BOUNDED_FUEL = re.compile(r"min\(fuel - \d, \d+\)")
+_FULL_FUEL = re.compile(r"\bfuel - \d")
+
+
+def full_fuel_refusals(source: str,
+                       refused_sites: Iterable[tuple[str, int | None, str | None]]
+                       ) -> list[str]:
+    """Refused calls on a line passing full fuel: with one, a DEEP call may legitimately
+    recurse natively (a line whose number is unknown counts)."""
+    lines = source.splitlines()
+    found = []
+    for name, lineno, reason in refused_sites:
+        text = lines[lineno - 1] if lineno is not None and 0 < lineno <= len(lines) else None
+        if text is None or _FULL_FUEL.search(_BOUNDED_FUEL.sub("", text)):
+            found.append(f"{name} line {lineno}: {reason}")
+    return found
+
+
+def _is_recursion_error(outcome: Sequence[Any]) -> bool:
+    return outcome[0] == "raise" and outcome[1] == "RecursionError"
+
+
 def check_program(source: str, modes: Sequence[dict[str, Any]] | None = None) -> Result:
     """Run ``source`` natively and with every mode; a Result listing what differed."""
     result = Result(source)
     modes = available_modes() if modes is None else modes
+    has_deep = "\nDEEP = " in source
+    deep_reference: tuple[str, list[Any]] | None = None
     native = execute(source, None)
     for outcome, _ in native["calls"]:
         if outcome[0] == "raise" and outcome[1] == "RecursionError":
@@ -233,6 +303,8 @@ def check_program(source: str, modes: Sequence[dict[str, Any]] | None = None) ->
         for outcome, _ in optimized["calls"]:
             if outcome[0] == "raise" and outcome[1] == "SystemError":
                 result.failures.append(Failure(name, "system_error", repr(outcome)))
+        if has_deep and not full_fuel_refusals(source, optimized["refused_sites"]):
+            deep_reference = _check_deep(source, mode, result, deep_reference)
         difference = _first_difference(native["calls"], optimized["calls"])
         if difference is not None:
             if mode.get("escape_try") and _escapes_nested_frame(source):
@@ -240,6 +312,37 @@ def check_program(source: str, modes: Sequence[dict[str, Any]] | None = None) ->
                 continue
             result.failures.append(Failure(name, *difference))
     return result
+
+
+def _check_deep(source: str, mode: dict[str, Any], result: Result,
+                reference: tuple[str, list[Any]] | None) -> tuple[str, list[Any]] | None:
+    """Run the DEEP calls in ``mode``: no RecursionError, and the same as in other modes."""
+    name = mode_name(mode)
+    try:
+        deep = execute(source, mode, deep=True)
+    except Exception as exc:
+        result.failures.append(Failure(name, "setup", f"DEEP run: {type(exc).__name__}: {exc}"))
+        return reference
+    result.deep += 1
+    recursed = False
+    for i, (outcome, _) in enumerate(deep["calls"]):
+        if _is_recursion_error(outcome):
+            recursed = True
+            result.failures.append(Failure(name, "deep", (
+                f"DEEP call {i}: {outcome!r}: the optimized run recursed natively (a DEEP "
+                f"call has {DEEP_HEADROOM} frames of room, natively it needs more than its "
+                "fuel)")))
+    if recursed:
+        return reference
+    if reference is None:
+        return name, deep["calls"]
+    difference = _first_difference(reference[1], deep["calls"])
+    if difference is not None:
+        kind, detail = difference
+        result.failures.append(Failure(name, "deep_modes", (
+            f"DEEP {kind} differs from {reference[0]}: "
+            + detail.replace("native", reference[0], 1).replace("optimized", name, 1))))
+    return reference
 
 
 # -- the worker subprocess -----------------------------------------------------------------
@@ -304,7 +407,7 @@ def _run_worker(sources: Sequence[str], timeout: float) -> tuple[dict[int, dict[
 
 def _from_payload(source: str, payload: dict[str, Any]) -> Result:
     return Result(source, [Failure(**f) for f in payload["failures"]], payload["skipped"],
-                  payload["refused"], payload["modes"], payload["excused"],
+                  payload["refused"], payload["modes"], payload["deep"], payload["excused"],
                   payload["internal"])
 
 
@@ -347,8 +450,9 @@ def same_failure(reference: Result) -> Callable[[Result], bool]:
 
 
 def minimize(choices: Sequence[int], failing: Callable[[str], bool],
-             max_evaluations: int = 600) -> tuple[str, list[int]]:
-    """Shrink the choice sequence of a failing program; the smallest still failing one."""
+             max_evaluations: int = 600, mix: Mix = DEFAULT_MIX) -> tuple[str, list[int]]:
+    """Shrink the choice sequence of a failing program (made under ``mix``); the smallest
+    still failing one."""
     from .generate import Choices, build
 
     cache: dict[str, bool] = {}
@@ -357,7 +461,7 @@ def minimize(choices: Sequence[int], failing: Callable[[str], bool],
     def attempt(candidate: list[int]) -> list[int] | None:
         recorder = Choices(candidate)
         try:
-            source = build(recorder)
+            source = build(recorder, mix)
         except Exception:
             return None
         if source not in cache:
@@ -393,11 +497,11 @@ def minimize(choices: Sequence[int], failing: Callable[[str], bool],
                     if got is not None and (len(got), got) < (len(best), best):
                         best, improved = got, True
                         break
-    return program_from_choices(best), best
+    return program_from_choices(best, mix), best
 
 
 def minimize_failure(source: str, choices: Sequence[int], reference: Result,
-                     in_process: bool) -> str:
+                     in_process: bool, mix: Mix = DEFAULT_MIX) -> str:
     predicate = same_failure(reference)
     crashy = any(f.mode == "worker" for f in reference.failures)
 
@@ -409,34 +513,34 @@ def minimize_failure(source: str, choices: Sequence[int], reference: Result,
                 return False
         return predicate(check_batch([candidate], single_timeout=30.0)[0])
 
-    smallest, _ = minimize(choices, failing, max_evaluations=200 if crashy else 600)
+    smallest, _ = minimize(choices, failing, max_evaluations=200 if crashy else 600, mix=mix)
     return smallest
 
 
 # -- campaigns -----------------------------------------------------------------------------
 
-def seeded_programs(seed: int, count: int, start: int = 0
+def seeded_programs(seed: int, count: int, start: int = 0, mix: Mix = DEFAULT_MIX
                     ) -> Iterable[tuple[int, str, list[int]]]:
     for i in range(start, start + count):
-        source, choices = program_from_seed(seed * 1_000_003 + i)
+        source, choices = program_from_seed(seed * 1_000_003 + i, mix)
         yield i, source, choices
 
 
 def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = False,
              minimize_failures: bool = True, out_dir: Path | None = None,
-             log: Callable[[str], None] = print, time_limit: float | None = None
-             ) -> dict[str, Any]:
+             log: Callable[[str], None] = print, time_limit: float | None = None,
+             mix: Mix = DEFAULT_MIX) -> dict[str, Any]:
     """Check ``examples`` seeded programs; return a summary (failures minimized)."""
     in_process = in_process or IN_PROCESS_ONLY
     started = time.monotonic()
     summary: dict[str, Any] = {
         "python": sys.version.split()[0], "platform": sys.platform, "seed": seed,
-        "checked": 0, "skipped": 0, "excused": 0, "refused_sites": 0, "internal": [],
-        "gap_programs": 0,
+        "mix": str(mix), "checked": 0, "skipped": 0, "excused": 0, "deep_checked": 0,
+        "refused_sites": 0, "internal": [], "gap_programs": 0,
         "modes": [
             mode_name(m) for m in available_modes()], "failures": [],
     }
-    programs = list(seeded_programs(seed, examples))
+    programs = list(seeded_programs(seed, examples, mix=mix))
     for start in range(0, len(programs), batch):
         if time_limit is not None and time.monotonic() - started > time_limit:
             log(f"time limit reached after {summary['checked']} programs")
@@ -450,6 +554,7 @@ def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = Fals
             summary["checked"] += 1
             summary["skipped"] += result.skipped is not None
             summary["excused"] += result.excused
+            summary["deep_checked"] += bool(result.deep)
             summary["refused_sites"] += len(result.refused)
             summary["gap_programs"] += bool(result.internal)
             if result.internal and len(summary["internal"]) < 20:
@@ -459,7 +564,7 @@ def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = Fals
             log(f"program {index} FAILED: " + "; ".join(str(f)[:300] for f in result.failures))
             smallest = source
             if minimize_failures:
-                smallest = minimize_failure(source, choices, result, in_process)
+                smallest = minimize_failure(source, choices, result, in_process, mix)
                 again = (check_program(smallest) if in_process
                          else check_batch([smallest])[0])
                 failures = again.failures or result.failures
@@ -473,7 +578,8 @@ def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = Fals
                 version = f"{sys.version_info[0]}{sys.version_info[1]}"
                 path = out_dir / f"failure-{version}-seed{seed}-{index}.py"
                 path.write_text(
-                    f"# python {sys.version.split()[0]}, seed {seed}, program {index}\n"
+                    f"# python {sys.version.split()[0]}, seed {seed}, program {index}, "
+                    f"mix {mix}\n"
                     + "".join(f"# {line}\n" for f in failures for line in str(f).splitlines())
                     + smallest)
                 log(f"  minimized program written to {path}")
@@ -481,6 +587,22 @@ def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = Fals
             f"({time.monotonic() - started:.0f} s)")
     summary["seconds"] = round(time.monotonic() - started, 1)
     return summary
+
+
+def check_files(paths: Sequence[Path]) -> int:
+    """Check saved programs (in a worker); print each one's verdict. 1 if any fails."""
+    sources = [path.read_text() for path in paths]
+    results = (check_batch(sources) if not IN_PROCESS_ONLY
+               else [check_program(source) for source in sources])
+    for path, result in zip(paths, results, strict=True):
+        verdict = "ok" if result.ok else "FAILS"
+        gaps = f", {len(result.internal)} gap refusals" if result.internal else ""
+        print(f"{path}: {verdict} ({result.modes} modes, {result.deep} with DEEP calls{gaps})")
+        for failure in result.failures:
+            print(f"    {str(failure)[:400]}")
+        for refusal in result.internal[:2]:
+            print(f"    gap: {refusal[:300]}")
+    return 0 if all(result.ok for result in results) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -498,15 +620,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the summary here")
     parser.add_argument("--show", type=int, default=None, metavar="N",
                         help="print program N of --seed and exit")
+    parser.add_argument("--mix", default="default",
+                        help="generator weights: 'default', 'ci' (known library bugs' "
+                             "shapes off), and/or name=weight,... (see docs/fuzzing.md)")
+    parser.add_argument("--check", nargs="+", type=Path, default=None, metavar="FILE",
+                        help="check these program files (e.g. tests/fuzz/found/*.py) and exit")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker_main()
+    mix = DEFAULT_MIX.updated(args.mix)
     if args.show is not None:
-        print(program_from_seed(args.seed * 1_000_003 + args.show)[0])
+        print(program_from_seed(args.seed * 1_000_003 + args.show, mix)[0])
         return 0
+    if args.check is not None:
+        return check_files(args.check)
     summary = campaign(args.examples, args.seed, args.batch, args.in_process,
-                       not args.no_minimize, args.out, time_limit=args.time_limit)
+                       not args.no_minimize, args.out, time_limit=args.time_limit, mix=mix)
     text = json.dumps(summary, indent=2)
     if args.json:
         args.json.write_text(text)
