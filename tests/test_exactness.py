@@ -379,3 +379,81 @@ def test_warnings_filter_by_message_prefix(tmp_path, option, environment, shown)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "ran\n"
     assert ("TailCallWarning: pytailcall: f()" in run.stderr) is shown
+
+
+# -- 5. loop iterators are finalised innermost first, after the calls return ---------------------
+
+ITERATORS = """
+log = []
+
+def source(n):
+    try:
+        yield n
+        yield n
+    finally:
+        log.append(("closed", n))
+
+def walk(n):
+    if n == 0:
+        log.append("base")
+        if fail:
+            raise ValueError("at the base")
+        return "done"
+    for x in source(n):
+        for y in source(-n):
+            return walk(n - 1)
+"""
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_loop_iterators_are_finalised_as_natively(make, outcome, fail):
+    native = make(ITERATORS, "walk", fail=fail)
+    plain = make(ITERATORS, "walk", fail=fail)
+    optimized = tail_optimize(plain)
+    plain.__globals__["walk"] = optimized
+    assert explain(optimized).optimized  # (on 3.14+ it is refused, see the next test)
+    expected = outcome(native, 4)
+    assert outcome(optimized, 4) == expected
+    assert plain.__globals__["log"] == native.__globals__["log"]
+    assert native.__globals__["log"][:3] == ["base", ("closed", -1), ("closed", 1)]
+
+
+@pytest.mark.parametrize("strategy", ["return_tuple", "partial"])
+def test_trampolines_leave_calls_inside_for_loops_native(make, strategy):
+    plain = make(ITERATORS, "walk", fail=False)
+    with pytest.warns(TailCallWarning, match="inside a for loop"):
+        optimized = tail_optimize(plain, strategy=strategy)
+    assert not explain(optimized).optimized
+
+
+# -- 17. escape_try: an asynchronous exception meets the handler of its iteration ---------------
+
+INTERRUPTED = """
+import _thread
+
+def countdown(n):
+    try:
+        if n == 5:
+            _thread.interrupt_main()  # KeyboardInterrupt at the next check for signals
+        if n == 0:
+            return "finished"
+        return countdown(n - 1)
+    except KeyboardInterrupt:
+        return f"caught at {n}"
+"""
+
+
+def test_interrupt_is_caught_by_the_handler_of_its_iteration(make):
+    native = make(INTERRUPTED)
+    plain = make(INTERRUPTED)
+    optimized = tail_optimize(plain, escape_try=True)
+    plain.__globals__["countdown"] = optimized
+    assert explain(optimized).optimized
+    assert native(8) == optimized(8) == "caught at 5"
+
+
+@pytest.mark.parametrize("strategy", ["return_tuple", "partial"])
+def test_trampolines_leave_escape_try_calls_native(make, strategy):
+    plain = make(INTERRUPTED)
+    with pytest.warns(TailCallWarning, match="asynchronous exceptions"):
+        tail_optimize(plain, escape_try=True, strategy=strategy)

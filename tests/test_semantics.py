@@ -20,6 +20,7 @@ import pytest
 from conftest import is_driver
 
 from pytailcall import TailCallWarning, explain
+from pytailcall._bytecode import facts
 
 COUNT = """
 def count(n, acc=0):
@@ -656,29 +657,49 @@ CONTROL_FLOW = {
 }
 
 
-@pytest.mark.parametrize("case", CONTROL_FLOW.values(), ids=CONTROL_FLOW.keys())
-def test_tail_calls_in_control_flow_match_native(make_pair, case):
-    src, expected = case
-    native, f = make_pair(src)
+#: Cases whose call sits inside a ``for`` loop: its iterator must live until the call
+#: returns, which only the loop strategy can do (and only where a loop keeps one object).
+IN_FOR_LOOP = frozenset({"nested_for", "for_over_iterator", "for_inside_while"})
+
+
+def _left_native(name: str, strategy: str) -> bool:
+    return name in IN_FOR_LOOP and (strategy != "loop"
+                                    or not facts.current().loop_iterator_is_an_object)
+
+
+def _control_flow_pair(make_pair, name, strategy):
+    if _left_native(name, strategy):
+        with pytest.warns(TailCallWarning, match="inside a for loop"):
+            return make_pair(CONTROL_FLOW[name][0])
+    return make_pair(CONTROL_FLOW[name][0])
+
+
+@pytest.mark.parametrize("name", CONTROL_FLOW)
+def test_tail_calls_in_control_flow_match_native(make_pair, strategy, name):
+    native, f = _control_flow_pair(make_pair, name, strategy)
+    expected = CONTROL_FLOW[name][1]
     for n in (0, 1, 2, 3, 10, 31):
         assert f(n, 0) == native(n, 0) == expected(n)
 
 
-@pytest.mark.parametrize("case", CONTROL_FLOW.values(), ids=CONTROL_FLOW.keys())
-def test_tail_calls_in_control_flow_are_optimized(make_pair, case):
-    src, _ = case
-    _, f = make_pair(src)
+@pytest.mark.parametrize("name", CONTROL_FLOW)
+def test_tail_calls_in_control_flow_are_optimized(make_pair, strategy, name):
+    src = CONTROL_FLOW[name][0]
+    _, f = _control_flow_pair(make_pair, name, strategy)
     assert len(explain(f).sites) == src.count("f(n - 1")
-    assert _all_sites_optimized(f)
+    assert _all_sites_optimized(f) is not _left_native(name, strategy)
 
 
-@pytest.mark.parametrize("case", CONTROL_FLOW.values(), ids=CONTROL_FLOW.keys())
-def test_tail_calls_in_control_flow_run_past_recursion_limit(make_pair, case, deep):
-    src, expected = case
-    _, f = make_pair(src)
-    assert f(deep, 0) == expected(deep)
+@pytest.mark.parametrize("name", CONTROL_FLOW)
+def test_tail_calls_in_control_flow_run_past_recursion_limit(make_pair, strategy, name, deep):
+    if _left_native(name, strategy):
+        pytest.skip("left a normal call: see test_tail_calls_in_control_flow_are_optimized")
+    _, f = _control_flow_pair(make_pair, name, strategy)
+    assert f(deep, 0) == CONTROL_FLOW[name][1](deep)
 
 
+@pytest.mark.skipif(not facts.current().loop_iterator_is_an_object,
+                    reason="tail calls inside for loops are left native on 3.14+")
 def test_iterators_abandoned_by_a_tail_call_are_closed(make_pair):
     src = """
     def f(n):
@@ -694,10 +715,11 @@ def test_iterators_abandoned_by_a_tail_call_are_closed(make_pair):
             closed.append(n)
     """
     native_closed, closed = [], []
-    native, _ = make_pair(src, env={"closed": native_closed})
-    _, f = make_pair(src, env={"closed": closed})
+    native, _ = make_pair(src, env={"closed": native_closed}, strategy="loop")
+    _, f = make_pair(src, env={"closed": closed}, strategy="loop")
     assert f(20) == native(20) == "done"
-    assert sorted(closed) == sorted(native_closed) == list(range(21))
+    # In the native order: innermost first, once the calls have returned.
+    assert closed == native_closed == list(range(21))
 
 
 # --- 6. try / with ------------------------------------------------------------------------
@@ -724,7 +746,7 @@ def test_escape_try_lets_later_iterations_exceptions_escape_the_handler(make_pai
     clauses) leaves the ``try`` before jumping: an exception raised by a later iteration
     (the "callee") is no longer seen by the caller's handlers, it propagates out of the
     whole call. Natively the innermost caller frame (n == 1) would handle it."""
-    native, guarded = make_pair(ESCAPING, escape_try=True)
+    native, guarded = make_pair(ESCAPING, escape_try=True, strategy="loop")
     assert native(5) == ("handled", 1)
     with pytest.raises(ValueError, match=r"^bottom$"):
         guarded(5)
@@ -745,7 +767,8 @@ def check(n):
 
 
 def test_escape_try_optimizes_call_in_try_except_body(make_pair, deep):
-    native, scan = make_pair(HANDLED_IN_SAME_ITERATION, escape_try=True)
+    # (Only the loop strategy optimizes calls in a try body: see test_exactness.)
+    native, scan = make_pair(HANDLED_IN_SAME_ITERATION, escape_try=True, strategy="loop")
     assert _all_sites_optimized(scan)
     assert scan(7, 0) == native(7, 0) == (7, "zero")
     assert scan(deep, 0) == (deep, "zero")

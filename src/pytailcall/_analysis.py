@@ -48,6 +48,15 @@ class Reason:
     SHOWS_LOCALS = ("the function calls locals(), vars() or dir() without arguments, which would "
                     "also list the hidden variable through which the jump finds its function")
     NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
+    IN_FOR_LOOP_BOUNCE = ("inside a for loop: a bounce returns from the frame, which would "
+                          "finalise the loop's iterator (a generator's finally block) before "
+                          "the call instead of after it; the loop strategy keeps it")
+    IN_FOR_LOOP_VIRTUAL = ("inside a for loop: from CPython 3.14 a loop may keep a virtual "
+                           "iterator that only its own clean-up can release, so the iterator "
+                           "cannot be kept alive until the calls return, as natively")
+    ESCAPE_TRY_BOUNCE = ("inside a try block: with escape_try, only the loop strategy keeps "
+                         "asynchronous exceptions (KeyboardInterrupt) inside the handlers of "
+                         "the iteration they arrive in; a bounce leaves the frame")
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,11 @@ class SelfCall:
     @property
     def call(self) -> Instr:
         return self.region[-1]
+
+    @property
+    def iterators(self) -> int:
+        """Loop iterators the compiler's clean-up releases before returning the result."""
+        return sum(name in ("POP_TOP", "POP_ITER") for name, _ in self.exit_ops)
 
 
 @dataclass(frozen=True)

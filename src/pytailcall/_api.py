@@ -115,8 +115,8 @@ def explain(func: Callable[..., object], *, strategy: Strategy = "loop",
         facts = _facts.current()
     except TailCallError:
         return _portable_report(plain, applied=False)
-    analysis = analyse(plain.__code__, facts, escape_try=escape_try)
     Options(strategy, escape_try)  # validates them
+    analysis = _within_limits(analyse(plain.__code__, facts, escape_try=escape_try), strategy)
     return _report(plain, analysis, strategy, applied=False)
 
 
@@ -157,7 +157,8 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         if not isinstance(options.strategy, _DefaultStrategy):
             raise
         return _portable_fallback(given, str(unknown), options)
-    analysis = analyse(source.__code__, facts, escape_try=options.escape_try)
+    analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
+                              options.strategy)
     try:
         made = _STRATEGIES[options.strategy](source, analysis, given)
     except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
@@ -232,6 +233,27 @@ def _portable_report(func: types.FunctionType, *, applied: bool,
 
 def _optimizable(sites: tuple[SelfCall, ...]) -> tuple[SelfCall, ...]:
     return tuple(site for site in sites if site.refusal is None)
+
+
+def _within_limits(analysis: Analysis, strategy: str) -> Analysis:
+    """Refuse what this strategy (or this interpreter) cannot do exactly: iterators of
+    ``for`` loops live until the call returns, and under ``escape_try`` asynchronous
+    exceptions meet the handlers of the iteration they arrive in."""
+    bounce = strategy != "loop"
+
+    def limit(site: SelfCall) -> SelfCall:
+        if site.refusal is not None:
+            return site
+        if site.iterators and not analysis.facts.loop_iterator_is_an_object:
+            return replace(site, refusal=Reason.IN_FOR_LOOP_VIRTUAL)
+        if site.callee == "self" and bounce and site.iterators:
+            return replace(site, refusal=Reason.IN_FOR_LOOP_BOUNCE)
+        if site.callee == "self" and bounce and site.handler is not None:
+            return replace(site, refusal=Reason.ESCAPE_TRY_BOUNCE)
+        return site
+
+    return replace(analysis, sites=tuple(map(limit, analysis.sites)),
+                   calls_out=tuple(map(limit, analysis.calls_out)))
 
 
 def _refuse_all(analysis: Analysis, reason: str) -> Analysis:

@@ -41,6 +41,8 @@ from pytailcall._signature import parameter_source
 
 #: The free variable through which the rewritten code finds its own function object.
 SELF_NAME = ".tail_call_self"
+#: The free variable (a fresh cell per call) holding the loop iterators of earlier levels.
+ITERATORS_NAME = ".tail_call_iterators"
 
 
 @dataclass(frozen=True)
@@ -269,10 +271,34 @@ class Rewriter:
         self.names = _Pool(self.code.co_names)
         cells_only = [c for c in self.code.co_cellvars if c not in self.code.co_varnames]
         self.self_slot = self.code.co_nlocals + len(cells_only) + len(self.code.co_freevars)
-        #: Free variables this rewrite adds: the self-reference, then the continuation's.
-        self.added_free = (SELF_NAME, *continuation.free_variables)
-        self.prefix = b"" if self.code.co_freevars else encode(
-            self.facts.op("COPY_FREE_VARS"), len(self.added_free), self.facts)
+        #: Free variables this rewrite adds: the self-reference, then the continuation's,
+        #: then (see ``_plan_frame``) the list that keeps loop iterators alive.
+        self.added_free: tuple[str, ...] = (SELF_NAME, *continuation.free_variables)
+        self.keeps_iterators = False
+        self.prefix = b""
+        self.shift = 0
+
+    @property
+    def iterators_slot(self) -> int:
+        return self.self_slot + len(self.added_free) - 1
+
+    def _plan_frame(self, sites: Sequence[SelfCall]) -> None:
+        """What runs before the function's own first instruction: copying the closure's free
+        variables (ours included), and for a jump out of a ``for`` loop, a fresh cell per
+        call holding a list of the iterators that a return would have kept alive until
+        the call returned. Freed with the frame, the list releases them innermost first
+        (lists free their items from the end), as the native returns would."""
+        self.keeps_iterators = self.continuation.keeps_iterators and any(
+            site.iterators for site in sites if site.callee == "self")
+        if self.keeps_iterators:
+            self.added_free += (ITERATORS_NAME,)
+        nfree = len(self.code.co_freevars) + len(self.added_free)
+        prefix = [] if self.code.co_freevars and not self.keeps_iterators else [
+            Op("COPY_FREE_VARS", nfree)]
+        if self.keeps_iterators:
+            slot = self.iterators_slot
+            prefix += [Op("MAKE_CELL", slot), Op("BUILD_LIST", 0), Op("STORE_DEREF", slot)]
+        self.prefix = assemble(prefix, 0, self.facts).code
         self.shift = len(self.prefix) // 2
 
     def rewrite(self, sites: Sequence[SelfCall],
@@ -280,6 +306,7 @@ class Rewriter:
         """Code where ``sites`` (calls to itself) continue as the strategy says and
         ``calls_out`` (tail calls to other names) bounce when their callee is optimized."""
         facts = self.facts
+        self._plan_frame(sites)
         body = bytearray(self.code.co_code)
         self._patch_copy_free_vars(body)
         base = self.shift + len(body) // 2
@@ -354,7 +381,11 @@ class Rewriter:
             return
         for ins in self.analysis.flow.instrs:
             if ins.name == "COPY_FREE_VARS":
-                self._put(body, ins.start, ins.size, ins.name, ins.arg + len(self.added_free))
+                if self.prefix:  # the prefix copies them all, before making its cell
+                    self._put(body, ins.start, ins.size, "NOP", 0)
+                else:
+                    self._put(body, ins.start, ins.size, ins.name,
+                              ins.arg + len(self.added_free))
                 return
         raise RuntimeError("code with free variables has no COPY_FREE_VARS")
 
@@ -451,7 +482,9 @@ class Rewriter:
         assert shape is not None
         depth = self._callee_depth(site, binding)
         exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
-        how = "driver" if self.drive_calls_out else "maker"
+        # In a loop, or under escape_try's handler, a bounce would leave the frame: drive.
+        stay = self.drive_calls_out or site.iterators or site.handler is not None
+        how = "driver" if stay else "maker"
         npositional = Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1))
         method, replace, pop3_normal, normal_pop = Label(), Label(), Label(), Label()
         ops: list[Item] = [
@@ -613,9 +646,11 @@ class Continuation:
 
     #: Free variables the continuation adds after the function's self-reference.
     free_variables: tuple[str, ...] = ()
+    #: Does it keep loop iterators alive (it stays in the frame), or refuse calls in loops?
+    keeps_iterators = False
 
     def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
-                      depth: int) -> list[Op]:
+                      depth: int) -> list[Item]:
         """Everything after the identity check, given the callee at ``depth`` (1-based)."""
         return [*rewriter.bind(site, binding, depth), *self.after_binding(rewriter, site)]
 
@@ -624,14 +659,46 @@ class Continuation:
 
 
 class Restart(Continuation):
-    """The loop strategy: clean the stack as a return would, then jump to the start."""
+    """The loop strategy: clean the stack as a return would, then jump to the start.
+
+    Loop iterators the return would have released are kept (see ``Rewriter._plan_frame``):
+    those of one level go into one tuple, outermost first, so that freeing it releases them
+    innermost first, as the compiler's own clean-up does.
+    """
+
+    keeps_iterators = True
+
+    def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
+                      depth: int) -> list[Item]:
+        return [*self.interrupt_check(rewriter, site),
+                *super().continue_from(rewriter, site, binding, depth)]
+
+    @staticmethod
+    def interrupt_check(rewriter: Rewriter, site: SelfCall) -> list[Item]:
+        """Under a handler (``escape_try``), check for signals and asynchronous exceptions
+        here, before binding, where that handler covers the stub: natively they arrive as
+        the call starts, inside its ``try``. The jump back then does not check again (3.11
+        and 3.12 check after a backward jump and report its target, outside the ``try``).
+
+        The check is a call of a C function (every version checks after one); a backward
+        jump would do it too, but ``sys.settrace`` sees a line event in each.
+        """
+        if site.handler is None:
+            return []
+        return [*rewriter.load_target(), *rewriter.call_method("periodic_check", []),
+                Op("POP_TOP")]
 
     def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Op]:
-        ops = [Op(name, arg) for name, arg in site.exit_ops]
-        ops.append(Op("POP_TOP"))
+        if rewriter.keeps_iterators and site.iterators:
+            slot = rewriter.iterators_slot
+            ops = [Op("POP_TOP"), Op("BUILD_TUPLE", site.iterators), Op("LOAD_DEREF", slot),
+                   Op("SWAP", 2), Op("LIST_APPEND", 1), Op("POP_TOP")]
+        else:
+            ops = [*(Op(name, arg) for name, arg in site.exit_ops), Op("POP_TOP")]
         ops += rewriter.fresh_frame_state()
         start = rewriter.analysis.body_start.start + rewriter.shift
-        return [*ops, Op("JUMP_BACKWARD", target=start)]
+        jump = "JUMP_BACKWARD" if site.handler is None else "JUMP_BACKWARD_NO_INTERRUPT"
+        return [*ops, Op(jump, target=start)]
 
 
 def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:

@@ -78,6 +78,10 @@ class Target:
     FUNCTION = types.FunctionType
     METHOD = types.MethodType
 
+    #: Called (it returns ``()``) only so that the interpreter checks for signals there:
+    #: it does after every call of something written in C, and this is the cheapest.
+    periodic_check = tuple
+
     def __init__(self, public: types.FunctionType, source: types.FunctionType, *,
                  exact_count: int = -2, exact: Any = None, general: Any = None,
                  step: types.FunctionType | None = None) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall, parameter_count
-from pytailcall._bytecode.assemble import Op
+from pytailcall._bytecode.assemble import Item, Op
 from pytailcall._bytecode.code import location_entries
 from pytailcall._rewrite import (
     Binding,
@@ -41,7 +41,7 @@ class _Bounce(Continuation):
     free_variables = (".tail_call_bounce",)
 
     def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
-                      depth: int) -> list[Op]:
+                      depth: int) -> list[Item]:
         if _in_parameter_order(binding, rewriter.analysis.nparams, rewriter.code):
             # The arguments already sit on the stack as the parameters, in order.
             ops = self.from_stack(rewriter, depth - 1)
