@@ -12,9 +12,8 @@ those the library is known to get wrong today (``generate.KNOWN_FAILING``);
 ``PYTEST_PYTAILCALL_FUZZ_MIX`` changes the weights (``default`` for all shapes, or
 ``name=weight,...``). Campaigns start from ``DEFAULT_MIX``.
 
-Failures found by the fuzzer become the regression tests at the end of this file; programs
-that still fail against the library are kept in ``tests/fuzz/found/`` and checked as
-expected failures until it is fixed.
+Failures found by the fuzzer become the regression tests at the end of this file, or are
+kept as minimized programs in ``tests/fuzz/found/``, each checked against native.
 """
 
 from __future__ import annotations
@@ -181,14 +180,12 @@ def test_generator_makes_every_shape():
 
 @pytest.mark.parametrize("path", FOUND, ids=[path.stem for path in FOUND])
 def test_found_programs(path):
-    """Minimized programs on which the library still differs from native (each file says
-    how). Expected to fail until it is fixed: then move the program to a regression test
-    below, delete the file, and drop its shape from KNOWN_FAILING."""
+    """Minimized programs on which the library differed from native, or left calls native
+    with "please report this" (each file says how): they must now match native, with no
+    such gap."""
     result = check_program(path.read_text())
-    if not result.ok:
-        pytest.xfail(str(result.failures[0])[:300])
-    if result.internal:  # a gap: the calls are left native, reported "please report this"
-        pytest.xfail(result.internal[0][:300])
+    assert result.ok, str(result.failures[0])[:300]
+    assert not result.internal, result.internal[0][:300]
 
 
 # -- regression tests: minimized programs the fuzzer found ---------------------------------

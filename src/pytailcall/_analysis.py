@@ -48,6 +48,8 @@ class Reason:
     SHOWS_LOCALS = ("the function calls locals(), vars() or dir() without arguments, which would "
                     "also list the hidden variable through which the jump finds its function")
     NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
+    NO_ROOM = ("the call's bytecode is too short for a jump as far as its rewritten form, "
+               "past the end of this long function; please report this")
     IN_FOR_LOOP_BOUNCE = ("inside a for loop: a bounce returns from the frame, which would "
                           "finalise the loop's iterator (a generator's finally block) before "
                           "the call instead of after it; the loop strategy keeps it")

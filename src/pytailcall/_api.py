@@ -13,6 +13,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 from pytailcall import _portable, _runtime, _strategies
 from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
 from pytailcall._bytecode import facts as _facts
+from pytailcall._bytecode.assemble import NoRoomForJump
 from pytailcall._bytecode.flow import FlowError
 from pytailcall._errors import TailCallError, TailCallWarning
 from pytailcall._report import CallSite, TailCallReport
@@ -159,15 +160,36 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         return _portable_fallback(given, str(unknown), options)
     analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
                               options.strategy)
-    try:
-        made = _STRATEGIES[options.strategy](source, analysis, given)
-    except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
-        made = _copy(source, given)
-        internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
-        analysis = _refuse_all(analysis, internal)
+    made, analysis = _build(source, analysis, given, options.strategy)
     _diagnose(source, analysis, options, wrapper=_is_wrapper(given))
     _record(made, _original(given), _report(given, analysis, options.strategy, applied=True))
     return made
+
+
+def _build(source: types.FunctionType, analysis: Analysis, given: types.FunctionType,
+           strategy: str) -> tuple[types.FunctionType, Analysis]:
+    """The made function, and the analysis as it turned out: a call too short to jump from
+    stays a normal call (the others are still optimized); any other failure of our own
+    verification leaves the whole function as it was."""
+    for _ in range(len(analysis.sites) + len(analysis.calls_out) + 1):
+        try:
+            return _STRATEGIES[strategy](source, analysis, given), analysis
+        except NoRoomForJump as exc:
+            if exc.site is None:
+                break
+            analysis = _refuse_site(analysis, exc.site, f"{Reason.NO_ROOM} ({exc})")
+        except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
+            internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
+            return _copy(source, given), _refuse_all(analysis, internal)
+    internal = f"{Reason.NOT_UNDERSTOOD}; please report this"
+    return _copy(source, given), _refuse_all(analysis, internal)
+
+
+def _refuse_site(analysis: Analysis, site: object, reason: str) -> Analysis:
+    def refuse(sites: tuple[SelfCall, ...]) -> tuple[SelfCall, ...]:
+        return tuple(replace(s, refusal=reason) if s is site else s for s in sites)
+
+    return replace(analysis, sites=refuse(analysis.sites), calls_out=refuse(analysis.calls_out))
 
 
 def _original(given: types.FunctionType) -> types.FunctionType:

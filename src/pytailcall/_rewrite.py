@@ -22,7 +22,14 @@ from typing import Any
 
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall
-from pytailcall._bytecode.assemble import Item, Label, Op, assemble, jump_in_place
+from pytailcall._bytecode.assemble import (
+    Item,
+    Label,
+    NoRoomForJump,
+    Op,
+    assemble,
+    jump_in_place,
+)
 from pytailcall._bytecode.code import (
     Handler,
     Instr,
@@ -329,8 +336,13 @@ class Rewriter:
             first = min([site.region[0].start] + [ins.start for ins, name, _ in binding.elided
                                                   if name == "NOP"])
             last = self._end_of_return(site)
-            body[2 * first:2 * last] = jump_in_place(
-                "JUMP_FORWARD", first + self.shift, last - first, stubs.labels[start], facts)
+            try:
+                body[2 * first:2 * last] = jump_in_place(
+                    "JUMP_FORWARD", first + self.shift, last - first, stubs.labels[start],
+                    facts)
+            except NoRoomForJump as exc:
+                exc.site = site
+                raise
             if site.handler is not None:
                 h = site.handler.moved(self.shift)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,

@@ -112,7 +112,7 @@ DEFAULT_MIX = Mix()
 #: the library is fixed; there ``PYTEST_PYTAILCALL_FUZZ_MIX=default`` (or ``ci,gen_loop=3``)
 #: switches them back on. Campaigns use :data:`DEFAULT_MIX`. Once fixed, empty this tuple.
 #: (``slow_form`` was here too until 160ab59 fixed ``fast = tail_optimize(f)``.)
-KNOWN_FAILING: tuple[str, ...] = ("gen_loop",)
+KNOWN_FAILING: tuple[str, ...] = ()
 CI_MIX = replace(DEFAULT_MIX, **{name: 0 for name in KNOWN_FAILING})
 MIXES = {"default": DEFAULT_MIX, "ci": CI_MIX}
 

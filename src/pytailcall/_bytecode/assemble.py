@@ -102,4 +102,11 @@ def jump_in_place(name: str, start: int, size: int, target: int, facts: Facts) -
         if encoded_size(op, arg, facts) <= width:  # pad with EXTENDED_ARG 0 to the width
             nop = encode(facts.op("NOP"), 0, facts)
             return encode(op, arg, facts, size=width) + nop * (size - width)
-    raise RuntimeError(f"no room for a jump to unit {target} in {size} code units")
+    raise NoRoomForJump(f"no room for a jump to unit {target} in {size} code units")
+
+
+class NoRoomForJump(RuntimeError):
+    """A call sequence too short for a jump as far as its stub (the rewriter names the
+    site it was patching in ``site``, so that only that call is left normal)."""
+
+    site: object = None
