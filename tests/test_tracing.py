@@ -62,6 +62,10 @@ SHAPES: dict[str, tuple[Any, ...]] = {
             except ValueError:
                 return -1
         """, (3, 0), {"escape_try": True}),
+    "one-line body": ("""
+        def walk(n, acc=0):
+            return acc if n == 0 else walk(n - 1, acc + 1)
+        """, (4,)),
     "star arguments": ("""
         def walk(n, *rest):
             if n == 0:

@@ -45,8 +45,9 @@ class Reason:
     UNRECOGNISED = "the rewriter does not recognise the bytecode of this call"
     METHOD_LAYOUT = ("method tail calls need CPython 3.13 or later: before it the callee's "
                      "place on the stack may hold NULL, which cannot be checked")
-    SHOWS_LOCALS = ("the function calls locals(), vars() or dir() without arguments, which would "
-                    "also list the hidden variable through which the jump finds its function")
+    SHOWS_LOCALS = ("the function can list its own local variables (locals(), vars() or dir() "
+                    "without arguments, eval() or exec(), a frame's "
+                    "f_locals), which would also show the hidden variables of the rewritten code")
     NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
     NO_ROOM = ("the call's bytecode is too short for a jump as far as its rewritten form, "
                "past the end of this long function; please report this")
@@ -178,13 +179,30 @@ _LOCALS_LISTERS = frozenset({"locals", "vars", "dir"})
 _NAME_LOADS = frozenset({"LOAD_DEREF", "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW"})
 
 
+#: Attribute names through which code reads a frame's locals.
+_FRAME_LOCALS = frozenset({"f_locals", "getargvalues"})
+_NAMESPACE_RUNNERS = frozenset({"eval", "exec"})
+
+
 def _lists_own_locals(code: types.CodeType, instrs: Sequence[Instr]) -> bool:
-    """Does the function call ``locals()``, ``vars()`` or ``dir()`` with no arguments?"""
+    """Can the function list its own locals, and so see the hidden free variables?
+
+    ``locals()``, ``vars()`` and ``dir()`` without arguments, any other use of those names
+    (``show = vars``), ``eval``/``exec`` (with only a source they run in this frame's
+    namespace), and reading a frame's ``f_locals`` or ``inspect.getargvalues``.
+    """
+    if _FRAME_LOCALS & set(code.co_names):
+        return True
     for i, ins in enumerate(instrs[:-1]):
-        if ins.name == "LOAD_GLOBAL" and code.co_names[ins.arg >> 1] in _LOCALS_LISTERS:
-            after = instrs[i + 1]  # PRECALL 0 (3.11) or CALL 0
-            if after.name in ("PRECALL", "CALL") and after.arg == 0:
+        if ins.name not in ("LOAD_GLOBAL", "LOAD_NAME"):
+            continue
+        name = code.co_names[ins.arg >> 1 if ins.name == "LOAD_GLOBAL" else ins.arg]
+        if name in _LOCALS_LISTERS:
+            after = instrs[i + 1]  # PRECALL 0 (3.11) or CALL 0, or anything else: an alias
+            if after.name not in ("PRECALL", "CALL") or after.arg == 0:
                 return True
+        elif name in _NAMESPACE_RUNNERS:
+            return True  # (with only a source they see this frame's; any use is refused)
     return False
 
 

@@ -33,6 +33,7 @@ from pytailcall._bytecode.assemble import (
 from pytailcall._bytecode.code import (
     Handler,
     Instr,
+    Position,
     build_exception_table,
     decode,
     encode,
@@ -48,6 +49,8 @@ from pytailcall._signature import parameter_source
 
 #: The free variable through which the rewritten code finds its own function object.
 SELF_NAME = ".tail_call_self"
+#: The position of an instruction that belongs to no line.
+NO_LINE: Position = (None, None, None, None)
 #: The free variable (a fresh cell per call) holding the loop iterators of earlier levels.
 ITERATORS_NAME = ".tail_call_iterators"
 
@@ -642,9 +645,10 @@ class Rewriter:
 
 
 def _positioned(ops: list[Item], site: SelfCall) -> list[Item]:
-    """Give every instruction of a stub the call's source position."""
+    """Give every instruction of a stub the call's source position (but those that have
+    none: :data:`NO_LINE`)."""
     for op in ops:
-        if isinstance(op, Op):
+        if isinstance(op, Op) and op.position is None:
             op.position = site.position
     return ops
 
@@ -710,7 +714,9 @@ class Restart(Continuation):
         ops += rewriter.fresh_frame_state()
         start = rewriter.analysis.body_start.start + rewriter.shift
         jump = "JUMP_BACKWARD" if site.handler is None else "JUMP_BACKWARD_NO_INTERRUPT"
-        return [*ops, Op(jump, target=start)]
+        # Lineless, so that the restart's first line is a new line, as in a new frame:
+        # sys.monitoring hides a LINE event after an instruction of the same line.
+        return [*ops, Op(jump, target=start, position=NO_LINE)]
 
 
 def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:
