@@ -486,3 +486,23 @@ def test_every_spelling_of_listing_locals_is_refused(make, body):
     assert not explain(optimized).optimized
     assert optimized(3) == plain(3)
     assert all(not name.startswith(".") for name in optimized(3))
+
+
+# -- messages a user reads ------------------------------------------------------------------------
+
+def test_type_errors_use_the_right_article():
+    with pytest.raises(TypeError, match=r"got an int object: 5$"):
+        tail_optimize(5)
+
+    async def ticks():
+        yield 1
+
+    with pytest.raises(TypeError, match=r"it is an async generator function, "):
+        tail_optimize(ticks)
+
+
+def test_help_shows_a_readable_default():
+    import inspect
+
+    default = inspect.signature(tail_optimize).parameters["func"].default
+    assert repr(default) == "<the function to optimize; omitted: return a decorator>"

@@ -15,7 +15,7 @@ from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
 from pytailcall._bytecode import facts as _facts
 from pytailcall._bytecode.assemble import NoRoomForJump
 from pytailcall._bytecode.flow import FlowError
-from pytailcall._errors import TailCallError, TailCallWarning
+from pytailcall._errors import TailCallError, TailCallWarning, article
 from pytailcall._report import CallSite, TailCallReport
 
 P = ParamSpec("P")
@@ -65,7 +65,12 @@ def _target_of(func: object) -> _runtime.Target | None:
 
 
 #: Default of ``func``: tells ``@tail_optimize(...)`` apart from ``tail_optimize(None)``.
-_DECORATOR_FORM: Any = object()
+class _DecoratorForm:
+    def __repr__(self) -> str:  # what help(tail_optimize) shows as the default
+        return "<the function to optimize; omitted: return a decorator>"
+
+
+_DECORATOR_FORM: Any = _DecoratorForm()
 
 
 @overload
@@ -123,14 +128,16 @@ def explain(func: Callable[..., object], *, strategy: Strategy = "loop",
 
 def _checked_function(func: object, caller: str) -> types.FunctionType:
     if not isinstance(func, types.FunctionType):
-        kind = "a class" if isinstance(func, type) else f"a {type(func).__name__} object"
+        name = type(func).__name__
+        kind = "a class" if isinstance(func, type) else f"{article(name)} {name} object"
         raise TypeError(f"{caller}() needs a Python function defined with def or lambda, "
                         f"got {kind}: {func!r}")
     for check, what in ((inspect.isgeneratorfunction, "generator function"),
                         (inspect.iscoroutinefunction, "coroutine function"),
                         (inspect.isasyncgenfunction, "async generator function")):
         if check(func):
-            raise TypeError(f"{caller}() cannot optimize {func.__qualname__}(): it is a {what}, "
+            raise TypeError(f"{caller}() cannot optimize {func.__qualname__}(): it is "
+                            f"{article(what)} {what}, "
                             "whose calls create a new generator or coroutine, not a frame to reuse")
     return func
 
