@@ -506,3 +506,156 @@ def test_help_shows_a_readable_default():
 
     default = inspect.signature(tail_optimize).parameters["func"].default
     assert repr(default) == "<the function to optimize; omitted: return a decorator>"
+
+
+# -- found by review: callees that lie, records that are overwritten, defaults of calls out -----
+
+def _quietly(func, **options):
+    """tail_optimize a function that has nothing of its own to optimize (it warns so)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        return tail_optimize(func, **options)
+
+
+class _Proxy:
+    """A transparent proxy (as wrapt's): it says it is what it wraps, forwards attributes."""
+
+    def __init__(self, wrapped):
+        object.__setattr__(self, "_wrapped", wrapped)
+
+    @property
+    def __class__(self):
+        return type(self._wrapped)
+
+    def __getattr__(self, name):
+        return getattr(self._wrapped, name)
+
+    def __call__(self, *args):
+        return ("proxied", self._wrapped(*args))
+
+
+@pytest.mark.parametrize("bound", [False, True])
+def test_a_proxy_of_an_optimized_callee_is_called(make_pair, bound):
+    class Holder:
+        @_quietly
+        def m(self, x):
+            return x
+
+    @_quietly
+    def plain(x):
+        return x
+
+    callee = _Proxy(Holder().m if bound else plain)
+    native, optimized = make_pair("""
+    def f(n):
+        if n == 0:
+            return callee(42)
+        return f(n - 1)
+    """, env={"callee": callee})
+    assert optimized(3) == native(3) == ("proxied", 42)
+
+
+def test_star_call_out_reads_the_callees_defaults_after_consuming(make, strategy):
+    source = """
+    def g(n, a=1, *, k=10):
+        if n == 0:
+            return (a, k)
+        return g(n - 1)
+
+    def f(n):
+        return g(*changer(n))
+
+    def changer(m):
+        yield m
+        g.__defaults__ = (2,)
+        g.__kwdefaults__ = {"k": 20}
+    """
+    native = make(source, "f")
+    plain = make(source, "f")
+    namespace = plain.__globals__
+    for name in ("g", "f"):
+        namespace[name] = tail_optimize(namespace[name], strategy=strategy)
+    assert namespace["f"](0) == native(0) == (2, 20)
+
+
+@pytest.mark.parametrize("star", ["*5", "*None", "**5"])
+def test_star_call_out_errors_read_as_natively(make, outcome, strategy, star):
+    source = f"""
+    def g(n, *rest, **kw):
+        return n if n == 0 else g(n - 1)
+
+    def f(n):
+        return g({star})
+    """
+    native = make(source, "f")
+    plain = make(source, "f")
+    namespace = plain.__globals__
+    for name in ("g", "f"):
+        namespace[name] = tail_optimize(namespace[name], strategy=strategy)
+    expected = outcome(native, 1)
+    assert expected[:2] == ("raise", TypeError)
+    assert outcome(namespace["f"], 1) == expected
+
+
+def test_a_record_copied_over_by_functools_wraps_does_not_change_the_function(strategy):
+    import functools
+
+    @functools.partial(_quietly, strategy=strategy)
+    def inner(a, b):
+        return (a, b)
+
+    def outer(n, tag="outer"):
+        return (tag, n) if n == 0 else outer(n - 1)
+
+    made = tail_optimize(outer, strategy=strategy)
+    functools.update_wrapper(made, inner)  # copies inner's __dict__, its record included
+    outer_name = outer.__name__
+    assert outer_name == "outer"
+    assert made(5) == ("outer", 0)
+    made.__dict__.clear()
+    assert made(5) == ("outer", 0)
+
+
+def test_loop_iterators_are_finalised_before_a_caller_handles_the_exception(make):
+    source = """
+    log = []
+
+    def source(n):
+        try:
+            yield n
+        finally:
+            log.append(n)
+
+    def walk(n):
+        if n == 0:
+            raise ValueError("base")
+        for x in source(n):
+            return walk(n - 1)
+
+    def caller():
+        try:
+            walk(3)
+        except ValueError:
+            return list(log)
+    """
+    native = make(source, "caller")
+    plain = make(source, "caller")
+    namespace = plain.__globals__
+    if not facts.current().loop_iterator_is_an_object:
+        pytest.skip("calls inside for loops are left native on 3.14+")
+    namespace["walk"] = tail_optimize(namespace["walk"])
+    assert plain() == native() == [1, 2, 3]
+
+
+def test_wrapper_warning_never_fails_the_call_under_error_filters(make):
+    import functools
+
+    plain = make("""
+    def tally(n):
+        return n if n == 0 else tally(n - 1)
+    """)
+    optimized = tail_optimize(plain)
+    plain.__globals__["tally"] = functools.lru_cache(maxsize=None)(optimized)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plain.__globals__["tally"](30) == 0

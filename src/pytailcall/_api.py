@@ -210,6 +210,7 @@ def _record(made: types.FunctionType, original: types.FunctionType,
     target = _target_of(made)
     if target is None:  # nothing was rewritten: bouncing into it is calling it
         target = _runtime.Target(made, original)
+        _strategies.add_entries(target, original)
         made.__dict__[_runtime.TARGET_KEY] = target
     target.report = report
 

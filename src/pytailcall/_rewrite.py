@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall
 from pytailcall._bytecode.assemble import (
     Item,
@@ -51,8 +50,9 @@ from pytailcall._signature import parameter_source
 SELF_NAME = ".tail_call_self"
 #: The position of an instruction that belongs to no line.
 NO_LINE: Position = (None, None, None, None)
-#: The free variable (a fresh cell per call) holding the loop iterators of earlier levels.
-ITERATORS_NAME = ".tail_call_iterators"
+#: The free variable through which the rewritten code finds the function's Target (not
+#: through its ``__dict__``, which a user's ``functools.wraps`` may overwrite).
+TARGET_NAME = ".tail_call_target"
 
 
 @dataclass(frozen=True)
@@ -281,33 +281,33 @@ class Rewriter:
         self.names = _Pool(self.code.co_names)
         cells_only = [c for c in self.code.co_cellvars if c not in self.code.co_varnames]
         self.self_slot = self.code.co_nlocals + len(cells_only) + len(self.code.co_freevars)
-        #: Free variables this rewrite adds: the self-reference, then the continuation's,
-        #: then (see ``_plan_frame``) the list that keeps loop iterators alive.
-        self.added_free: tuple[str, ...] = (SELF_NAME, *continuation.free_variables)
+        #: Free variables this rewrite adds: the self-reference, the function's Target,
+        #: then the continuation's.
+        self.added_free: tuple[str, ...] = (SELF_NAME, TARGET_NAME,
+                                            *continuation.free_variables)
+        self.target_slot = self.self_slot + 1
+        #: The first of the continuation's free variables.
+        self.bounce_slot = self.self_slot + 2
         self.keeps_iterators = False
+        #: How much deeper than the compiler's the stack is everywhere (the iterator list).
+        self.stack_base = 0
         self.prefix = b""
         self.shift = 0
 
-    @property
-    def iterators_slot(self) -> int:
-        return self.self_slot + len(self.added_free) - 1
-
     def _plan_frame(self, sites: Sequence[SelfCall]) -> None:
         """What runs before the function's own first instruction: copying the closure's free
-        variables (ours included), and for a jump out of a ``for`` loop, a fresh cell per
-        call holding a list of the iterators that a return would have kept alive until
-        the call returned. Freed with the frame, the list releases them innermost first
-        (lists free their items from the end), as the native returns would."""
+        variables (ours included), and for a jump out of a ``for`` loop, a list at the
+        bottom of the stack for the iterators that a return would have kept alive until
+        the call returned. The stack is emptied as a call ends, so the list, and with it
+        the iterators, go innermost first (lists free their items from the end) when the
+        frame returns or an exception leaves it, as they would natively."""
         self.keeps_iterators = self.continuation.keeps_iterators and any(
             site.iterators for site in sites if site.callee == "self")
+        self.stack_base = int(self.keeps_iterators)
+        prefix = [] if self.code.co_freevars else [
+            Op("COPY_FREE_VARS", len(self.added_free))]
         if self.keeps_iterators:
-            self.added_free += (ITERATORS_NAME,)
-        nfree = len(self.code.co_freevars) + len(self.added_free)
-        prefix = [] if self.code.co_freevars and not self.keeps_iterators else [
-            Op("COPY_FREE_VARS", nfree)]
-        if self.keeps_iterators:
-            slot = self.iterators_slot
-            prefix += [Op("MAKE_CELL", slot), Op("BUILD_LIST", 0), Op("STORE_DEREF", slot)]
+            prefix.append(Op("BUILD_LIST", 0))
         self.prefix = assemble(prefix, 0, self.facts).code
         self.shift = len(self.prefix) // 2
 
@@ -332,7 +332,7 @@ class Rewriter:
             stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
         stubs = assemble(items, base, facts)
-        handlers = [h.moved(self.shift) for h in parse_exception_table(
+        handlers = [h.moved(self.shift, self.stack_base) for h in parse_exception_table(
             self.code.co_exceptiontable)]
         for site, binding, start, end in stub_labels:
             # The jump takes the place of the call sequence and of the elided loads before it.
@@ -347,7 +347,7 @@ class Rewriter:
                 exc.site = site
                 raise
             if site.handler is not None:
-                h = site.handler.moved(self.shift)
+                h = site.handler.moved(self.shift, self.stack_base)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
                                         h.depth, h.lasti))
         raw = self.prefix + bytes(body) + stubs.code
@@ -396,11 +396,7 @@ class Rewriter:
             return
         for ins in self.analysis.flow.instrs:
             if ins.name == "COPY_FREE_VARS":
-                if self.prefix:  # the prefix copies them all, before making its cell
-                    self._put(body, ins.start, ins.size, "NOP", 0)
-                else:
-                    self._put(body, ins.start, ins.size, ins.name,
-                              ins.arg + len(self.added_free))
+                self._put(body, ins.start, ins.size, ins.name, ins.arg + len(self.added_free))
                 return
         raise RuntimeError("code with free variables has no COPY_FREE_VARS")
 
@@ -485,13 +481,15 @@ class Rewriter:
         return _positioned(ops, site)
 
     def _bounce_out_stub(self, site: SelfCall, binding: Binding) -> list[Item]:
-        """A tail call to another name. When the callee is an optimized function (or a
-        method bound to one), ask its Target for a bounce (``maker``: in an implementation,
-        which a driver runs) or for a driver (``driver``: in a public function, which so
-        stays one frame until such a call happens); otherwise make the call as it was.
+        """A tail call to another name. When the callee is an optimized function, ask its
+        Target for a bounce (``maker``: in an implementation, which a driver runs) or for a
+        driver (``driver``: in a public function, which so stays one frame until such a
+        call happens); otherwise make the call as it was.
 
-        The test is inline: ``MATCH_CLASS`` checks the type and reads ``__tail_call__``
-        without calling anything, so calls to anything else run no code of pytailcall's.
+        The test is inline: ``MATCH_CLASS`` checks the callee's type and reads its
+        ``__tail_call__`` record without calling anything, and the record must be a Target
+        that names this very callee; so calls to anything else run no code of pytailcall's.
+        A bound method is checked by the runtime (``method_maker``), exactly, by type.
         """
         shape = site.shape
         assert shape is not None
@@ -501,46 +499,42 @@ class Rewriter:
         stay = self.drive_calls_out or site.iterators or site.handler is not None
         how = "driver" if stay else "maker"
         npositional = Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1))
-        method, replace, pop3_normal, normal_pop = Label(), Label(), Label(), Label()
+        method, replace, pop2_normal, normal_pop = Label(), Label(), Label(), Label()
         ops: list[Item] = [
-            # A function whose Target says it is that function.
+            # A function whose record is a Target that says it is that function.
             *self._match_class(depth, "FUNCTION", ("__tail_call__",)),
             *self.branch(self.facts.pop_jump_if_none, method),
             Op("UNPACK_SEQUENCE", 1),
             Op("COPY", 1),
-            self.load_attr("public"),
+            *self.load_target(),
+            self.load_attr("TARGET"),
+            Op("LOAD_CONST", self.consts.index(("public",))),
+            Op("MATCH_CLASS", 0),
+            Op("COPY", 1),
+            *self.branch(self.facts.pop_jump_if_none, pop2_normal),
+            Op("UNPACK_SEQUENCE", 1),
             Op("COPY", depth + 2),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, normal_pop),
             *self.call_method(how, [npositional]),
             Op("JUMP_FORWARD", target=replace),
-            # A method bound to such a function: (__self__, __func__), then as above.
+            # A bound method (or something that says it is one): the runtime looks.
             method,
             Op("POP_TOP"),
-            *self._match_class(depth, "METHOD", ("__func__", "__self__")),
+            *self._match_class(depth, "METHOD", ()),
             *self.branch(self.facts.pop_jump_if_none, normal_pop),
-            Op("UNPACK_SEQUENCE", 2),
-            *self._match_class(1, "FUNCTION", ("__tail_call__",)),
-            *self.branch(self.facts.pop_jump_if_none, pop3_normal),
-            Op("UNPACK_SEQUENCE", 1),
+            Op("POP_TOP"),
+            *self.load_target(),
+            *self.call_method("method_" + how, [Op("COPY", depth + 2)]),
             Op("COPY", 1),
-            self.load_attr("public"),
-            Op("COPY", 3),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, pop3_normal),
-            Op("SWAP", 2),
-            Op("POP_TOP"),
-            *self.call_method("bound_" + how, [Op("COPY", 3)]),
-            Op("SWAP", 2),
-            Op("POP_TOP"),
+            *self.branch(self.facts.pop_jump_if_none, normal_pop),
             # What the Target gave takes the callee's place, with the same arguments.
             replace,
             Op("SWAP", depth + 1),
             Op("POP_TOP"),
             *self._call_ops(site, binding),
             *self.return_result(site),
-            pop3_normal,
-            Op("POP_TOP"),
+            pop2_normal,
             Op("POP_TOP"),
             normal_pop,
             Op("POP_TOP"),
@@ -563,7 +557,7 @@ class Rewriter:
 
     def load_target(self) -> list[Op]:
         """The optimized function's own :class:`~pytailcall._runtime.Target`."""
-        return [Op("LOAD_DEREF", self.self_slot), self.load_attr(_runtime.TARGET_KEY)]
+        return [Op("LOAD_DEREF", self.target_slot)]
 
     def call_method(self, name: str, arguments: list[Op]) -> list[Op]:
         """Call method ``name`` of the value on top with the values ``arguments`` push
@@ -706,9 +700,8 @@ class Restart(Continuation):
 
     def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Op]:
         if rewriter.keeps_iterators and site.iterators:
-            slot = rewriter.iterators_slot
-            ops = [Op("POP_TOP"), Op("BUILD_TUPLE", site.iterators), Op("LOAD_DEREF", slot),
-                   Op("SWAP", 2), Op("LIST_APPEND", 1), Op("POP_TOP")]
+            # [list, iterators..., stand-in]: the list is right under the iterators.
+            ops = [Op("POP_TOP"), Op("BUILD_TUPLE", site.iterators), Op("LIST_APPEND", 1)]
         else:
             ops = [*(Op(name, arg) for name, arg in site.exit_ops), Op("POP_TOP")]
         ops += rewriter.fresh_frame_state()

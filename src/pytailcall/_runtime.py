@@ -15,6 +15,7 @@ is running yet, for a callable that runs the bounces to the end (``driver``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import types
 import warnings
@@ -60,37 +61,38 @@ class Target:
     """What pytailcall knows about one function it made, and how to bounce into it.
 
     ``exact`` makes ``TailCall(implementation, *args)`` and serves calls that pass exactly
-    the implementation's positional parameters; ``general`` binds any call through ``step``,
-    a function with the public signature whose defaults follow the public function's.
-    ``source`` is the function it was made from: a call to it runs the very same code, so
-    the rewritten code treats it as a call to itself. ``binder`` binds a call's arguments
-    to the parameters (the rewritten code first gives it the callee's defaults), and the
-    star binders do the same for ``f(*iterable, **mapping)`` calls to the public function
-    and to ``source``. ``report`` is what ``explain()`` returns. ``wrapper_checked`` becomes
-    True once a call to itself found its name bound to something else.
+    the implementation's positional parameters; ``general`` makes a bounce for any call (it
+    is named like the function, so that errors of ``*``/``**`` arguments read as natively,
+    and gives ``step``, the function with the public signature that binds, the public
+    function's defaults once the call has consumed its arguments); ``drive`` runs such a
+    call and every bounce after it. ``source`` is the function it was made from: a call to
+    it runs the very same code, so the rewritten code treats it as a call to itself.
+    ``binder`` binds a call's arguments to the parameters (the rewritten code first gives
+    it the callee's defaults), and the star binders do the same for ``f(*iterable,
+    **mapping)`` calls to the public function and to ``source``. ``report`` is what
+    ``explain()`` returns. ``wrapper_checked`` becomes True once a call to itself found its
+    name bound to something else.
     """
 
-    __slots__ = ("binder", "exact", "exact_count", "general", "public", "report", "source",
-                 "source_star_binder", "star_binder", "step", "wrapper_checked")
+    __slots__ = ("binder", "drive", "exact", "exact_count", "general", "public", "report",
+                 "source", "source_star_binder", "star_binder", "step", "wrapper_checked")
 
     #: The types the rewritten code matches callees against (read as attributes, so that
     #: the code object holds no constant ``marshal`` cannot write).
     FUNCTION = types.FunctionType
     METHOD = types.MethodType
-
     #: Called (it returns ``()``) only so that the interpreter checks for signals there:
     #: it does after every call of something written in C, and this is the cheapest.
     periodic_check = tuple
 
-    def __init__(self, public: types.FunctionType, source: types.FunctionType, *,
-                 exact_count: int = -2, exact: Any = None, general: Any = None,
-                 step: types.FunctionType | None = None) -> None:
+    def __init__(self, public: types.FunctionType, source: types.FunctionType) -> None:
         self.public = public
         self.source = source
-        self.exact_count = exact_count
-        self.exact = exact
-        self.general = general if general is not None else types.MethodType(TailCall, public)
-        self.step = step
+        self.exact_count = -2
+        self.exact: Any = None
+        self.step: types.FunctionType | None = None
+        self.general: Any = None  # set by the builder, with drive
+        self.drive: Any = None
         self.binder: types.FunctionType | None = None
         self.star_binder: types.FunctionType | None = None
         self.source_star_binder: types.FunctionType | None = None
@@ -103,22 +105,27 @@ class Target:
         ``npositional`` is the number of positional arguments, or -1 when the call has
         keywords, star arguments or an implicit ``self``.
         """
-        if npositional == self.exact_count:
-            return self.exact
-        if self.step is not None:
-            self.step.__defaults__ = self.public.__defaults__
-            self.step.__kwdefaults__ = self.public.__kwdefaults__
-        return self.general
+        return self.exact if npositional == self.exact_count else self.general
 
     def driver(self, npositional: int) -> Any:
         """A callable that runs a call of this function and every bounce after it."""
-        return functools.partial(_drive, self.maker(npositional))
+        return self.drive
 
-    def bound_maker(self, instance: object) -> Any:
-        return types.MethodType(self.maker(-1), instance)
+    @staticmethod
+    def method_maker(callee: object) -> Any:
+        """For a bound method of an optimized function: its bounce maker bound to the same
+        object; None for anything else (including what only says it is a method)."""
+        target = _method_target(callee)
+        if target is None:
+            return None
+        return types.MethodType(target.general, callee.__self__)  # type: ignore[attr-defined]
 
-    def bound_driver(self, instance: object) -> Any:
-        return functools.partial(_drive, types.MethodType(self.maker(-1), instance))
+    @staticmethod
+    def method_driver(callee: object) -> Any:
+        target = _method_target(callee)
+        if target is None:
+            return None
+        return types.MethodType(target.drive, callee.__self__)  # type: ignore[attr-defined]
 
     def check_wrapper(self, callee: object) -> None:
         """Warn once if a call to itself found its name bound to a wrapper of this function:
@@ -141,13 +148,27 @@ class Target:
                 f"{describe(callee)} that wraps the optimized function, so its calls to "
                 "itself go through that wrapper, as they must, and are normal calls that "
                 "grow the stack, not jumps.")
-        warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
-                               code.co_firstlineno,
-                               module=self.public.__module__ or code.co_filename)
+        # Under -W error the warning is raised: a note about speed must not fail the call.
+        with contextlib.suppress(Warning):
+            warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
+                                   code.co_firstlineno,
+                                   module=self.public.__module__ or code.co_filename)
 
 
-def _drive(make: Any, /, *args: Any, **kwargs: Any) -> Any:
-    return run(make(*args, **kwargs))
+def _method_target(callee: object) -> Target | None:
+    if type(callee) is not types.MethodType:
+        return None
+    func = callee.__func__
+    if type(func) is not types.FunctionType:
+        return None
+    target = func.__dict__.get(TARGET_KEY)
+    if type(target) is Target and target.public is func:
+        return target
+    return None
+
+
+#: What a callee's record must be (matched by the rewritten code).
+Target.TARGET = Target  # type: ignore[attr-defined]
 
 
 def describe(obj: object) -> str:

@@ -68,12 +68,12 @@ class _TupleBounce(_Bounce):
     """``(marker, *parameters)``, built with one BUILD_TUPLE; the cell holds the marker."""
 
     def from_stack(self, rewriter: Rewriter, nargs: int) -> list[Op]:
-        return [Op("LOAD_DEREF", rewriter.self_slot + 1), Op("SWAP", nargs + 2), Op("POP_TOP"),
+        return [Op("LOAD_DEREF", rewriter.bounce_slot), Op("SWAP", nargs + 2), Op("POP_TOP"),
                 Op("BUILD_TUPLE", nargs + 1)]
 
     def from_parameters(self, rewriter: Rewriter) -> list[Op]:
         n = rewriter.analysis.nparams
-        return [Op("LOAD_DEREF", rewriter.self_slot + 1),
+        return [Op("LOAD_DEREF", rewriter.bounce_slot),
                 *[Op("LOAD_FAST", slot) for slot in range(n)], Op("BUILD_TUPLE", n + 1)]
 
 
@@ -81,12 +81,12 @@ class _PartialBounce(_Bounce):
     """``TailCall(implementation, *parameters)``; the cell holds TailCall bound to it."""
 
     def from_stack(self, rewriter: Rewriter, nargs: int) -> list[Op]:
-        return [Op("LOAD_DEREF", rewriter.self_slot + 1), Op("SWAP", nargs + 2), Op("POP_TOP"),
+        return [Op("LOAD_DEREF", rewriter.bounce_slot), Op("SWAP", nargs + 2), Op("POP_TOP"),
                 *rewriter.call_value(nargs)]
 
     def from_parameters(self, rewriter: Rewriter) -> list[Op]:
         n = rewriter.analysis.nparams
-        make = Op("LOAD_DEREF", rewriter.self_slot + 1)
+        make = Op("LOAD_DEREF", rewriter.bounce_slot)
         if n == 0:
             null = Op("PUSH_NULL")
             ops = [null, make] if rewriter.facts.null_before_callable else [make, null]
@@ -121,7 +121,6 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         public = types.FunctionType(code, source.__globals__, source.__name__,
                                     source.__defaults__, closure)
         wrap(public)
-        cells[0].cell_contents = public
         target = _runtime.Target(public, original)
         if any(site.callee != "self" for site in (*sites, *calls_out)):
             # What other optimized functions bounce into: calls out return bounces.
@@ -131,16 +130,16 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
             _bounce_into(target, impl, source)
     else:
         impl = _implementation(code, source, closure)
-        if kind == "return_tuple":
-            cells[1].cell_contents = _runtime.Marker(impl)
-        elif kind == "partial":
-            cells[1].cell_contents = types.MethodType(_runtime.TailCall, impl)
-        marker = cells[1].cell_contents if kind == "return_tuple" else None
+        marker = _runtime.Marker(impl) if kind == "return_tuple" else None
+        cells[2].cell_contents = (marker if kind == "return_tuple"
+                                  else types.MethodType(_runtime.TailCall, impl))
         public = _generated(source, _driver_body(kind, nparams), impl, marker)
         wrap(public)
-        cells[0].cell_contents = public
         target = _runtime.Target(public, original)
         _bounce_into(target, impl, source)
+    cells[0].cell_contents = public
+    cells[1].cell_contents = target
+    add_entries(target, source)
     if uses_binder:
         _add_binders(target, source, public, original)
     public.__dict__[_runtime.TARGET_KEY] = target
@@ -162,8 +161,48 @@ def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
     step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
     target.exact_count = code.co_argcount if simple else -2
     target.exact = types.MethodType(_runtime.TailCall, impl)
-    target.general = types.MethodType(_runtime.TailCall, step)
     target.step = step
+
+
+_ENTRIES = """\
+def factory(TailCall, run, step, public, dest):
+    def general(*args, **kwargs):
+        if step is not None:
+            step.__defaults__ = public.__defaults__
+            step.__kwdefaults__ = public.__kwdefaults__
+        return TailCall(dest, *args, **kwargs)
+    def drive(*args, **kwargs):
+        return run(general(*args, **kwargs))
+    return general, drive
+"""
+
+
+def add_entries(target: _runtime.Target, source: types.FunctionType) -> None:
+    """The Target's ``general`` and ``drive``: they take any call, so they are named like the
+    function (a ``*``/``**`` argument is consumed as they are called, and its errors name
+    the callable) and read the defaults only then; their code stands on the ``def`` line."""
+    code = source.__code__
+    namespace: dict[str, object] = {}
+    exec(compile(_ENTRIES, code.co_filename, "exec"), namespace)
+    factory = namespace["factory"]
+    assert isinstance(factory, types.FunctionType)
+    dest = target.step if target.step is not None else target.public
+    entries = factory(_runtime.TailCall, _runtime.run, target.step, target.public, dest)
+    for entry in entries:
+        _on_def_line(entry, source)
+    target.general, target.drive = entries
+
+
+def _on_def_line(func: types.FunctionType, source: types.FunctionType) -> None:
+    code = source.__code__
+    first = code.co_firstlineno
+    units = len(func.__code__.co_code) // 2
+    func.__code__ = func.__code__.replace(
+        co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
+        co_linetable=location_entries([(units, (first, first, None, None))], first)[0])
+    func.__name__ = source.__name__
+    func.__qualname__ = source.__qualname__
+    func.__module__ = source.__module__
 
 
 def _add_binders(target: _runtime.Target, source: types.FunctionType,

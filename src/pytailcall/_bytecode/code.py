@@ -103,8 +103,10 @@ class Handler:
     def covers(self, unit: int) -> bool:
         return self.start <= unit < self.end
 
-    def moved(self, by: int) -> Handler:
-        return Handler(self.start + by, self.end + by, self.target + by, self.depth, self.lasti)
+    def moved(self, by: int, deeper: int = 0) -> Handler:
+        """The same entry for code shifted by ``by`` units, over a stack ``deeper`` deeper."""
+        return Handler(self.start + by, self.end + by, self.target + by, self.depth + deeper,
+                       self.lasti)
 
 
 def _read_exception_varint(data: Iterator[int]) -> int:
