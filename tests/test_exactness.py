@@ -226,7 +226,9 @@ def test_star_call_errors_name_the_function_as_natively(make_pair, outcome):
     """)
     expected = outcome(native, 3)
     assert expected[:2] == ("raise", TypeError)
-    assert "pytailcall_testns.f() argument after * must be an iterable" in expected[2]
+    # 3.11-3.14: "pytailcall_testns.f() argument after * must be an iterable, not int";
+    # 3.15 no longer names the function.
+    assert "after * must be an iterable, not int" in expected[2]
     assert outcome(optimized, 3) == expected
 
 
