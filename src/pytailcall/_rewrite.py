@@ -220,13 +220,7 @@ def make_binder(func: types.FunctionType) -> types.FunctionType:
     binder: types.FunctionType = namespace["binder"]
     # Named like the function, for identical binding errors; without lines of its own, as
     # its source is not the user's.
-    units = len(binder.__code__.co_code) // 2
-    lineless, _ = location_entries([(units, None)], code.co_firstlineno)
-    binder.__code__ = binder.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname,
-                                              co_firstlineno=code.co_firstlineno,
-                                              co_linetable=lineless)
-    binder.__qualname__ = func.__qualname__
-    binder.__module__ = func.__module__
+    named_like(binder, func, on_def_line=False)
     binder.__defaults__ = func.__defaults__
     binder.__kwdefaults__ = func.__kwdefaults__
     return binder
@@ -251,15 +245,24 @@ def make_star_binder(func: types.FunctionType, binder: types.FunctionType,
     namespace: dict[str, Any] = {}
     exec(compile(_STAR_BINDER, code.co_filename, "exec"), namespace)
     star: types.FunctionType = namespace["factory"](binder, callee)
-    units = len(star.__code__.co_code) // 2
-    lineless, _ = location_entries([(units, None)], code.co_firstlineno)
-    star.__code__ = star.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname,
-                                          co_firstlineno=code.co_firstlineno,
-                                          co_linetable=lineless)
-    star.__name__ = func.__name__
-    star.__qualname__ = func.__qualname__
-    star.__module__ = func.__module__
+    named_like(star, func, on_def_line=False)
     return star
+
+
+def named_like(made: types.FunctionType, func: types.FunctionType, *,
+               on_def_line: bool) -> None:
+    """Give a generated function ``func``'s names (error messages name the callable) and
+    either no lines at all or every instruction on ``func``'s ``def`` line."""
+    code = func.__code__
+    first = code.co_firstlineno
+    units = len(made.__code__.co_code) // 2
+    position = (first, first, None, None) if on_def_line else None
+    made.__code__ = made.__code__.replace(
+        co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
+        co_linetable=location_entries([(units, position)], first)[0])
+    made.__name__ = func.__name__
+    made.__qualname__ = func.__qualname__
+    made.__module__ = func.__module__
 
 
 class Rewriter:

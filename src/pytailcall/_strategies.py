@@ -28,6 +28,7 @@ from pytailcall._rewrite import (
     Rewriter,
     make_binder,
     make_star_binder,
+    named_like,
 )
 from pytailcall._signature import CO_VARARGS, CO_VARKEYWORDS, parameter_source
 
@@ -189,20 +190,8 @@ def add_entries(target: _runtime.Target, source: types.FunctionType) -> None:
     dest = target.step if target.step is not None else target.public
     entries = factory(_runtime.TailCall, _runtime.run, target.step, target.public, dest)
     for entry in entries:
-        _on_def_line(entry, source)
+        named_like(entry, source, on_def_line=True)
     target.general, target.drive = entries
-
-
-def _on_def_line(func: types.FunctionType, source: types.FunctionType) -> None:
-    code = source.__code__
-    first = code.co_firstlineno
-    units = len(func.__code__.co_code) // 2
-    func.__code__ = func.__code__.replace(
-        co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
-        co_linetable=location_entries([(units, (first, first, None, None))], first)[0])
-    func.__name__ = source.__name__
-    func.__qualname__ = source.__qualname__
-    func.__module__ = source.__module__
 
 
 def _add_binders(target: _runtime.Target, source: types.FunctionType,
