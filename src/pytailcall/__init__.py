@@ -9,6 +9,7 @@ the others were not.
 from __future__ import annotations
 
 from pytailcall._api import explain, tail_optimize
+from pytailcall._auto import install, uninstall
 from pytailcall._errors import TailCallError, TailCallWarning
 from pytailcall._report import CallSite, TailCallReport
 
@@ -18,7 +19,9 @@ __all__ = [
     "TailCallReport",
     "TailCallWarning",
     "explain",
+    "install",
     "tail_optimize",
+    "uninstall",
 ]
 
 __version__ = "0.1.0"

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
+    from pytailcall._auto import Optimized
     from pytailcall.bench.examples import AnyFunc, Case, Example, Mutual
     from pytailcall.bench.measure import Settings, SuiteResult
 
@@ -581,6 +582,65 @@ def _dis_listing(
     return "\n".join(out), stub_from
 
 
+# --- run ----------------------------------------------------------------------------------
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-m",
+        dest="as_module",
+        action="store_true",
+        help="TARGET is a module (or a package with a __main__), run as python -m does",
+    )
+    parser.add_argument(
+        "--module-pattern",
+        metavar="PATTERN",
+        action="append",
+        default=[],
+        help="also optimize the modules the program imports whose full name matches PATTERN "
+        "(mypkg, mypkg.*: shell-style, * matches dots too); may be repeated",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="after the run, list the optimized functions on stderr",
+    )
+    parser.add_argument("target", metavar="TARGET", help="the script (or with -m, the module)")
+    parser.add_argument(
+        "args", nargs=argparse.REMAINDER, help="the program's own arguments (its sys.argv[1:])"
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a program as ``__main__`` with every function it defines (and those of the
+    modules matching ``--module-pattern``) optimized where ``explain`` shows something to
+    optimize; nothing is changed when ``PYTAILCALL_DISABLE=1``."""
+    from pytailcall import _auto, _run
+
+    if args.module_pattern:
+        _auto.install(args.module_pattern)
+    try:
+        if args.as_module:
+            return _run.run_module(args.target, args.args)
+        return _run.run_path(args.target, args.args)
+    except _run.RunError as exc:
+        raise CliError(str(exc), exc.code) from exc
+    finally:
+        if args.report:
+            _print_optimized(_auto.optimized())
+
+
+def _print_optimized(functions: Sequence[Optimized]) -> None:
+    """One line per optimized function, then the count, on stderr."""
+    sys.stdout.flush()
+    for func in functions:
+        print(
+            f"{PROG}: optimized {func.qualname}() at {func.filename}:{func.lineno}", file=sys.stderr
+        )
+    noun = "function" if len(functions) == 1 else "functions"
+    print(f"{PROG}: {len(functions)} {noun} optimized", file=sys.stderr, flush=True)
+
+
 # --- dispatch -----------------------------------------------------------------------------
 
 COMMANDS: dict[str, Command] = {
@@ -598,6 +658,11 @@ COMMANDS: dict[str, Command] = {
         "show a function's bytecode before and after tail_optimize, tail-call sites marked",
         _configure_dis,
         cmd_dis,
+    ),
+    "run": Command(
+        "run a script (or -m module) with every function it defines tail-call optimized",
+        _configure_run,
+        cmd_run,
     ),
 }
 
