@@ -661,3 +661,12 @@ def test_wrapper_warning_never_fails_the_call_under_error_filters(make):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert plain.__globals__["tally"](30) == 0
+
+
+def test_the_disable_switch_leaves_functions_as_they_are(make, monkeypatch):
+    plain = make("def f(n):\n    return n if n == 0 else f(n - 1)\n")
+    monkeypatch.setenv("PYTAILCALL_DISABLE", "1")
+    assert tail_optimize(plain) is plain
+    assert tail_optimize(strategy="partial")(plain) is plain
+    monkeypatch.setenv("PYTAILCALL_DISABLE", "0")
+    assert tail_optimize(plain) is not plain

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import pytailcall
-from pytailcall import _auto, explain
+from pytailcall import _api, _auto, explain
 
 needs_subprocess = pytest.mark.skipif(
     sys.platform == "emscripten", reason="no subprocesses under Pyodide"
@@ -56,7 +56,7 @@ def write(folder: Path, name: str, source: str) -> Path:
 def python(*args: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """``sys.executable`` with ``args``, PYTAILCALL_DISABLE unset unless given, warnings
     shown every time (so a stray TailCallWarning cannot hide behind a filter)."""
-    environ = {k: v for k, v in os.environ.items() if k != _auto.DISABLE_VARIABLE}
+    environ = {k: v for k, v in os.environ.items() if k != _api.DISABLE_VARIABLE}
     environ.pop("PYTHONWARNINGS", None)
     environ.update(env)
     return subprocess.run(
@@ -511,7 +511,7 @@ def test_uninstall_removes_the_hook(hook: Path) -> None:
 
 def test_install_honours_the_disable_variable(hook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(hook, "auto_disabled.py", COUNT)
-    monkeypatch.setenv(_auto.DISABLE_VARIABLE, "1")
+    monkeypatch.setenv(_api.DISABLE_VARIABLE, "1")
     pytailcall.install(["auto_disabled"])
     module = importlib.import_module("auto_disabled")
     assert not explain(module.count).applied

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import types
 import warnings
 from collections.abc import Callable
@@ -156,8 +157,19 @@ def _source_view(func: types.FunctionType) -> types.FunctionType:
     return plain
 
 
+#: Set to anything but "" or "0", every function is left as it is (to compare, or to get
+#: full tracebacks, without editing code); ``pytailcall run`` and the import hook obey it too.
+DISABLE_VARIABLE = "PYTAILCALL_DISABLE"
+
+
+def disabled() -> bool:
+    return os.environ.get(DISABLE_VARIABLE, "") not in ("", "0")
+
+
 def _optimize(func: object, options: Options) -> types.FunctionType:
     given = _checked_function(func, "tail_optimize")
+    if disabled():
+        return given
     source = _source_view(given)
     try:
         facts = _facts.current()

@@ -27,7 +27,6 @@ import ast
 import fnmatch
 import importlib.abc
 import importlib.machinery
-import os
 import sys
 import threading
 import types
@@ -35,13 +34,11 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from pytailcall._api import explain, tail_optimize
+from pytailcall._api import disabled, explain, tail_optimize
 from pytailcall._errors import TailCallWarning
 
 #: The global name the added decorators look up.
 HELPER = "__pytailcall_auto__"
-#: The environment variable that turns ``run`` and the import hook off.
-DISABLE_VARIABLE = "PYTAILCALL_DISABLE"
 
 _F = TypeVar("_F")
 
@@ -49,9 +46,6 @@ _F = TypeVar("_F")
 _NOT_A_FRAME = 0x20 | 0x80 | 0x100 | 0x200
 
 
-def disabled() -> bool:
-    """Whether ``PYTAILCALL_DISABLE`` asks for programs to run unmodified."""
-    return os.environ.get(DISABLE_VARIABLE, "") not in ("", "0")
 
 
 # --- the decorator ------------------------------------------------------------------------

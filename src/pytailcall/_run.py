@@ -20,7 +20,7 @@ import types
 from collections.abc import Sequence
 from typing import Any
 
-from pytailcall import _auto
+from pytailcall import _api, _auto
 
 
 class RunError(Exception):
@@ -108,7 +108,7 @@ def _set_path(folder: str) -> None:
 
 def _execute(source: str | bytes, filename: str, namespace: dict[str, Any]) -> int:
     """Compile (transformed), register as ``__main__`` and run; the exit status."""
-    optimize = not _auto.disabled()
+    optimize = not _api.disabled()
     try:
         code = _auto.compile_source(source, filename, optimize=optimize)
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, on 3.11
