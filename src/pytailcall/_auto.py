@@ -31,6 +31,7 @@ import sys
 import threading
 import types
 import warnings
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
@@ -61,7 +62,7 @@ class Optimized(NamedTuple):
 
 #: Whether a code object has something to optimize (``explain`` depends on the code only,
 #: so a nested function defined again and again is analysed once).
-_worth: dict[types.CodeType, bool] = {}
+_worth: weakref.WeakKeyDictionary[types.CodeType, bool] = weakref.WeakKeyDictionary()
 #: Every function optimized so far, once per code object, in the order they were defined:
 #: by identity (equal code objects of two files are two functions), holding the code alive
 #: so that its id is not reused.
