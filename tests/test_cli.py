@@ -13,14 +13,17 @@ import dataclasses
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 import pytailcall
 from pytailcall.bench import examples as ex
+from pytailcall.bench import measure
 from pytailcall.cli import main
 
 SEED_EXAMPLE_KEYS = {"native", "internal_loop", "partial_func", "return_tuple"}
@@ -38,6 +41,20 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "Testing with N=5 so we can see overheads" in captured.out
     assert "Testing with N=1500 (greater than recursion limit)" in captured.out
     assert "gcd_2" in captured.out and "decoration time" in captured.out
+    # the report shows each case's call beside its id, and the strategies under both names
+    row = next(line for line in captured.out.splitlines() if line.startswith("gcd_2 "))
+    assert re.split(r"\s{2,}", row)[:2] == ["gcd_2", "gcd(23305295513, 3)"]
+    header = next(line for line in captured.out.splitlines() if line.startswith("case "))
+    assert re.split(r"\s{2,}", header)[:6] == [
+        "case",
+        "call",
+        "native",
+        "loop (internal_loop)",
+        "partial (partial_func)",
+        "return_tuple",
+    ]
+    assert "loop (internal_loop)  : " in captured.out  # fib's rows too
+    assert "examples, us per call (min over rounds)" in captured.out
 
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["schema"] == 2
@@ -109,6 +126,11 @@ def test_bench_bounce_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
     row = next(line for line in captured.out.splitlines() if line.startswith("native"))
     assert "recursion error" in row and "1.00x" in row
+    # the 1.5x aim is said to be a target, and the ratios medians, unlike the times
+    assert "(target, not a result: vs native at most 1.5x)" in captured.out
+    assert "vs native: median over rounds of per-round ratios" in captured.out
+    assert "us/call: min over rounds" in captured.out
+    assert any(line.startswith("loop (internal_loop) ") for line in captured.out.splitlines())
 
 
 def test_bench_bounce_after_examples(capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,6 +168,7 @@ def test_bench_plot_needs_an_example(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["bench", "--tiny", "--only", ex.BOUNCE, "--plot", str(tmp_path / "b.png")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--plot draws the examples" in err
+    assert "--only 'bounce' selects none" in err
 
 
 def test_bench_shows_unavailable_strategies_as_na(
@@ -156,9 +179,10 @@ def test_bench_shows_unavailable_strategies_as_na(
     argv = ["bench", "--tiny", "--only", "gcd_0", "--only", ex.BOUNCE, "--fib-n", "5"]
     assert main([*argv, "--json", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "partial_func    : n/a (strategy not available)" in captured.out
+    assert "partial (partial_func): n/a (strategy not available)" in captured.out
+    assert "(n/a): partial (partial_func), return_tuple" in captured.out
     row = next(line for line in captured.out.splitlines() if line.startswith("gcd_0"))
-    assert row.split()[3:5] == ["n/a", "n/a"]  # partial_func, return_tuple
+    assert re.split(r"\s{2,}", row)[4:6] == ["n/a", "n/a"]  # partial_func, return_tuple
     bounce_table = captured.out[captured.out.index("Tail calls between functions") :]
     row = next(line for line in bounce_table.splitlines() if line.startswith("return_tuple"))
     assert row.split()[1:] == ["n/a"] * 6  # us/call, ns/bounce, vs native at both depths
@@ -176,17 +200,145 @@ def test_strategies_are_discovered() -> None:
     assert ex.available_strategies(["loop", "no-such-strategy"]) == ("loop",)
 
 
+@pytest.fixture
+def no_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any measurement fail the test: the error must come before it."""
+
+    def run_suite(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the benchmark started measuring")
+
+    monkeypatch.setattr(measure, "run_suite", run_suite)
+
+
+def _refused_at_once(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one-line error of a bench refused before building, checking or timing anything."""
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("pytailcall: error: ")
+    assert "Traceback" not in captured.err and "timing" not in captured.err
+    assert "building optimized variants" not in captured.err
+    assert captured.out == ""  # not even "Testing all functions work"
+    return str(captured.err)
+
+
 def test_plot_without_matplotlib_is_one_line_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_timing: None,
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes ``import matplotlib`` fail
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     assert main(["bench", "--tiny", "--only", "gcd_0", "--plot", str(tmp_path / "b.png")]) == 1
-    captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1
-    assert "--plot needs matplotlib" in captured.err and "pytailcall[plot]" in captured.err
-    assert "Testing all functions work" not in captured.out  # refused before any work
+    err = _refused_at_once(capsys)
+    assert "--plot needs matplotlib, which is not installed" in err
+    assert 'pip install ".[plot]" from the pytailcall clone' in err
     assert not (tmp_path / "b.png").exists()
+
+
+@pytest.mark.parametrize("name", ["chart.txt", "chart.json", "chart"])
+@pytest.mark.parametrize("matplotlib", [False, True])
+def test_plot_to_a_format_matplotlib_cannot_write_is_refused_at_once(
+    name: str,
+    matplotlib: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_timing: None,
+) -> None:
+    if matplotlib:
+        _fake_matplotlib(monkeypatch, {"png", "svg", "pdf"})
+    else:
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+    path = str(tmp_path / name)
+    assert main(["bench", "--tiny", "--only", "gcd_0", "--plot", path]) == 2
+    err = _refused_at_once(capsys)
+    assert f"--plot {path!r}" in err and "needs matplotlib" not in err
+    if name == "chart":
+        assert "has no extension" in err and ".png" in err
+    else:
+        assert f"matplotlib cannot write .{name.split('.')[1]} files" in err
+        assert ".png" in err and ".svg" in err
+
+
+def test_plot_formats_are_matplotlibs_own(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_timing: None,
+) -> None:
+    # .webp is a format matplotlib writes, unless the installed one says otherwise
+    _fake_matplotlib(monkeypatch, {"png", "svg"})
+    path = str(tmp_path / "chart.WEBP")
+    assert main(["bench", "--tiny", "--only", "gcd_0", "--plot", path]) == 2
+    err = _refused_at_once(capsys)
+    assert "cannot write .webp files; use one of: .png, .svg" in err
+
+
+def _fake_matplotlib(monkeypatch: pytest.MonkeyPatch, formats: set[str]) -> None:
+    """An importable matplotlib that writes only ``formats``, as its canvas reports them."""
+
+    class FigureCanvasBase:
+        @classmethod
+        def get_supported_filetypes(cls) -> dict[str, str]:
+            return {name: f"{name} image" for name in formats}
+
+    package = types.ModuleType("matplotlib")
+    package.use = lambda backend: None  # type: ignore[attr-defined]
+    backend_bases = types.ModuleType("matplotlib.backend_bases")
+    backend_bases.FigureCanvasBase = FigureCanvasBase  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "matplotlib", package)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", types.ModuleType("matplotlib.pyplot"))
+    monkeypatch.setitem(sys.modules, "matplotlib.backend_bases", backend_bases)
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+def test_bench_output_to_a_directory_is_refused_at_once(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_timing: None
+) -> None:
+    folder = tmp_path / "results.png"  # named like a chart, still a directory
+    folder.mkdir()
+    assert main(["bench", "--tiny", "--only", "gcd_0", option, str(folder)]) == 2
+    err = _refused_at_once(capsys)
+    assert f"{option} {str(folder)!r}: is a directory" in err
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+def test_bench_output_in_a_missing_directory_is_refused_at_once(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_timing: None
+) -> None:
+    path = tmp_path / "missing" / "bench.png"
+    assert main(["bench", "--tiny", "--only", "gcd_0", option, str(path)]) == 2
+    err = _refused_at_once(capsys)
+    assert f"{option} {str(path)!r}: no directory {tmp_path / 'missing'}" in err
+
+
+def test_negative_fib_n_is_echoed(capsys: pytest.CaptureFixture[str], no_timing: None) -> None:
+    assert main(["bench", "--tiny", "--fib-n", "5", "--fib-n", "-3"]) == 2
+    err = _refused_at_once(capsys)
+    assert "--fib-n -3: must not be negative" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"pytailcall {pytailcall.__version__}\n" and captured.err == ""
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses under Pyodide")
+def test_version_from_the_command_line() -> None:
+    src = str(Path(pytailcall.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytailcall", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"pytailcall {pytailcall.__version__}\n"
 
 
 def test_plot_draws_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -533,7 +685,9 @@ def test_unknown_strategy_is_refused_by_argparse(
     target: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["explain", "--strategy", "bogus", f"{target}:count"]) == 2
-    assert "invalid choice" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and "'bogus'" in err
+    assert all(name in err for name in ("loop", "return_tuple", "partial"))
 
 
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses under Pyodide")

@@ -86,7 +86,8 @@ def _configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="also draw the examples as a bar chart (needs matplotlib: pytailcall[plot])",
+        help="also draw the examples as a bar chart, in the format of FILE's extension (.png, "
+        '.svg, .pdf, ...; needs matplotlib: pip install ".[plot]" from the clone)',
     )
     parser.add_argument(
         "--only",
@@ -133,17 +134,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ) from None
     bounce = ex.bounce_selected(args.only)
     fib_ns: list[int] = args.fib_n or ([] if args.only else list(ex.FIB_NS))
-    if any(n < 0 for n in fib_ns):
-        raise CliError("--fib-n must not be negative", 2)
-    for path in (args.json, args.plot):
+    negative = [n for n in fib_ns if n < 0]
+    if negative:
+        raise CliError(f"--fib-n {negative[0]}: must not be negative", 2)
+    # Everything that could fail after the measurements is checked before them.
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
         if path:
-            _check_writable(path)
+            _check_writable(option, path)
     if args.plot:
         if not cases:
-            raise CliError("--plot draws the examples, and --only selects none of them", 2)
-        _require_plot()
+            only = ", ".join(repr(name) for name in args.only or ())
+            raise CliError(f"--plot draws the examples, and --only {only} selects none of them", 2)
+        _require_plot(args.plot)
     strategies = _strategies()
-    missing = [ex.label(name) for name in ex.STRATEGIES if name not in strategies]
+    missing = [ex.display_label(ex.label(name)) for name in ex.STRATEGIES if name not in strategies]
     if missing:
         _progress(f"not available in this pytailcall, shown as n/a: {', '.join(missing)}")
     _progress("building optimized variants")
@@ -186,11 +190,14 @@ def _strategies() -> tuple[str, ...]:
         raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _require_plot() -> None:
-    from pytailcall.bench.plot import PlotUnavailable, require
+def _require_plot(path: str) -> None:
+    """matplotlib, and a file name whose format it writes, or a one-line error."""
+    from pytailcall.bench.plot import PlotUnavailable, UnsupportedFormat, require
 
     try:
-        require()
+        require(path)
+    except UnsupportedFormat as exc:
+        raise CliError(str(exc), 2) from None
     except PlotUnavailable as exc:
         raise CliError(str(exc)) from None
 
@@ -247,11 +254,17 @@ def _build_variants(
         raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _check_writable(path: str) -> None:
-    """Fail before a long benchmark, not after it, when the JSON file cannot be written."""
+def _check_writable(option: str, path: str) -> None:
+    """Fail before a long benchmark, not after it, when ``option``'s file cannot be
+    written: a directory, a file in a missing or read-only one, a read-only file."""
+    where = f"{option} {path!r}"
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise CliError(f"{where}: is a directory; give a file name (in it, for example)", 2)
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise CliError(f"cannot write {path}: {folder} is not a writable directory")
+    if not os.path.isdir(folder):
+        raise CliError(f"{where}: no directory {folder}", 2)
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise CliError(f"{where}: cannot write there (permission denied)")
 
 
 def _write_json(path: str, document: dict[str, Any]) -> None:
@@ -668,9 +681,12 @@ COMMANDS: dict[str, Command] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pytailcall import __version__
+
     parser = argparse.ArgumentParser(
         prog=PROG, description="Tail-call optimization by bytecode rewriting."
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument(
         "--traceback", action="store_true", help="show the full traceback of an error"
     )

@@ -216,6 +216,11 @@ class Case:
     def name(self) -> str:
         return f"{self.example.name}_{self.index}"
 
+    @property
+    def call(self) -> str:
+        """The call this case times, as the seed writes it: ``gcd(23305295513, 3)``."""
+        return call_text(self.example.name, self.args)
+
 
 EXAMPLES: tuple[Example, ...] = (
     Example(
@@ -400,6 +405,36 @@ def available_strategies(known: Iterable[str] = STRATEGIES) -> tuple[str, ...]:
 def label(strategy: str) -> str:
     """The variant label of a strategy: the seed's name for it."""
     return STRATEGIES.get(strategy, strategy)
+
+
+def display_label(variant: str) -> str:
+    """A variant label as the text report shows it: a strategy's label that differs from
+    the strategy's name carries both, ``loop (internal_loop)``, so a reader finds it under
+    either; ``return_tuple``, ``native`` and ``hand_loop`` stay as they are."""
+    for strategy, seed_name in STRATEGIES.items():
+        if seed_name == variant and strategy != seed_name:
+            return f"{strategy} ({seed_name})"
+    return variant
+
+
+def call_text(name: str, args: Sequence[Any]) -> str:
+    """``name(args...)`` with each argument short enough for a table row (see
+    :func:`argument_text`)."""
+    return f"{name}({', '.join(argument_text(arg) for arg in args)})"
+
+
+def argument_text(value: Any, limit: int = 40) -> str:
+    """An argument as Python source, kept short: a long string that repeats a pattern as
+    ``'acegik' * 100`` (how the seed writes it), any other long text cut with ``...``."""
+    if isinstance(value, str) and len(value) > 12:
+        for period in range(1, len(value) // 2 + 1):
+            count, rest = divmod(len(value), period)
+            if not rest and value[:period] * count == value:
+                return f"{value[:period]!r} * {count}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * limit:
+        return f"<int of {value.bit_length()} bits>"  # repr of a huge int may be refused
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def fib_example() -> Example | None:

@@ -1,20 +1,31 @@
 """The seed's chart: per-call time of every variant on every example row, log scale.
 
-matplotlib is an optional extra (``pip install pytailcall[plot]``): it is imported only
-here, by name, so the package and its type-checking need nothing of it.  :func:`require`
-fails early, before a benchmark whose chart could not be drawn.
+matplotlib is an optional extra (``pip install ".[plot]"`` from a clone): it is imported
+only here, by name, so the package and its type-checking need nothing of it.
+:func:`require` fails early, before a benchmark whose chart could not be drawn: without
+matplotlib, or to a file whose extension names no format matplotlib writes.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Collection
 from typing import Any
 
 from pytailcall.bench import examples as ex
 from pytailcall.bench.measure import SuiteResult
 from pytailcall.bench.report import example_labels, unavailable
 
-INSTALL_HINT = "pip install 'pytailcall[plot]'"
+INSTALL_HINT = (
+    'install it with pip install matplotlib, or pip install ".[plot]" from the pytailcall clone'
+)
+
+KNOWN_FORMATS = (
+    "eps", "jpeg", "jpg", "pdf", "pgf", "png", "ps", "svg", "svgz", "tif", "tiff", "webp"
+)  # fmt: skip
+"""Image formats matplotlib writes: the extensions accepted before matplotlib is imported
+(without it, the chart cannot be drawn anyway); then matplotlib's own list decides."""
 
 COLOURS = {
     ex.NATIVE: "#7f7f7f",
@@ -29,14 +40,53 @@ class PlotUnavailable(Exception):
     """matplotlib cannot be imported; the message says how to install it."""
 
 
-def require() -> Any:
-    """``matplotlib.pyplot`` with a file-only backend, or :class:`PlotUnavailable`."""
+class UnsupportedFormat(ValueError):
+    """The chart's file name has no extension matplotlib can write; the message says which
+    ones it can."""
+
+
+def check_format(path: str, formats: Collection[str] = KNOWN_FORMATS) -> None:
+    """:class:`UnsupportedFormat` unless ``path`` ends with one of ``formats`` (matplotlib
+    picks the format from the extension, case-insensitively)."""
+    extension = os.path.splitext(path)[1][1:].lower()
+    known = ", ".join(f".{name}" for name in sorted(formats))
+    if not extension:
+        raise UnsupportedFormat(f"--plot {path!r} has no extension; name the chart .png, .svg, ...")
+    if extension not in formats:
+        raise UnsupportedFormat(
+            f"--plot {path!r}: matplotlib cannot write .{extension} files; use one of: {known}"
+        )
+
+
+def supported_formats() -> Collection[str]:
+    """The extensions the imported matplotlib can write (:data:`KNOWN_FORMATS` if it does
+    not say)."""
+    try:
+        canvas = importlib.import_module("matplotlib.backend_bases").FigureCanvasBase
+        return {str(name).lower() for name in canvas.get_supported_filetypes()}
+    except (ImportError, AttributeError):
+        return KNOWN_FORMATS
+
+
+def require(path: str | None = None) -> Any:
+    """``matplotlib.pyplot`` with a file-only backend, or :class:`PlotUnavailable`; with
+    ``path``, :class:`UnsupportedFormat` when matplotlib cannot write that file's format,
+    checked before importing matplotlib and again against its own list."""
+    if path is not None:
+        check_format(path)
     try:
         matplotlib = importlib.import_module("matplotlib")
         matplotlib.use("Agg")
-        return importlib.import_module("matplotlib.pyplot")
+        pyplot = importlib.import_module("matplotlib.pyplot")
     except ImportError as exc:
-        raise PlotUnavailable(f"--plot needs matplotlib ({exc}); {INSTALL_HINT}") from exc
+        if isinstance(exc, ModuleNotFoundError) and exc.name == "matplotlib":
+            problem = "which is not installed"
+        else:
+            problem = f"which failed to import ({type(exc).__name__}: {exc})"
+        raise PlotUnavailable(f"--plot needs matplotlib, {problem}; {INSTALL_HINT}") from exc
+    if path is not None:
+        check_format(path, supported_formats())
+    return pyplot
 
 
 def draw(result: SuiteResult, path: str) -> None:
@@ -69,7 +119,7 @@ def draw(result: SuiteResult, path: str) -> None:
             else:
                 xs.append(x)
                 heights.append(seconds * 1e6)
-        axes.bar(xs, heights, width, label=label, color=COLOURS.get(label))
+        axes.bar(xs, heights, width, label=ex.display_label(label), color=COLOURS.get(label))
         if overflowed:
             axes.scatter(
                 overflowed,

@@ -30,6 +30,11 @@ NOT_AVAILABLE = "n/a"
 FIB_NAMES = {ex.NATIVE: "fib", ex.HAND_LOOP: "fib_unrecursed"}
 """The seed's names for fib's native and hand-written variants in its fib timings."""
 
+PER_CALL = "min over rounds"
+RATIO = "median over rounds of per-round ratios"
+"""How the text report's times and ratios are made (see :mod:`pytailcall.bench.measure`),
+said in its header and repeated over each table."""
+
 
 def environment() -> dict[str, str]:
     """The interpreter the figures belong to: they mean little without it."""
@@ -104,16 +109,16 @@ def _fib_lines(fib: FibResult, missing: Sequence[str]) -> list[str]:
     native_overflows = times.get(ex.NATIVE) is None
     lines = [_fib_title(fib.n, native_overflows)]
     for label in fib_labels():
-        name = FIB_NAMES.get(label, label)
+        name = FIB_NAMES.get(label) or ex.display_label(label)
         if label in missing:
-            lines.append(f"{name:<16}: {NOT_AVAILABLE} (strategy not available)")
+            lines.append(f"{name:<22}: {NOT_AVAILABLE} (strategy not available)")
             continue
         seconds = times.get(label)
         if seconds is None:
             if label != ex.NATIVE:  # native's absence is the seed's way to say it overflowed
-                lines.append(f"{name:<16}: {RECURSION_ERROR}")
+                lines.append(f"{name:<22}: {RECURSION_ERROR}")
             continue
-        text = f"{name:<16}: {seconds * 1e3:.4g} ms/call"
+        text = f"{name:<22}: {seconds * 1e3:.4g} ms/call"
         speedup = fib.measurement.ratios.get(label)
         if label != ex.NATIVE and not native_overflows and speedup is not None:
             text += f" ({speedup:.3g}x speedup)"
@@ -122,13 +127,14 @@ def _fib_lines(fib: FibResult, missing: Sequence[str]) -> list[str]:
 
 
 def _example_columns() -> list[str]:
-    return ["example", *example_labels(), ex.HAND_LOOP, "loop/hand", "loop speedup"]
+    labels = [ex.display_label(label) for label in example_labels()]
+    return ["case", "call", *labels, ex.HAND_LOOP, "loop/hand", "loop speedup"]
 
 
 def _example_row(case: CaseResult, missing: Sequence[str]) -> list[str]:
     times = case.measurement.per_call_s
     ratios = case.measurement.ratios
-    cells = [case.name]
+    cells = [case.name, ex.call_text(case.example, case.args)]
     cells += [
         NOT_AVAILABLE if label in missing else _us(times.get(label)) for label in example_labels()
     ]
@@ -140,26 +146,30 @@ def _example_row(case: CaseResult, missing: Sequence[str]) -> list[str]:
     return cells
 
 
-def _table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Left-aligned first column, right-aligned numbers, two spaces between columns."""
+def _table(rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
+    """Left-aligned first ``left`` columns (names), right-aligned numbers, two spaces
+    between columns."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        cells = [cell.ljust(width) for cell, width in zip(row[:left], widths[:left], strict=True)]
+        cells += [cell.rjust(width) for cell, width in zip(row[left:], widths[left:], strict=True)]
         lines.append("  ".join(cells).rstrip())
     return lines
 
 
 def _header(settings: Settings, missing: Sequence[str]) -> list[str]:
     env = environment()
+    rounds = "round" if settings.rounds == 1 else "rounds"
+    length = f"~{settings.target_ns / 1e6:g} ms"
     lines = [
         f"pytailcall benchmark: {env['implementation']} {env['python']} ({env['machine']})",
-        f"{settings.rounds} interleaved rounds of ~{settings.target_ns / 1e6:g} ms per variant;",
-        "times are per call (min over rounds); ratios are medians over rounds",
+        f"{settings.rounds} interleaved {rounds}, each timing of a variant calibrated to {length};",
+        f"times are per call ({PER_CALL}); ratios are medians over rounds (of per-round ratios)",
     ]
     if missing:
-        lines.append(f"not available in this pytailcall ({NOT_AVAILABLE}): {', '.join(missing)}")
+        shown = ", ".join(ex.display_label(label) for label in missing)
+        lines.append(f"not available in this pytailcall ({NOT_AVAILABLE}): {shown}")
     return [*lines, ""]
 
 
@@ -179,7 +189,7 @@ def _bounce_columns(results: Sequence[BounceResult]) -> list[str]:
 
 
 def _bounce_row(label: str, results: Sequence[BounceResult], missing: Sequence[str]) -> list[str]:
-    cells = [label]
+    cells = [ex.display_label(label)]
     for result in results:
         if label in missing:
             cells += [NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE]
@@ -194,10 +204,11 @@ def _bounce_lines(bounce: BounceSuite, missing: Sequence[str]) -> list[str]:
     """Per call of the entry point at each depth, per bounce (per call / N), and per
     bounce as a multiple of one native call."""
     reference = bounce.reference_n
-    aim = f"aim: at most {bounce.target:g}x"
     lines = [
         f"Tail calls between functions ({bounce.title}), N calls (bounces) per call:",
-        f"ns/bounce = us/call / N; vs native = over native's ns/bounce at N={reference} ({aim})",
+        f"us/call: {PER_CALL}; ns/bounce = us/call / N;",
+        f"vs native: {RATIO}, a variant's ns/bounce over native's at N={reference}",
+        f"(target, not a result: vs native at most {bounce.target:g}x)",
     ]
     rows = [_bounce_columns(bounce.results)]
     rows += [_bounce_row(label, bounce.results, missing) for label in bounce_labels()]
@@ -208,7 +219,7 @@ def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
     lines = []
     for strategy, per_example in decorate_us.items():
         figures = ", ".join(f"{name} {us:.1f}" for name, us in per_example.items())
-        lines.append(f"decoration time, strategy={strategy} (median us): {figures}")
+        lines.append(f"decoration time, strategy={strategy} (median of runs, us): {figures}")
     return lines
 
 
@@ -216,14 +227,17 @@ def format_text(result: SuiteResult) -> str:
     """The human-readable report ``bench`` prints."""
     missing = unavailable(result)
     lines = _header(result.settings, missing)
+    if result.fib:
+        lines.append(f"fib: ms per call ({PER_CALL}); speedup over fib: {RATIO}")
     for fib in result.fib:
         lines += _fib_lines(fib, missing)
     if result.fib:
         lines.append("")
     if result.cases:
-        lines.append("examples, us per call:")
+        lines.append(f"examples, us per call ({PER_CALL});")
+        lines.append(f"loop/hand (loop over hand_loop), loop speedup (native over loop): {RATIO}:")
         rows = [_example_columns()] + [_example_row(case, missing) for case in result.cases]
-        lines += [*_table(rows), ""]
+        lines += [*_table(rows, left=2), ""]
     if result.bounce is not None:
         lines += _bounce_lines(result.bounce, missing)
     lines += _decoration_lines(result.decorate_us)
