@@ -8,6 +8,8 @@ the others were not.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pytailcall._api import explain, tail_optimize
 from pytailcall._auto import install, uninstall
 from pytailcall._errors import TailCallError, TailCallWarning
@@ -25,3 +27,18 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext pytailcall``: optimize every function defined in later cells where there
+    is something to optimize, and add the ``%tail_explain`` line magic."""
+    from pytailcall._ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext pytailcall``: later cells define their functions unoptimized."""
+    from pytailcall._ipython import unload_ipython_extension as unload
+
+    unload(ipython)
