@@ -445,7 +445,9 @@ class Rewriter:
         code): continue as the strategy says. Anything else: the original call, after a
         one-time look at whether it wraps this function (see ``Target.check_wrapper``)."""
         depth = self._callee_depth(site, binding)
-        star = self._binds_through_star_binder(site, binding)
+        # A call bound by a binder gets the callee's own (see _bind_with_binder).
+        binder = None if binding.stores is not None else (
+            "star_binder" if self._binds_through_star_binder(site, binding) else "binder")
         mine, other, not_source, normal, normal_pop = Label(), Label(), Label(), Label(), Label()
         ops: list[Item] = [
             Op("COPY", depth),
@@ -453,8 +455,8 @@ class Rewriter:
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, other),
         ]
-        if star:
-            ops += [*self.load_target(), self.load_attr("star_binder")]
+        if binder is not None:
+            ops += [*self.load_target(), self.load_attr(binder)]
         ops += [mine, *self.continuation.continue_from(self, site, binding, depth)]
         ops += [
             other,
@@ -464,7 +466,7 @@ class Rewriter:
             Op("COPY", depth + 2),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, not_source),
-            self.load_attr("source_star_binder") if star else Op("POP_TOP"),
+            self.load_attr("source_" + binder) if binder is not None else Op("POP_TOP"),
             Op("JUMP_BACKWARD", target=mine),
             not_source,
             Op("COPY", 1),
@@ -597,11 +599,11 @@ class Rewriter:
         return binding.stores is None and shape.kind == "CALL_FUNCTION_EX"
 
     def _bind_with_binder(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
+        # The stub pushed the binder of the callee it found (the function or its source:
+        # one each, so that threads calling both never share one binder's defaults).
         self.uses_binder = True
         ops: list[Op] = []
         if not self._binds_through_star_binder(site, binding):
-            # (Otherwise the stub pushed the star binder for the callee it found.)
-            ops += [*self.load_target(), self.load_attr("binder")]
             for attribute in ("__defaults__", "__kwdefaults__"):
                 # The callee's own: this function's or, as it runs the same code, its source's.
                 name = self.names.index(attribute)

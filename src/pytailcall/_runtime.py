@@ -67,15 +67,16 @@ class Target:
     function's defaults once the call has consumed its arguments); ``drive`` runs such a
     call and every bounce after it. ``source`` is the function it was made from: a call to
     it runs the very same code, so the rewritten code treats it as a call to itself.
-    ``binder`` binds a call's arguments to the parameters (the rewritten code first gives
-    it the callee's defaults), and the star binders do the same for ``f(*iterable,
-    **mapping)`` calls to the public function and to ``source``. ``report`` is what
-    ``explain()`` returns. ``wrapper_checked`` becomes True once a call to itself found its
-    name bound to something else.
+    ``binder`` and ``source_binder`` bind a call's arguments to the parameters, for calls to
+    the public function and to ``source`` (the rewritten code first gives them the callee's
+    defaults), and the star binders do the same for ``f(*iterable, **mapping)`` calls.
+    ``report`` is what ``explain()`` returns. ``wrapper_checked`` becomes True once a call
+    to itself found its name bound to something else.
     """
 
     __slots__ = ("binder", "drive", "exact", "exact_count", "general", "public", "report",
-                 "source", "source_star_binder", "star_binder", "step", "wrapper_checked")
+                 "source", "source_binder", "source_star_binder", "star_binder", "step",
+                 "wrapper_checked")
 
     #: The types the rewritten code matches callees against (read as attributes, so that
     #: the code object holds no constant ``marshal`` cannot write).
@@ -94,6 +95,7 @@ class Target:
         self.general: Any = None  # set by the builder, with drive
         self.drive: Any = None
         self.binder: types.FunctionType | None = None
+        self.source_binder: types.FunctionType | None = None
         self.star_binder: types.FunctionType | None = None
         self.source_star_binder: types.FunctionType | None = None
         self.report: Any = None

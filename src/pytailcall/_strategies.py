@@ -196,10 +196,10 @@ def add_entries(target: _runtime.Target, source: types.FunctionType) -> None:
 
 def _add_binders(target: _runtime.Target, source: types.FunctionType,
                  public: types.FunctionType, original: types.FunctionType) -> None:
-    binder = make_binder(source)
-    target.binder = binder
-    target.star_binder = make_star_binder(source, binder, public)
-    target.source_star_binder = make_star_binder(source, binder, original)
+    target.binder = make_binder(source)
+    target.source_binder = make_binder(source)
+    target.star_binder = make_star_binder(source, target.binder, public)
+    target.source_star_binder = make_star_binder(source, target.source_binder, original)
 
 
 def _positional_convention(code: types.CodeType, nparams: int) -> types.CodeType:
