@@ -284,13 +284,14 @@ def _within_limits(analysis: Analysis, strategy: str) -> Analysis:
     bounce = strategy != "loop"
 
     def limit(site: SelfCall) -> SelfCall:
-        if site.refusal is not None:
+        # (Calls to other functions there run a driver, which keeps the frame: exact.)
+        if site.refusal is not None or site.callee != "self":
             return site
         if site.iterators and not analysis.facts.loop_iterator_is_an_object:
             return replace(site, refusal=Reason.IN_FOR_LOOP_VIRTUAL)
-        if site.callee == "self" and bounce and site.iterators:
+        if bounce and site.iterators:
             return replace(site, refusal=Reason.IN_FOR_LOOP_BOUNCE)
-        if site.callee == "self" and bounce and site.handler is not None:
+        if bounce and site.handler is not None:
             return replace(site, refusal=Reason.ESCAPE_TRY_BOUNCE)
         return site
 
