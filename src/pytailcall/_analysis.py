@@ -53,13 +53,15 @@ class Reason:
                "past the end of this long function; please report this")
     IN_FOR_LOOP_BOUNCE = ("inside a for loop: a bounce returns from the frame, which would "
                           "finalise the loop's iterator (a generator's finally block) before "
-                          "the call instead of after it; the loop strategy keeps it")
+                          "the call instead of after it (a jump of the loop strategy to the "
+                          "function itself keeps it)")
     IN_FOR_LOOP_VIRTUAL = ("inside a for loop: from CPython 3.14 a loop may keep a virtual "
                            "iterator that only its own clean-up can release, so the iterator "
                            "cannot be kept alive until the calls return, as natively")
-    ESCAPE_TRY_BOUNCE = ("inside a try block: with escape_try, only the loop strategy keeps "
-                         "asynchronous exceptions (KeyboardInterrupt) inside the handlers of "
-                         "the iteration they arrive in; a bounce leaves the frame")
+    ESCAPE_TRY_BOUNCE = ("inside a try block: with escape_try, only a jump of the loop "
+                         "strategy to the function itself keeps asynchronous exceptions "
+                         "(KeyboardInterrupt) inside the handlers of the iteration they arrive "
+                         "in; a bounce leaves the frame")
 
 
 @dataclass(frozen=True)

@@ -284,8 +284,13 @@ def _within_limits(analysis: Analysis, strategy: str) -> Analysis:
     bounce = strategy != "loop"
 
     def limit(site: SelfCall) -> SelfCall:
-        # (Calls to other functions there run a driver, which keeps the frame: exact.)
-        if site.refusal is not None or site.callee != "self":
+        if site.refusal is not None:
+            return site
+        if site.callee != "self":  # a bounce leaves the frame, whatever the strategy
+            if site.iterators:
+                return replace(site, refusal=Reason.IN_FOR_LOOP_BOUNCE)
+            if site.handler is not None:
+                return replace(site, refusal=Reason.ESCAPE_TRY_BOUNCE)
             return site
         if site.iterators and not analysis.facts.loop_iterator_is_an_object:
             return replace(site, refusal=Reason.IN_FOR_LOOP_VIRTUAL)

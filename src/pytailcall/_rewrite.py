@@ -500,9 +500,7 @@ class Rewriter:
         assert shape is not None
         depth = self._callee_depth(site, binding)
         exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
-        # In a loop, or under escape_try's handler, a bounce would leave the frame: drive.
-        stay = self.drive_calls_out or site.iterators or site.handler is not None
-        how = "driver" if stay else "maker"
+        how = "driver" if self.drive_calls_out else "maker"
         npositional = Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1))
         method, replace, pop2_normal, normal_pop = Label(), Label(), Label(), Label()
         ops: list[Item] = [
