@@ -670,3 +670,42 @@ def test_the_disable_switch_leaves_functions_as_they_are(make, monkeypatch):
     assert tail_optimize(strategy="partial")(plain) is plain
     monkeypatch.setenv("PYTAILCALL_DISABLE", "0")
     assert tail_optimize(plain) is not plain
+
+
+def test_calls_out_wait_for_the_kept_iterators(make):
+    """Found by the second review: after jumps out of a for loop, a bounce to another
+    function finalised the kept iterators before that function ran."""
+    source = """
+    log = []
+
+    def opened(xs):
+        log.append("open")
+        try:
+            yield from xs
+        finally:
+            log.append("close")
+
+    def describe():
+        return f"{log.count('open') - log.count('close')} open"
+
+    def report():
+        return describe()
+
+    def walk(depth):
+        for item in opened([depth]):
+            if depth > 0:
+                return walk(depth - 1)
+            break
+        return report()
+
+    def start():
+        return walk(3)
+    """
+    native = make(source, "start")
+    plain = make(source, "start")
+    namespace = plain.__globals__
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        for name in ("describe", "report", "walk", "start"):
+            namespace[name] = tail_optimize(namespace[name])
+    assert namespace["start"]() == native() == "3 open"

@@ -58,6 +58,9 @@ class Reason:
     IN_FOR_LOOP_VIRTUAL = ("inside a for loop: from CPython 3.14 a loop may keep a virtual "
                            "iterator that only its own clean-up can release, so the iterator "
                            "cannot be kept alive until the calls return, as natively")
+    KEEPS_ITERATORS = ("the function jumps to itself from inside a for loop, keeping that "
+                       "loop's iterator until the function returns, as natively: a bounce "
+                       "out of the frame would finalise it before this call runs")
     ESCAPE_TRY_BOUNCE = ("inside a try block: with escape_try, only a jump of the loop "
                          "strategy to the function itself keeps asynchronous exceptions "
                          "(KeyboardInterrupt) inside the handlers of the iteration they arrive "

@@ -300,8 +300,15 @@ def _within_limits(analysis: Analysis, strategy: str) -> Analysis:
             return replace(site, refusal=Reason.ESCAPE_TRY_BOUNCE)
         return site
 
-    return replace(analysis, sites=tuple(map(limit, analysis.sites)),
-                   calls_out=tuple(map(limit, analysis.calls_out)))
+    sites = tuple(map(limit, analysis.sites))
+    calls_out = tuple(map(limit, analysis.calls_out))
+    if strategy == "loop" and any(site.iterators and site.refusal is None for site in sites
+                                  if site.callee == "self"):
+        # The frame keeps earlier iterations' loop iterators until it ends: a bounce out
+        # of it would finalise them before the callee runs.
+        calls_out = tuple(replace(site, refusal=Reason.KEEPS_ITERATORS)
+                          if site.refusal is None else site for site in calls_out)
+    return replace(analysis, sites=sites, calls_out=calls_out)
 
 
 def _refuse_all(analysis: Analysis, reason: str) -> Analysis:
