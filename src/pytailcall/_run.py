@@ -112,6 +112,7 @@ def _execute(source: str | bytes, filename: str, namespace: dict[str, Any]) -> i
     try:
         code = _auto.compile_source(source, filename, optimize=optimize)
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, on 3.11
+        exc.__traceback__ = None  # the error is in the user's file, not in our frames
         sys.excepthook(type(exc), exc, None)
         return 1
     main = types.ModuleType("__main__")
