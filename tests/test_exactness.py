@@ -709,3 +709,19 @@ def test_calls_out_wait_for_the_kept_iterators(make):
         for name in ("describe", "report", "walk", "start"):
             namespace[name] = tail_optimize(namespace[name])
     assert namespace["start"]() == native() == "3 open"
+
+
+def test_explain_refuses_options_for_an_optimized_function(make):
+    optimized = tail_optimize(make("def f(n):\n    return n if n == 0 else f(n - 1)\n"),
+                              strategy="partial")
+    assert explain(optimized).strategy == "partial"
+    with pytest.raises(ValueError, match=r"already optimized.*f\.__wrapped__"):
+        explain(optimized, strategy="loop")
+    assert explain(optimized.__wrapped__, strategy="loop").strategy == "loop"
+
+
+@pytest.mark.parametrize("kind", [staticmethod, classmethod])
+def test_decorator_order_is_hinted(kind):
+    wrapped = kind(lambda *args: 0)
+    with pytest.raises(TypeError, match=rf"put @tail_optimize below @{kind.__name__}, "):
+        tail_optimize(wrapped)

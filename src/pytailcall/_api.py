@@ -108,14 +108,21 @@ def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *,
     return _optimize(func, options)
 
 
-def explain(func: Callable[..., object], *, strategy: Strategy = "loop",
+def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATEGY,
             escape_try: bool = False) -> TailCallReport:
     """Which calls of ``func`` to itself are (or, undecorated, would be) optimized, and why not.
 
-    ``str()`` of the result is a readable report.
+    ``str()`` of the result is a readable report. For a function ``tail_optimize`` made,
+    it is what was done, so options cannot be given (explain ``func.__wrapped__`` with them
+    to see what another choice would do).
     """
     target = _target_of(func)
     if target is not None:
+        if escape_try or not isinstance(strategy, _DefaultStrategy):
+            raise ValueError(
+                f"explain(): {func.__qualname__}() is already optimized, and its report says "
+                "what was done; to see what other options would do, explain "
+                f"{func.__qualname__}.__wrapped__ with them")
         return cast(TailCallReport, target.report)
     plain = _checked_function(func, "explain")
     try:
@@ -131,8 +138,11 @@ def _checked_function(func: object, caller: str) -> types.FunctionType:
     if not isinstance(func, types.FunctionType):
         name = type(func).__name__
         kind = "a class" if isinstance(func, type) else f"{article(name)} {name} object"
+        hint = ""
+        if isinstance(func, staticmethod | classmethod):
+            hint = f"; put @{caller} below @{name}, directly above the def"
         raise TypeError(f"{caller}() needs a Python function defined with def or lambda, "
-                        f"got {kind}: {func!r}")
+                        f"got {kind}: {func!r}{hint}")
     for check, what in ((inspect.isgeneratorfunction, "generator function"),
                         (inspect.iscoroutinefunction, "coroutine function"),
                         (inspect.isasyncgenfunction, "async generator function")):
