@@ -593,10 +593,12 @@ def test_star_call_out_errors_read_as_natively(make, outcome, strategy, star):
     plain = make(source, "f")
     namespace = plain.__globals__
     for name in ("g", "f"):
-        namespace[name] = tail_optimize(namespace[name], strategy=strategy)
+        namespace[name] = _quietly(namespace[name], strategy=strategy)
     expected = outcome(native, 1)
     assert expected[:2] == ("raise", TypeError)
     assert outcome(namespace["f"], 1) == expected
+    # (3.15 compiles g(*None) in a shape that is no call out: f then warns that it has
+    # nothing to optimize, which _quietly allows.)
 
 
 def test_a_record_copied_over_by_functools_wraps_does_not_change_the_function(strategy):
