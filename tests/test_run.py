@@ -12,6 +12,7 @@ import ast
 import importlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -141,6 +142,77 @@ def test_uncaught_exception_prints_the_users_traceback_and_exits_1(tmp_path: Pat
     assert f'  File "{script}", line 3, in descend' in lines
     assert lines[-1] == "ValueError: bottom reached"
     assert "pytailcall" not in done.stderr.replace(str(tmp_path), "")  # none of our frames
+
+
+INTERRUPTED = """\
+import atexit, threading
+
+atexit.register(lambda: print("atexit handler ran", flush=True))
+printed = threading.Event()
+threading.Thread(target=lambda: printed.wait() and print("thread finished", flush=True)).start()
+print("before the interrupt", end="")
+printed.set()
+
+def spin(n):
+    if n == 0:
+        raise KeyboardInterrupt
+    return spin(n - 1)
+
+spin(20)
+"""
+
+
+@needs_subprocess
+@pytest.mark.skipif(os.name != "posix", reason="a process dies of SIGINT on POSIX only")
+def test_uncaught_keyboard_interrupt_ends_the_process_as_natively(tmp_path: Path) -> None:
+    """Natively the interpreter prints the traceback, finishes shutting down (threads,
+    atexit, buffered output) and then kills itself with SIGINT: a parent sees a signal
+    (returncode -2), not an exit status."""
+    script = write(tmp_path, "interrupted.py", INTERRUPTED)
+    native = python(script, cwd=tmp_path)
+    optimized = run(script, cwd=tmp_path)
+    assert native.returncode == -2
+    assert native.stdout == "before the interrupt" + "thread finished\natexit handler ran\n"
+    assert (optimized.returncode, optimized.stdout) == (native.returncode, native.stdout)
+    assert optimized.stderr.splitlines()[-1] == "KeyboardInterrupt"
+    assert optimized.stderr.count(", in spin") == 1  # the elided calls leave no frames
+
+
+LOOP_UNTIL_INTERRUPTED = """\
+import sys
+
+def forever(n):
+    if n == 1000:
+        print("ready", flush=True)  # from inside the loop: the signal cannot land outside it
+    return forever(n + 1)
+
+forever(0)
+"""
+
+
+@needs_subprocess
+@pytest.mark.skipif(os.name != "posix", reason="a process dies of SIGINT on POSIX only")
+def test_ctrl_c_stops_an_endless_optimized_loop(tmp_path: Path) -> None:
+    """SIGINT reaches an optimized loop that never returns (it checks for signals as a call
+    would) and the process ends as an interrupted program.  No timing: the signal is sent
+    once the program has said it is running."""
+    script = write(tmp_path, "forever.py", LOOP_UNTIL_INTERRUPTED)
+    environ = {k: v for k, v in os.environ.items() if k != _api.DISABLE_VARIABLE}
+    with subprocess.Popen(
+        [sys.executable, "-m", "pytailcall", "run", str(script)],
+        cwd=tmp_path,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == -2
+    assert stderr.splitlines()[-1] == "KeyboardInterrupt"
+    assert ", in forever" in stderr
 
 
 @needs_subprocess

@@ -6,21 +6,30 @@
 its main module (``sys.argv``, ``sys.path[0]``, ``sys.modules["__main__"]``) and do not
 restore it: they are meant for the command line.  They return the exit status for an
 uncaught exception (its traceback is printed by ``sys.excepthook``, as natively) and let
-``SystemExit`` through.
+``SystemExit`` through; an uncaught ``KeyboardInterrupt`` returns :data:`INTERRUPTED`, and
+:func:`end_as_interrupted` then ends the process the way the interpreter would.
 """
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import importlib.machinery
 import importlib.util
 import os
+import signal
 import sys
+import threading
 import types
 from collections.abc import Sequence
 from typing import Any
 
 from pytailcall import _api, _auto
+
+INTERRUPTED = -int(signal.SIGINT)
+"""The status of a program that ended with an uncaught ``KeyboardInterrupt``: what
+``subprocess`` reports for a process killed by SIGINT, which is how such a program ends
+natively (see :func:`end_as_interrupted`)."""
 
 
 class RunError(Exception):
@@ -129,5 +138,26 @@ def _execute(source: str | bytes, filename: str, namespace: dict[str, Any]) -> i
         tb = exc.__traceback__
         exc.__traceback__ = tb.tb_next if tb is not None else None
         sys.excepthook(type(exc), exc, exc.__traceback__)
-        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+        return INTERRUPTED if isinstance(exc, KeyboardInterrupt) else 1
     return 0
+
+
+def end_as_interrupted() -> int:
+    """End the process as CPython does after an uncaught ``KeyboardInterrupt`` in its main
+    module: finish what finalisation would do first (wait for non-daemon threads, run the
+    ``atexit`` handlers, flush the standard streams), then die of SIGINT with its default
+    action, so that a parent process or shell sees an interrupted program, not an exit
+    status.  Returns 130 (what a shell shows) only where a process cannot do that."""
+    if os.name != "posix":
+        return 130
+    threading._shutdown()  # type: ignore[attr-defined]  # as Py_Finalize does, first
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # a closed or broken stream: natively ignored too
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+    return 130  # SIGINT blocked in this process's mask: the nearest status

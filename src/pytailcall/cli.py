@@ -634,13 +634,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         _auto.install(args.module_pattern)
     try:
         if args.as_module:
-            return _run.run_module(args.target, args.args)
-        return _run.run_path(args.target, args.args)
+            status = _run.run_module(args.target, args.args)
+        else:
+            status = _run.run_path(args.target, args.args)
     except _run.RunError as exc:
         raise CliError(str(exc), exc.code) from exc
     finally:
         if args.report:
             _print_optimized(_auto.optimized())
+    if status == _run.INTERRUPTED:
+        return _run.end_as_interrupted()
+    return status
 
 
 def _print_optimized(functions: Sequence[Optimized]) -> None:
