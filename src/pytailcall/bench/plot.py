@@ -1,4 +1,5 @@
-"""The seed's chart: per-call time of every variant on every example row, log scale.
+"""The seed's chart: per-call time of every variant on every example row, log scale; below
+it, each strategy's time relative to the hand-written loop and to native recursion.
 
 matplotlib is an optional extra (``pip install ".[plot]"`` from a clone): it is imported
 only here, by name, so the package and its type-checking need nothing of it.
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pytailcall.bench import examples as ex
-from pytailcall.bench.measure import SuiteResult
+from pytailcall.bench import report
+from pytailcall.bench.measure import CaseResult, SuiteResult
 from pytailcall.bench.report import example_labels, unavailable
 
 INSTALL_HINT = (
@@ -22,8 +24,19 @@ INSTALL_HINT = (
 )
 
 KNOWN_FORMATS = (
-    "eps", "jpeg", "jpg", "pdf", "pgf", "png", "ps", "svg", "svgz", "tif", "tiff", "webp"
-)  # fmt: skip
+    "eps",
+    "jpeg",
+    "jpg",
+    "pdf",
+    "pgf",
+    "png",
+    "ps",
+    "svg",
+    "svgz",
+    "tif",
+    "tiff",
+    "webp",
+)
 """Image formats matplotlib writes: the extensions accepted before matplotlib is imported
 (without it, the chart cannot be drawn anyway); then matplotlib's own list decides."""
 
@@ -89,30 +102,127 @@ def require(path: str | None = None) -> Any:
     return pyplot
 
 
-def draw(result: SuiteResult, path: str) -> None:
-    """Grouped bars, one group per example row and one colour per variant, to ``path``.
+DPI = 110
 
-    A variant that overflowed the stack has no bar; a small ``x`` at the foot of its slot
-    says so.  Strategies not available are left out of the chart and its legend.
+NATIVE_OVERFLOWS = "native: recursion error, no ratio"
+"""What the native-ratio panel says in the slot of a case too deep for native recursion."""
+RATIOS = f"{report.RATIO} as in the text report (not a ratio of the minimum times)"
+"""How the ratio panels' figures are made, said in their titles."""
+
+TIMES = "time per call"
+VS_HAND = "ratio to hand_loop"
+VS_NATIVE = "ratio to native"
+PANELS = (TIMES, VS_HAND, VS_NATIVE)
+"""The labels (``Axes.get_label()``) of the chart's panels, top to bottom."""
+
+
+def draw(result: SuiteResult, path: str) -> None:
+    """:func:`figure` of ``result``, written to ``path``."""
+    plt = require()
+    chart = figure(result)
+    try:
+        chart.savefig(path, dpi=DPI)
+    finally:
+        plt.close(chart)
+
+
+def figure(result: SuiteResult) -> Any:
+    """The chart of the examples: a matplotlib ``Figure``, not yet written anywhere.
+
+    Three panels sharing one group of bars per case (labelled ``gcd_2: gcd(23305295513,
+    3)`` as in the text report), one colour per variant, named in the legend as the report
+    names them (``loop (internal_loop)``):
+
+    * the seed's chart: every variant's time per call (:data:`report.PER_CALL`), log scale;
+    * each strategy's time over the hand-written loop's: the report's ``<label>_vs_hand``;
+    * each strategy's time over native recursion's: 1 / the report's speedup (native time
+      over the strategy's).  A case too deep for native recursion has no such ratio; its
+      slot is shaded and says so.
+
+    Ratios are the report's, medians over rounds of per-round ratios
+    (:data:`report.RATIO`), drawn from 1 on a log scale: a bar rising above the line at 1
+    is slower than its reference, one hanging below it faster.  A variant that overflowed
+    the stack has no bar; an ``x`` in its slot says so.  Strategies not available are left
+    out.
     """
     plt = require()
     missing = unavailable(result)
     labels = [label for label in [*example_labels(), ex.HAND_LOOP] if label not in missing]
+    strategies = [label for label in ex.STRATEGIES.values() if label not in missing]
     cases = result.cases
-    width = 0.8 / len(labels)
-    figure, axes = plt.subplots(figsize=(max(8.0, 0.55 * len(cases) + 2), 5.5))
-    floor = (
-        min(
-            (t for case in cases for t in case.measurement.per_call_s.values() if t is not None),
-            default=1e-7,
-        )
-        * 1e6
-        / 3
+    chart, (times, vs_hand, vs_native) = plt.subplots(
+        3,
+        1,
+        sharex=True,
+        figsize=(max(10.0, 0.62 * len(cases) + 2.5), 15.0),
+        height_ratios=[5.0, 3.6, 3.6],
+        layout="constrained",
     )
+    _draw_times(times, cases, labels)
+    too_deep = [
+        row for row, case in enumerate(cases) if case.measurement.per_call_s.get(ex.NATIVE) is None
+    ]
+    _draw_ratios(
+        vs_hand,
+        {
+            label: [case.measurement.ratios.get(f"{label}_vs_hand") for case in cases]
+            for label in strategies
+        },
+        ylabel=f"strategy time / {ex.HAND_LOOP} time",
+        title=f"Each strategy's time over the hand-written loop's ({ex.HAND_LOOP}): "
+        f"{RATIOS}; below 1x is faster, x = recursion error",
+        gaps=[],
+    )
+    vs_hand.set_label(VS_HAND)
+    _draw_ratios(
+        vs_native,
+        {
+            label: [
+                _reciprocal(case.measurement.ratios.get(f"{label}_speedup_vs_native"))
+                for case in cases
+            ]
+            for label in strategies
+        },
+        ylabel=f"strategy time / {ex.NATIVE} time",
+        title=f"Each strategy's time over native recursion's ({ex.NATIVE}): 1 / the report's "
+        f"speedup, {RATIOS}; below 1x is faster",
+        gaps=too_deep,
+    )
+    vs_native.set_label(VS_NATIVE)
+    vs_native.set_xticks(range(len(cases)))
+    vs_native.set_xticklabels(
+        [f"{case.name}: {ex.call_text(case.example, case.args)}" for case in cases],
+        rotation=40,
+        ha="right",
+        rotation_mode="anchor",
+        fontsize=8,
+    )
+    vs_native.set_xlim(-0.6, len(cases) - 0.4)
+    env = report.environment()
+    rounds = "round" if result.settings.rounds == 1 else "rounds"
+    chart.suptitle(
+        f"pytailcall benchmark, Python {env['python']} ({env['implementation']}, "
+        f"{env['machine']}): {result.settings.rounds} interleaved {rounds}",
+        fontsize=12,
+    )
+    return chart
+
+
+def _offset(slot: int, slots: int) -> float:
+    """Where the ``slot``-th of ``slots`` bars of a group sits, from the group's centre."""
+    return (slot - (slots - 1) / 2) * (0.8 / slots)
+
+
+def _draw_times(axes: Any, cases: Sequence[CaseResult], labels: Sequence[str]) -> None:
+    """The seed's chart: grouped bars of time per call, log scale."""
+    width = 0.8 / len(labels)
+    known = [t for case in cases for t in case.measurement.per_call_s.values() if t is not None]
+    floor = min(known, default=1e-7) * 1e6 / 3
+    top = max(known, default=1e-6) * 1e6
     for slot, label in enumerate(labels):
         xs, heights, overflowed = [], [], []
         for row, case in enumerate(cases):
-            x = row + (slot - (len(labels) - 1) / 2) * width
+            x = row + _offset(slot, len(labels))
             seconds = case.measurement.per_call_s.get(label)
             if seconds is None:
                 overflowed.append(x)
@@ -129,30 +239,95 @@ def draw(result: SuiteResult, path: str) -> None:
                 color=COLOURS.get(label),
                 zorder=3,
             )
-    top = max(
-        (t for case in cases for t in case.measurement.per_call_s.values() if t is not None),
-        default=1e-6,
-    )
     axes.set_yscale("log")
-    axes.set_ylim(bottom=floor, top=top * 1e6 * 30)  # headroom for the legend
-    axes.set_xticks(range(len(cases)))
-    axes.set_xticklabels([case.name for case in cases], rotation=60, ha="right", fontsize=8)
-    axes.set_xlim(-0.6, len(cases) - 0.4)
+    axes.set_ylim(bottom=floor, top=top * 30)  # headroom for the legend
     axes.set_ylabel("time per call (us, log scale)")
-    env = result.settings
     axes.set_title(
-        f"pytailcall benchmark, Python {_python()}: time per call "
-        f"(min of {env.rounds} rounds; x = recursion error)",
-        fontsize=10,
+        f"Time per call, {report.PER_CALL} (log scale; x = recursion error)", fontsize=10
     )
     axes.grid(axis="y", which="major", alpha=0.3)
     axes.legend(fontsize=8, ncols=len(labels), loc="upper left")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    axes.set_label(TIMES)
 
 
-def _python() -> str:
-    import platform
+def _draw_ratios(
+    axes: Any,
+    ratios: dict[str, list[float | None]],
+    ylabel: str,
+    title: str,
+    gaps: Sequence[int],
+) -> None:
+    """Grouped bars of ``ratios`` (label -> one ratio per case), each drawn from 1 on a log
+    scale with its value written at its end; ``x`` at 1 for a variant without a ratio, and
+    each row of ``gaps`` shaded and marked :data:`NATIVE_OVERFLOWS` instead."""
+    ticker = importlib.import_module("matplotlib.ticker")
+    slots = len(ratios)
+    width = 0.8 / max(slots, 1)
+    known = [r for values in ratios.values() for r in values if r is not None]
+    low = min([*known, 1.0]) / 1.6
+    high = max([*known, 1.0]) * 2.2  # room for the figures written above the bars
+    for row in gaps:
+        axes.axvspan(row - 0.45, row + 0.45, color="#e8e8e8", zorder=0)
+        axes.text(
+            row,
+            (low * high) ** 0.5,
+            NATIVE_OVERFLOWS,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#404040",
+        )
+    for slot, (label, values) in enumerate(ratios.items()):
+        xs, ends, absent = [], [], []
+        for row, value in enumerate(values):
+            x = row + _offset(slot, slots)
+            if value is not None:
+                xs.append(x)
+                ends.append(value)
+            elif row not in gaps:
+                absent.append(x)
+        axes.bar(
+            xs,
+            [end - 1.0 for end in ends],
+            width,
+            bottom=1.0,
+            label=ex.display_label(label),
+            color=COLOURS.get(label),
+        )
+        for x, end in zip(xs, ends, strict=True):
+            axes.text(
+                x,
+                end * (1.06 if end >= 1 else 1 / 1.06),
+                f"{end:.2f}",
+                rotation=90,
+                ha="center",
+                va="bottom" if end >= 1 else "top",
+                fontsize=6,
+            )
+        if absent:
+            axes.scatter(
+                absent,
+                [1.0] * len(absent),
+                marker="x",
+                s=18,
+                color=COLOURS.get(label),
+                zorder=3,
+            )
+    axes.axhline(1.0, color="black", linewidth=0.8)
+    axes.set_yscale("log")
+    axes.set_ylim(low, high)
+    axes.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}x"))
+    axes.yaxis.set_minor_formatter(ticker.NullFormatter())
+    axes.set_ylabel(f"{ylabel} (log scale)")
+    axes.set_title(title, fontsize=10)
+    axes.grid(axis="y", which="major", alpha=0.3)
+    axes.legend(fontsize=8, ncols=slots, loc="upper left")
 
-    return platform.python_version()
+
+def _reciprocal(ratio: float | None) -> float | None:
+    """A strategy's time over native's from the report's speedup (native over the
+    strategy's); with an odd number of rounds, exactly the median of the per-round
+    ratios strategy/native."""
+    return None if ratio is None else 1 / ratio

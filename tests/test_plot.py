@@ -1,0 +1,120 @@
+"""The ``bench --plot`` chart, drawn from a measured suite built here: the seed's log-scale
+bars and the two ratio panels, with the text report's figures and names.
+
+matplotlib is the optional ``[plot]`` extra (in the ``test`` extra too, so CI draws the
+chart); without it, as under Pyodide, these tests skip.  ``tests/test_cli.py`` covers
+``--plot`` from the command line: a real measurement drawn to a PNG, and the errors.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytailcall.bench import examples as ex
+from pytailcall.bench import measure
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def plot() -> Any:
+    pytest.importorskip("matplotlib")
+    from pytailcall.bench import plot
+
+    return plot
+
+
+def _suite(strategies: tuple[str, ...] = tuple(ex.STRATEGIES)) -> measure.SuiteResult:
+    """A measured suite of two cases, the second too deep for native recursion."""
+    loop, partial, tuple_ = ex.STRATEGIES.values()
+    runs_natively = measure.Measurement(
+        per_call_s={ex.NATIVE: 2e-7, loop: 2e-7, partial: 1e-6, tuple_: 6e-7, ex.HAND_LOOP: 1.6e-7},
+        ratios={
+            f"{loop}_vs_hand": 1.19,
+            f"{loop}_speedup_vs_native": 1.15,
+            f"{partial}_vs_hand": 7.43,
+            f"{partial}_speedup_vs_native": 0.2,
+            f"{tuple_}_vs_hand": 4.3,
+            f"{tuple_}_speedup_vs_native": 0.4,
+        },
+    )
+    too_deep = measure.Measurement(
+        per_call_s={ex.NATIVE: None, loop: 4.5e-4, partial: 4e-3, tuple_: 2e-3, ex.HAND_LOOP: 3e-4},
+        ratios={
+            f"{loop}_vs_hand": 1.38,
+            f"{loop}_speedup_vs_native": None,
+            f"{partial}_vs_hand": 12.06,
+            f"{partial}_speedup_vs_native": None,
+            f"{tuple_}_vs_hand": 6.13,
+            f"{tuple_}_speedup_vs_native": None,
+        },
+    )
+    cases = [
+        measure.CaseResult("gcd_2", "gcd", (23305295513, 3), runs_natively),
+        measure.CaseResult("modulo_1", "modulo", (43652, 7), too_deep),
+    ]
+    return measure.SuiteResult(strategies, [], cases, {}, measure.PROFILES["quick"])
+
+
+def _ends(bars: Any) -> list[float]:
+    """Where each bar of a ratio panel ends: they are drawn from 1 to the ratio."""
+    return [round(bar.get_y() + bar.get_height(), 4) for bar in bars]
+
+
+def test_chart_has_ratio_panels_with_the_reports_figures(plot: Any, tmp_path: Path) -> None:
+    from pytailcall.bench import report
+
+    figure = plot.figure(_suite())
+    try:
+        panels = {axes.get_label(): axes for axes in figure.axes}
+        times, vs_hand, vs_native = (panels[name] for name in plot.PANELS)
+        assert platform.python_version() in figure.get_suptitle()
+        # the legend names variants as the text tables do
+        variants = ["native", "loop (internal_loop)", "partial (partial_func)", "return_tuple"]
+        assert [t.get_text() for t in times.get_legend().get_texts()] == [*variants, "hand_loop"]
+        assert [t.get_text() for t in vs_hand.get_legend().get_texts()] == variants[1:]
+        assert times.get_yscale() == "log"
+        # each case under its call, as in the tables
+        labels = [label.get_text() for label in vs_native.get_xticklabels()]
+        assert labels == ["gcd_2: gcd(23305295513, 3)", "modulo_1: modulo(43652, 7)"]
+        for axes, reference in ((vs_hand, "hand_loop"), (vs_native, "native")):
+            assert axes.get_yscale() == "log"
+            assert f"strategy time / {reference} time" in axes.get_ylabel()
+            assert report.RATIO in axes.get_title()  # the report's medians of per-round ratios
+            assert any(list(line.get_ydata()) == [1.0, 1.0] for line in axes.lines)
+        # per strategy, in legend order: the report's vs-hand ratios ...
+        expected = [[1.19, 1.38], [7.43, 12.06], [4.3, 6.13]]
+        assert [_ends(bars) for bars in vs_hand.containers] == expected
+        # ... and 1 / its speedup over native where native ran: none for modulo_1, which says so
+        assert [_ends(bars) for bars in vs_native.containers] == [[0.8696], [5.0], [2.5]]
+        assert all(bar.get_x() + bar.get_width() < 0.5 for bar in vs_native.containers[0])
+        notes = [text for text in vs_native.texts if text.get_text() == plot.NATIVE_OVERFLOWS]
+        assert [text.get_position()[0] for text in notes] == [1]
+    finally:
+        plot.require().close(figure)
+
+
+def test_chart_is_written_as_a_png(plot: Any, tmp_path: Path) -> None:
+    chart = tmp_path / "chart.png"
+    plot.draw(_suite(), str(chart))
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_chart_leaves_out_unavailable_strategies(plot: Any) -> None:
+    figure = plot.figure(_suite(strategies=("loop",)))
+    try:
+        panels = {axes.get_label(): axes for axes in figure.axes}
+        legend = panels[plot.VS_NATIVE].get_legend().get_texts()
+        assert [text.get_text() for text in legend] == ["loop (internal_loop)"]
+        assert len(panels[plot.VS_HAND].containers) == 1
+        assert [t.get_text() for t in panels[plot.TIMES].get_legend().get_texts()] == [
+            "native",
+            "loop (internal_loop)",
+            "hand_loop",
+        ]
+    finally:
+        plot.require().close(figure)
