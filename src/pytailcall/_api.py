@@ -176,6 +176,15 @@ def disabled() -> bool:
     return os.environ.get(DISABLE_VARIABLE, "") not in ("", "0")
 
 
+#: Set to anything but "" or "0" when functions are decorated, it makes an exception that
+#: leaves an optimized frame say, in a note, how many tail calls ran there without frames.
+NOTE_VARIABLE = "PYTAILCALL_TRACEBACK_NOTE"
+
+
+def notes_elided() -> bool:
+    return os.environ.get(NOTE_VARIABLE, "") not in ("", "0")
+
+
 def _optimize(func: object, options: Options) -> types.FunctionType:
     given = _checked_function(func, "tail_optimize")
     if disabled():
@@ -350,7 +359,8 @@ def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.Functi
         if not sites and not calls_out:
             return _copy(source, given)
         return _strategies.build(kind, source, analysis, sites, calls_out,
-                                 _wrapper_of(given), _original(given))
+                                 _wrapper_of(given), _original(given),
+                                 note_elided=notes_elided())
     return build
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall
 from pytailcall._bytecode.assemble import (
     Item,
@@ -76,6 +77,9 @@ class Binding:
     #: Parameter slots the normal call pushes again, bottom to top.
     reload: tuple[int, ...] = ()
 
+
+#: ``BINARY_OP``'s argument for ``+`` (``NB_ADD``), the same on every version.
+NB_ADD = 0
 
 _PLAIN = (int, str, tuple, type(None))
 
@@ -269,8 +273,13 @@ class Rewriter:
     """Builds the rewritten code object for one function from its analysis."""
 
     def __init__(self, func: types.FunctionType, analysis: Analysis,
-                 continuation: Continuation, *, drive_calls_out: bool = False) -> None:
+                 continuation: Continuation, *, drive_calls_out: bool = False,
+                 note_elided: bool = False) -> None:
         self.func = func
+        #: Asked for (``PYTAILCALL_TRACEBACK_NOTE``): count the calls that jumped in this frame
+        #: and note the count on an exception leaving it (see ``_plan_frame``).
+        self.note_elided = note_elided
+        self.counts_jumps = False
         #: Tail calls to other optimized functions run a driver (public code) rather than
         #: return a bounce (an implementation that a driver runs).
         self.drive_calls_out = drive_calls_out
@@ -303,12 +312,20 @@ class Rewriter:
         bottom of the stack for the iterators that a return would have kept alive until
         the call returned. The stack is emptied as a call ends, so the list, and with it
         the iterators, go innermost first (lists free their items from the end) when the
-        frame returns or an exception leaves it, as they would natively."""
+        frame returns or an exception leaves it, as they would natively.
+
+        With ``note_elided``, a count of the jumps lies under everything (an int, replaced
+        at each jump), and every instruction no handler covers gets :meth:`_note_handler`.
+        Without it, the code is exactly what it would be if the option did not exist."""
         self.keeps_iterators = self.continuation.keeps_iterators and any(
             site.iterators for site in sites if site.callee == "self")
-        self.stack_base = int(self.keeps_iterators)
+        self.counts_jumps = self.note_elided and self.continuation.jumps_in_frame and any(
+            site.callee == "self" for site in sites)
+        self.stack_base = int(self.counts_jumps) + int(self.keeps_iterators)
         prefix = [] if self.code.co_freevars else [
             Op("COPY_FREE_VARS", len(self.added_free))]
+        if self.counts_jumps:
+            prefix.append(Op("LOAD_CONST", self.consts.index(0)))  # under the list, if any
         if self.keeps_iterators:
             prefix.append(Op("BUILD_LIST", 0))
         self.prefix = assemble(prefix, 0, self.facts).code
@@ -334,6 +351,9 @@ class Rewriter:
             items.append(end)
             stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
+        note = Label()
+        if self.counts_jumps:
+            items += [note, *self._note_handler()]
         stubs = assemble(items, base, facts)
         handlers = [h.moved(self.shift, self.stack_base) for h in parse_exception_table(
             self.code.co_exceptiontable)]
@@ -353,6 +373,9 @@ class Rewriter:
                 h = site.handler.moved(self.shift, self.stack_base)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
                                         h.depth, h.lasti))
+        if self.counts_jumps:
+            handlers = _covering_the_rest(handlers, self.shift, stubs.labels[note],
+                                          stubs.labels[note], self.stack_base)
         raw = self.prefix + bytes(body) + stubs.code
         line = last_computed_line(self.code.co_linetable, self.code.co_firstlineno)
         appended, _ = location_entries(stubs.locations, line)
@@ -387,6 +410,34 @@ class Rewriter:
             if ins.name == "RETURN_VALUE":
                 break
         return end
+
+    def _note_handler(self) -> list[Item]:
+        """Where an exception leaving the frame goes when the jumps are counted: over
+        ``[count, (iterator list,) lasti, exception]``, add a note with the count when it
+        is not 0, and re-raise as the compiler's own clean-up does. ``str.format`` and
+        ``add_note`` are C methods: no Python code of pytailcall's runs; no line events."""
+        reraise = Label()
+        count = self.stack_base + 2  # depth of the count under [lasti, exception]
+        template = _runtime.ELIDED_NOTE.format(f"{self.code.co_qualname}()")
+        ops: list[Item] = [
+            Op("COPY", count),
+            Op("LOAD_CONST", self.consts.index(0)),
+            Op("IS_OP", 0),  # the count only ever equals 0 as the cached 0 itself
+            *self.branch(self.facts.pop_jump_if_true, reraise),
+            Op("COPY", 1),
+            Op(*self.facts.load_method(self.names.index("add_note"))),
+            Op("LOAD_CONST", self.consts.index(template)),
+            # the count, under the exception's copy and two method loads (two items each)
+            *self.call_method("format", [Op("COPY", count + 4)]),
+            *self.call_value(2),
+            Op("POP_TOP"),
+            reraise,
+            Op("RERAISE", 1),
+        ]
+        for op in ops:
+            if isinstance(op, Op):
+                op.position = NO_LINE
+        return ops
 
     # -- patches in place -------------------------------------------------------------------
 
@@ -661,6 +712,8 @@ class Continuation:
     free_variables: tuple[str, ...] = ()
     #: Does it keep loop iterators alive (it stays in the frame), or refuse calls in loops?
     keeps_iterators = False
+    #: Do calls to itself continue in the same frame (and so can be counted there)?
+    jumps_in_frame = False
 
     def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
                       depth: int) -> list[Item]:
@@ -680,6 +733,7 @@ class Restart(Continuation):
     """
 
     keeps_iterators = True
+    jumps_in_frame = True
 
     def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
                       depth: int) -> list[Item]:
@@ -707,12 +761,37 @@ class Restart(Continuation):
             ops = [Op("POP_TOP"), Op("BUILD_TUPLE", site.iterators), Op("LIST_APPEND", 1)]
         else:
             ops = [*(Op(name, arg) for name, arg in site.exit_ops), Op("POP_TOP")]
+        if rewriter.counts_jumps:
+            # [count, (list)]: one more call that jumped.
+            above = [Op("SWAP", 2)] if rewriter.keeps_iterators else []
+            ops += [*above, Op("LOAD_CONST", rewriter.consts.index(1)),
+                    Op("BINARY_OP", NB_ADD), *above]
         ops += rewriter.fresh_frame_state()
         start = rewriter.analysis.body_start.start + rewriter.shift
         jump = "JUMP_BACKWARD" if site.handler is None else "JUMP_BACKWARD_NO_INTERRUPT"
         # Lineless, so that the restart's first line is a new line, as in a new frame:
         # sys.monitoring hides a LINE event after an instruction of the same line.
         return [*ops, Op(jump, target=start, position=NO_LINE)]
+
+
+def _covering_the_rest(handlers: list[Handler], start: int, end: int, target: int,
+                       depth: int) -> list[Handler]:
+    """``handlers`` plus entries sending every unit of ``[start, end)`` that none of them
+    covers to ``target`` (with ``lasti``), in the order the interpreter searches them."""
+    covered = bytearray(end - start)
+    for h in handlers:
+        for unit in range(max(h.start, start), min(h.end, end)):
+            covered[unit - start] = 1
+    added, unit = [], start
+    while unit < end:
+        if covered[unit - start]:
+            unit += 1
+            continue
+        first = unit
+        while unit < end and not covered[unit - start]:
+            unit += 1
+        added.append(Handler(first, unit, target, depth, True))
+    return sorted([*handlers, *added], key=lambda h: h.start)
 
 
 def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:

@@ -27,6 +27,37 @@ from pytailcall._errors import TailCallWarning, article
 TARGET_KEY = "__tail_call__"
 
 
+#: The note an exception gets, with ``PYTAILCALL_TRACEBACK_NOTE=1``, when it leaves a frame
+#: that ran tail calls without frames of their own: ``{}`` is where, ``{{:,}}`` the count.
+ELIDED_NOTE = "pytailcall: {}, tail calls elided (their frames are not shown): {{:,}}"
+
+
+def note_elided(exc: BaseException, count: int, where: str) -> None:
+    """Add :data:`ELIDED_NOTE` to ``exc`` unless ``count`` is 0."""
+    if count:
+        exc.add_note(ELIDED_NOTE.format(where).format(count))
+
+
+def run_noting(result: Any) -> Any:
+    """:func:`run`, counting the bounces it follows, for an exception to tell: all but
+    the first (the call that started it), each of which natively is one more frame."""
+    count = -1
+    try:
+        while True:
+            kind = type(result)
+            if kind is TailCall:
+                count += 1
+                result = result()
+            elif kind is tuple and result and type(result[0]) is Marker:
+                count += 1
+                result = result[0].impl(*result[1:])
+            else:
+                return result
+    except BaseException as exc:
+        note_elided(exc, max(count, 0), "between optimized functions")
+        raise
+
+
 class Marker:
     """First item of a ``return_tuple`` bounce ``(marker, *parameters)``; one per function."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall, parameter_count
@@ -105,12 +106,16 @@ _CONTINUATIONS: dict[str, Callable[[], Continuation]] = {
 
 def build(kind: str, source: types.FunctionType, analysis: Analysis,
           sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
-          wrap: Wrap, original: types.FunctionType) -> types.FunctionType:
+          wrap: Wrap, original: types.FunctionType, *,
+          note_elided: bool = False) -> types.FunctionType:
     """The public function for ``source`` rewritten with strategy ``kind``, carrying its
     :class:`~pytailcall._runtime.Target` (the caller adds the report). ``original`` is the
-    user's function, which the rewritten code treats as itself."""
+    user's function, which the rewritten code treats as itself. With ``note_elided``, an
+    exception leaving a frame that ran calls without frames of their own (jumps, bounces)
+    gets a note with their count."""
     nparams = analysis.nparams
-    rewriter = Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop")
+    rewriter = Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop",
+                        note_elided=note_elided)
     code = rewriter.rewrite(sites, calls_out)
     added = len(code.co_freevars) - len(source.__code__.co_freevars)
     cells = [types.CellType() for _ in range(added)]
@@ -125,7 +130,7 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         target = _runtime.Target(public, original)
         if any(site.callee != "self" for site in (*sites, *calls_out)):
             # What other optimized functions bounce into: calls out return bounces.
-            bouncing = Rewriter(source, analysis, Restart())
+            bouncing = Rewriter(source, analysis, Restart(), note_elided=note_elided)
             impl = _implementation(bouncing.rewrite(sites, calls_out), source, closure)
             uses_binder |= bouncing.uses_binder
             _bounce_into(target, impl, source)
@@ -134,13 +139,16 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         marker = _runtime.Marker(impl) if kind == "return_tuple" else None
         cells[2].cell_contents = (marker if kind == "return_tuple"
                                   else types.MethodType(_runtime.TailCall, impl))
-        public = _generated(source, _driver_body(kind, nparams), impl, marker)
+        body = _driver_body(kind, nparams)
+        if note_elided:
+            body = _noting(body, f"{source.__code__.co_qualname}()")
+        public = _generated(source, body, impl, marker)
         wrap(public)
         target = _runtime.Target(public, original)
         _bounce_into(target, impl, source)
     cells[0].cell_contents = public
     cells[1].cell_contents = target
-    add_entries(target, source)
+    add_entries(target, source, run=_runtime.run_noting if note_elided else _runtime.run)
     if uses_binder:
         _add_binders(target, source, public, original)
     public.__dict__[_runtime.TARGET_KEY] = target
@@ -178,17 +186,19 @@ def factory(TailCall, run, step, public, dest):
 """
 
 
-def add_entries(target: _runtime.Target, source: types.FunctionType) -> None:
+def add_entries(target: _runtime.Target, source: types.FunctionType,
+                run: Callable[[Any], Any] = _runtime.run) -> None:
     """The Target's ``general`` and ``drive``: they take any call, so they are named like the
     function (a ``*``/``**`` argument is consumed as they are called, and its errors name
-    the callable) and read the defaults only then; their code stands on the ``def`` line."""
+    the callable) and read the defaults only then; their code stands on the ``def`` line.
+    ``drive`` follows the bounces with ``run``."""
     code = source.__code__
     namespace: dict[str, object] = {}
     exec(compile(_ENTRIES, code.co_filename, "exec"), namespace)
     factory = namespace["factory"]
     assert isinstance(factory, types.FunctionType)
     dest = target.step if target.step is not None else target.public
-    entries = factory(_runtime.TailCall, _runtime.run, target.step, target.public, dest)
+    entries = factory(_runtime.TailCall, run, target.step, target.public, dest)
     for entry in entries:
         named_like(entry, source, on_def_line=True)
     target.general, target.drive = entries
@@ -227,6 +237,22 @@ def _driver_body(kind: str, nparams: int) -> str:
             + first + "        el" + second[8:] + "        else:\n            return r\n")
 
 
+def _noting(body: str, where: str) -> str:
+    """``body`` (a driver's) counting the bounces it follows, and noting the count on an
+    exception that leaves it (:func:`~pytailcall._runtime.note_elided`)."""
+    lines = []
+    for line in body.splitlines(keepends=True):
+        if line.startswith("            r = "):  # a bounce followed: one frame elided
+            lines.append("            _pytailcall_count_ += 1\n")
+        lines.append(line)
+    return ("    _pytailcall_count_ = 0\n"
+            "    try:\n"
+            + "".join("    " + line for line in lines)
+            + "    except BaseException as _pytailcall_exception_:\n"
+            f"        _pytailcall_note_(_pytailcall_exception_, _pytailcall_count_, {where!r})\n"
+            "        raise\n")
+
+
 def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
                marker: _runtime.Marker | None) -> types.FunctionType:
     """A function with ``source``'s signature, name and globals running ``body``.
@@ -238,7 +264,8 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
     code = source.__code__
     signature, arguments = parameter_source(source)
     names = ("_pytailcall_impl_", "_pytailcall_marker_", "_pytailcall_type_",
-             "_pytailcall_tuple_", "_pytailcall_tailcall_", "_pytailcall_marker_type_")
+             "_pytailcall_tuple_", "_pytailcall_tailcall_", "_pytailcall_marker_type_",
+             "_pytailcall_note_")
     text = (f"def _pytailcall_factory_({', '.join(names)}):\n"
             f"  def _pytailcall_generated_({signature}):\n"
             + body.replace("{arguments}", arguments)
@@ -255,7 +282,7 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
         inner if isinstance(c, types.CodeType) else c for c in factory_code.co_consts))
     factory = types.FunctionType(factory_code, source.__globals__)
     made: types.FunctionType = factory(impl, marker, type, tuple, _runtime.TailCall,
-                                       _runtime.Marker)
+                                       _runtime.Marker, _runtime.note_elided)
     made.__name__ = source.__name__
     made.__defaults__ = source.__defaults__
     made.__kwdefaults__ = source.__kwdefaults__
