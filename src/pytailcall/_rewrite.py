@@ -15,6 +15,7 @@ function object, its closure and the cell form an ordinary collectable cycle.
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -214,13 +215,22 @@ def _empty_collectors(code: types.CodeType, npositional: int, pool: _Pool) -> li
     return ops
 
 
+@functools.lru_cache(maxsize=256)
+def compiled(source: str, filename: str) -> types.CodeType:
+    """``source`` (generated: binders, drivers, bounce entries) compiled as a module of
+    ``filename``; once per pair, since compiling is most of what decorating costs otherwise
+    and equal sources are common (same signature, same file). Code objects are immutable
+    and hold no user objects, so sharing one between functions changes nothing."""
+    return compile(source, filename, "exec")
+
+
 def make_binder(func: types.FunctionType) -> types.FunctionType:
     """A function with ``func``'s signature that returns its parameters as a tuple."""
     code = func.__code__
     signature, names = parameter_source(func)
     source = f"def binder({signature}):\n    return ({names},)\n"
     namespace: dict[str, Any] = {}
-    exec(compile(source, code.co_filename, "exec"), namespace)
+    exec(compiled(source, code.co_filename), namespace)
     binder: types.FunctionType = namespace["binder"]
     # Named like the function, for identical binding errors; without lines of its own, as
     # its source is not the user's.
@@ -247,7 +257,7 @@ def make_star_binder(func: types.FunctionType, binder: types.FunctionType,
     the callee's defaults as they are at that moment."""
     code = func.__code__
     namespace: dict[str, Any] = {}
-    exec(compile(_STAR_BINDER, code.co_filename, "exec"), namespace)
+    exec(compiled(_STAR_BINDER, code.co_filename), namespace)
     star: types.FunctionType = namespace["factory"](binder, callee)
     named_like(star, func, on_def_line=False)
     return star

@@ -27,6 +27,7 @@ from pytailcall._rewrite import (
     Continuation,
     Restart,
     Rewriter,
+    compiled,
     make_binder,
     make_star_binder,
     named_like,
@@ -194,7 +195,7 @@ def add_entries(target: _runtime.Target, source: types.FunctionType,
     ``drive`` follows the bounces with ``run``."""
     code = source.__code__
     namespace: dict[str, object] = {}
-    exec(compile(_ENTRIES, code.co_filename, "exec"), namespace)
+    exec(compiled(_ENTRIES, code.co_filename), namespace)
     factory = namespace["factory"]
     assert isinstance(factory, types.FunctionType)
     dest = target.step if target.step is not None else target.public
@@ -270,7 +271,7 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
             f"  def _pytailcall_generated_({signature}):\n"
             + body.replace("{arguments}", arguments)
             + "  return _pytailcall_generated_\n")
-    module_code = compile(text, code.co_filename, "exec")
+    module_code = compiled(text, code.co_filename)
     factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
     first = code.co_firstlineno
