@@ -53,8 +53,20 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         "partial (partial_func)",
         "return_tuple",
     ]
+    # then the two references, their ratio and the loop strategy's ratios to each
+    assert re.split(r"\s{2,}", header)[6:] == [
+        "hand_loop",
+        "guarded_loop",
+        "guarded/hand",
+        "loop/hand",
+        "loop/guarded",
+        "loop speedup",
+    ]
+    assert all(cell.endswith("x") for cell in re.split(r"\s{2,}", row)[8:11])
     assert "loop (internal_loop)  : " in captured.out  # fib's rows too
-    assert "examples, us per call (min over rounds)" in captured.out
+    assert "guarded_loop          : " in captured.out
+    assert "examples, us per call (min over rounds); ratios (median over rounds" in captured.out
+    assert "loop/guarded (loop over guarded_loop)" in captured.out
 
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["schema"] == 2
@@ -68,6 +80,8 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     fib_5, fib_1500 = doc["fib"]
     assert set(fib_5["results"]) == SEED_FIB_KEYS
     assert fib_5["results"]["fib"] > 0 and fib_5["speedup"]["internal_loop"] > 0
+    assert fib_5["guarded_loop"] > 0 and fib_5["speedup"]["guarded_loop"] > 0
+    assert set(fib_5["median"]) == SEED_FIB_KEYS | {"guarded_loop"}
     assert fib_1500["results"]["fib"] is None and fib_1500["notes"]["fib"] == "RecursionError"
     assert fib_1500["results"]["internal_loop"] > 0
 
@@ -80,8 +94,11 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
             if label in doc["unavailable"]:
                 assert seconds is None and entry["notes"][label] == "strategy not available"
     assert all(gcd_0["results"][label] > 0 for label in available | {"native"})
-    assert gcd_0["hand_loop"] > 0
+    assert gcd_0["hand_loop"] > 0 and gcd_0["guarded_loop"] > 0
+    assert set(gcd_0["median"]) == SEED_EXAMPLE_KEYS | {"hand_loop", "guarded_loop"}
     assert gcd_0["ratios"]["internal_loop_vs_hand"] > 0
+    assert gcd_0["ratios"]["internal_loop_vs_guarded"] > 0
+    assert gcd_0["ratios"]["guarded_loop_vs_hand"] > 0
     assert gcd_0["ratios"]["internal_loop_speedup_vs_native"] > 0
     assert modulo_1["results"]["native"] is None
     assert modulo_1["notes"]["native"] == "RecursionError"
@@ -89,6 +106,7 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         modulo_1["results"]["internal_loop"] > 0 and modulo_1["ratios"]["internal_loop_vs_hand"] > 0
     )
     assert modulo_1["ratios"]["internal_loop_speedup_vs_native"] is None
+    assert modulo_1["guarded_loop"] > 0 and modulo_1["ratios"]["internal_loop_vs_guarded"] > 0
     assert set(doc["decorate_us"]["loop"]) == {"gcd", "modulo"}
     # --only picks examples: tail calls between functions are not measured unless named.
     assert doc["bounce"] is None and "Tail calls between functions" not in captured.out
@@ -353,11 +371,12 @@ def test_plot_draws_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_wrong_result_fails_before_timing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wrong = ex.Example("gcd", ex.gcd, lambda a, b: -1, ((5, 3),))
+    wrong = ex.Example("gcd", ex.gcd, lambda a, b: -1, ex.gcd_guarded, ((5, 3),))
     monkeypatch.setattr(ex, "EXAMPLES", (wrong,))
     assert main(["bench", "--tiny", "--only", "gcd"]) == 1
     captured = capsys.readouterr()
     assert "mismatch: gcd_0: internal_loop returned 1, expected -1" in captured.err
+    assert "mismatch: gcd_0: guarded_loop returned 1, expected -1" in captured.err
     assert "timing" not in captured.err and "Traceback" not in captured.err
 
 

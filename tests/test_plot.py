@@ -32,8 +32,17 @@ def _suite(strategies: tuple[str, ...] = tuple(ex.STRATEGIES)) -> measure.SuiteR
     """A measured suite of two cases, the second too deep for native recursion."""
     loop, partial, tuple_ = ex.STRATEGIES.values()
     runs_natively = measure.Measurement(
-        per_call_s={ex.NATIVE: 2e-7, loop: 2e-7, partial: 1e-6, tuple_: 6e-7, ex.HAND_LOOP: 1.6e-7},
+        per_call_s={
+            ex.NATIVE: 2e-7,
+            loop: 2e-7,
+            partial: 1e-6,
+            tuple_: 6e-7,
+            ex.HAND_LOOP: 1.6e-7,
+            ex.GUARDED_LOOP: 1.8e-7,
+        },
         ratios={
+            f"{ex.GUARDED_LOOP}_vs_hand": 1.14,
+            f"{loop}_vs_guarded": 1.04,
             f"{loop}_vs_hand": 1.19,
             f"{loop}_speedup_vs_native": 1.15,
             f"{partial}_vs_hand": 7.43,
@@ -43,8 +52,17 @@ def _suite(strategies: tuple[str, ...] = tuple(ex.STRATEGIES)) -> measure.SuiteR
         },
     )
     too_deep = measure.Measurement(
-        per_call_s={ex.NATIVE: None, loop: 4.5e-4, partial: 4e-3, tuple_: 2e-3, ex.HAND_LOOP: 3e-4},
+        per_call_s={
+            ex.NATIVE: None,
+            loop: 4.5e-4,
+            partial: 4e-3,
+            tuple_: 2e-3,
+            ex.HAND_LOOP: 3e-4,
+            ex.GUARDED_LOOP: 4.2e-4,
+        },
         ratios={
+            f"{ex.GUARDED_LOOP}_vs_hand": 1.31,
+            f"{loop}_vs_guarded": 1.05,
             f"{loop}_vs_hand": 1.38,
             f"{loop}_speedup_vs_native": None,
             f"{partial}_vs_hand": 12.06,
@@ -75,19 +93,23 @@ def test_chart_has_ratio_panels_with_the_reports_figures(plot: Any, tmp_path: Pa
         assert platform.python_version() in figure.get_suptitle()
         # the legend names variants as the text tables do
         variants = ["native", "loop (internal_loop)", "partial (partial_func)", "return_tuple"]
-        assert [t.get_text() for t in times.get_legend().get_texts()] == [*variants, "hand_loop"]
-        assert [t.get_text() for t in vs_hand.get_legend().get_texts()] == variants[1:]
+        references = ["hand_loop", "guarded_loop"]
+        assert [t.get_text() for t in times.get_legend().get_texts()] == [*variants, *references]
+        # the guarded loop's own ratio to the hand loop, last, as a reference
+        legend = [t.get_text() for t in vs_hand.get_legend().get_texts()]
+        assert legend == [*variants[1:], "guarded_loop"]
+        assert "guarded_loop" in vs_hand.get_title()
         assert times.get_yscale() == "log"
         # each case under its call, as in the tables
         labels = [label.get_text() for label in vs_native.get_xticklabels()]
         assert labels == ["gcd_2: gcd(23305295513, 3)", "modulo_1: modulo(43652, 7)"]
         for axes, reference in ((vs_hand, "hand_loop"), (vs_native, "native")):
             assert axes.get_yscale() == "log"
-            assert f"strategy time / {reference} time" in axes.get_ylabel()
+            assert f" time / {reference} time" in axes.get_ylabel()
             assert report.RATIO in axes.get_title()  # the report's medians of per-round ratios
             assert any(list(line.get_ydata()) == [1.0, 1.0] for line in axes.lines)
-        # per strategy, in legend order: the report's vs-hand ratios ...
-        expected = [[1.19, 1.38], [7.43, 12.06], [4.3, 6.13]]
+        # per strategy then the guarded loop, in legend order: the report's vs-hand ratios ...
+        expected = [[1.19, 1.38], [7.43, 12.06], [4.3, 6.13], [1.14, 1.31]]
         assert [_ends(bars) for bars in vs_hand.containers] == expected
         # ... and 1 / its speedup over native where native ran: none for modulo_1, which says so
         assert [_ends(bars) for bars in vs_native.containers] == [[0.8696], [5.0], [2.5]]
@@ -110,11 +132,12 @@ def test_chart_leaves_out_unavailable_strategies(plot: Any) -> None:
         panels = {axes.get_label(): axes for axes in figure.axes}
         legend = panels[plot.VS_NATIVE].get_legend().get_texts()
         assert [text.get_text() for text in legend] == ["loop (internal_loop)"]
-        assert len(panels[plot.VS_HAND].containers) == 1
+        assert len(panels[plot.VS_HAND].containers) == 2  # loop, then the guarded loop
         assert [t.get_text() for t in panels[plot.TIMES].get_legend().get_texts()] == [
             "native",
             "loop (internal_loop)",
             "hand_loop",
+            "guarded_loop",
         ]
     finally:
         plot.require().close(figure)

@@ -1,15 +1,19 @@
 """The benchmark workload: tail-recursive functions and their hand-written loops.
 
-Each example exists twice: as a plain *native* recursive function that calls itself through
-its own module-level name (the call ``tail_optimize`` rewrites), and as a hand-written
-``while True`` loop, the speed a rewrite tries to reach.  Optimized variants are built at
-run time by :func:`build_variants`, in a namespace of their own, so that their self call
-finds the optimized function under its global name rather than the native one.
+Each example exists three times: as a plain *native* recursive function that calls itself
+through its own module-level name (the call ``tail_optimize`` rewrites), as a hand-written
+``while True`` loop, the speed a rewrite tries to reach, and as that loop *guarded*: before
+each jump back it checks, as an exact rewrite must, that its global name still holds the
+function itself (``if gcd_guarded is not me: return gcd_guarded(...)``), the floor of any
+exact rewrite.  Optimized variants are built at run time by :func:`build_variants`, in a
+namespace of their own, so that their self call finds the optimized function under its
+global name rather than the native one.
 
 Variants are labelled with the seed write-up's names: ``native``, one label per
 ``tail_optimize`` strategy (:data:`STRATEGIES`: ``loop`` is the seed's ``internal_loop``),
-and ``hand_loop``.  Which strategies exist is asked of ``tail_optimize`` at run time
-(:func:`available_strategies`), so the benchmark runs before every strategy is written.
+and ours, ``hand_loop`` and ``guarded_loop``.  Which strategies exist is asked of
+``tail_optimize`` at run time (:func:`available_strategies`), so the benchmark runs before
+every strategy is written.
 
 Beside the examples, one pair of functions calling each other (:data:`EVEN_ODD`,
 ``is_even``/``is_odd``) measures what a tail call *between* optimized functions costs: each
@@ -29,6 +33,8 @@ AnyFunc = Callable[..., Any]
 
 NATIVE = "native"
 HAND_LOOP = "hand_loop"
+GUARDED_LOOP = "guarded_loop"
+"""The hand loop with the identity check exact semantics needs before each jump back."""
 STRATEGIES: dict[str, str] = {
     "loop": "internal_loop",
     "partial": "partial_func",
@@ -189,16 +195,167 @@ def is_even_unrecursed(n: int) -> bool:
     return even
 
 
+# --- the guarded loops: the floor of an exact rewrite -------------------------------------
+#
+# Each is its hand loop with, before the parameters are rebound, the check an exact rewrite
+# cannot skip: the call ``return name(...)`` calls whatever ``name`` is *now*, so the loop
+# may only jump back while the global name still holds the function itself.  As in the
+# loop strategy's rewrite, the name is a global lookup (LOAD_GLOBAL) and the function is
+# held in a closure cell (``me``, LOAD_DEREF).  Each factory declares the function's name
+# global, so the function's ``def`` binds the module global and its names are the plain
+# ``gcd_guarded`` (a local of the factory would make the check a closure lookup); the
+# module binds the same name to the factory's result, for readers and type checkers.
+
+
+def _guarded_reverse_string() -> Callable[..., str]:
+    global reverse_string_guarded
+    me: AnyFunc | None = None
+
+    def reverse_string_guarded(normal: str, reverse: str = "") -> str:
+        while True:
+            try:
+                if reverse_string_guarded is not me:
+                    return reverse_string_guarded(normal[:-1], reverse + normal[-1])
+                normal, reverse = normal[:-1], reverse + normal[-1]
+            except IndexError:
+                return reverse
+
+    me = reverse_string_guarded
+    return reverse_string_guarded
+
+
+def _guarded_gcd() -> Callable[..., int]:
+    global gcd_guarded
+    me: AnyFunc | None = None
+
+    def gcd_guarded(a: int, b: int) -> int:
+        while True:
+            remainder = a % b
+            if remainder:
+                if gcd_guarded is not me:
+                    return gcd_guarded(b, remainder)
+                a, b = b, remainder
+                continue
+            return b
+
+    me = gcd_guarded
+    return gcd_guarded
+
+
+def _guarded_modulo() -> Callable[..., int]:
+    global modulo_guarded
+    me: AnyFunc | None = None
+
+    def modulo_guarded(val: int, div: int) -> int:
+        while True:
+            if val < div:
+                return val
+            if modulo_guarded is not me:
+                return modulo_guarded(val - div, div)
+            val = val - div
+
+    me = modulo_guarded
+    return modulo_guarded
+
+
+def _guarded_string_merge() -> Callable[..., str]:
+    global string_merge_guarded
+    me: AnyFunc | None = None
+
+    def string_merge_guarded(a: str, b: str, merge: str = "") -> str:
+        while True:
+            if not a:
+                return merge + b
+            if not b:
+                return merge + a
+            if a[0] > b[0]:
+                if string_merge_guarded is not me:
+                    return string_merge_guarded(a, b[1:], merge + b[0])
+                b, merge = b[1:], merge + b[0]
+            else:
+                if string_merge_guarded is not me:
+                    return string_merge_guarded(a[1:], b, merge + a[0])
+                a, merge = a[1:], merge + a[0]
+
+    me = string_merge_guarded
+    return string_merge_guarded
+
+
+def _guarded_to_binary() -> Callable[..., str]:
+    global to_binary_guarded
+    me: AnyFunc | None = None
+
+    def to_binary_guarded(n: int, result: str = "") -> str:
+        while True:
+            if n < 2:
+                return str(n) + result
+            if to_binary_guarded is not me:
+                return to_binary_guarded(n // 2, str(n % 2) + result)
+            n, result = n // 2, str(n % 2) + result
+
+    me = to_binary_guarded
+    return to_binary_guarded
+
+
+def _guarded_collatz() -> Callable[..., int]:
+    global collatz_guarded
+    me: AnyFunc | None = None
+
+    def collatz_guarded(n: int, i: int = 0) -> int:
+        while True:
+            if n == 1:
+                return i
+            if n % 2 == 0:
+                if collatz_guarded is not me:
+                    return collatz_guarded(n // 2, i + 1)
+                n, i = n // 2, i + 1
+            else:
+                if collatz_guarded is not me:
+                    return collatz_guarded(3 * n + 1, i + 1)
+                n, i = 3 * n + 1, i + 1
+
+    me = collatz_guarded
+    return collatz_guarded
+
+
+def _guarded_fib() -> Callable[..., int]:
+    global fib_guarded
+    me: AnyFunc | None = None
+
+    def fib_guarded(i: int, current: int = 0, next: int = 1) -> int:
+        while True:
+            if i == 0:
+                return current
+            if fib_guarded is not me:
+                return fib_guarded(i - 1, next, current + next)
+            i, current, next = i - 1, next, current + next
+
+    me = fib_guarded
+    return fib_guarded
+
+
+reverse_string_guarded = _guarded_reverse_string()
+gcd_guarded = _guarded_gcd()
+modulo_guarded = _guarded_modulo()
+string_merge_guarded = _guarded_string_merge()
+to_binary_guarded = _guarded_to_binary()
+collatz_guarded = _guarded_collatz()
+fib_guarded = _guarded_fib()
+
+
 # --- the workload as data -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Example:
-    """One benchmarked function: its two hand-made forms, inputs and decorator options."""
+    """One benchmarked function: its three hand-made forms, inputs and decorator options."""
 
     name: str
     native: AnyFunc
     hand_loop: AnyFunc
+    guarded_loop: AnyFunc
+    """``hand_loop`` checking its global name before each jump back: see
+    :data:`GUARDED_LOOP`."""
     params: tuple[tuple[Any, ...], ...]
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -227,25 +384,32 @@ EXAMPLES: tuple[Example, ...] = (
         "reverse_string",
         reverse_string,
         reverse_string_unrecursed,
+        reverse_string_guarded,
         (("asdf",), ("",), ("qwertyuiop" * 100,)),
         {"escape_try": True},
     ),
-    Example("gcd", gcd, gcd_unrecursed, ((5, 3), (436523451, 7), (23305295513, 3))),
-    Example("modulo", modulo, modulo_unrecursed, ((5, 3), (43652, 7), (2330523, 7))),
+    Example("gcd", gcd, gcd_unrecursed, gcd_guarded, ((5, 3), (436523451, 7), (23305295513, 3))),
+    Example(
+        "modulo", modulo, modulo_unrecursed, modulo_guarded, ((5, 3), (43652, 7), (2330523, 7))
+    ),
     Example(
         "string_merge",
         string_merge,
         string_merge_unrecursed,
+        string_merge_guarded,
         (("qwertyuiop", "asdfghkjl"), ("zxcvbnm", "zxcvbnm"), ("acegik" * 100, "bdfhjl" * 100)),
     ),
     Example(
         "to_binary",
         to_binary,
         to_binary_unrecursed,
+        to_binary_guarded,
         ((5,), (53423451,), (2394871865782648123658023746415,)),
     ),
-    Example("collatz", collatz, collatz_unrecursed, ((635,), (83451,), (9780657631,))),
-    Example("fib", fib, fib_unrecursed, ((5,), (500,), (5000,), (50000,))),
+    Example(
+        "collatz", collatz, collatz_unrecursed, collatz_guarded, ((635,), (83451,), (9780657631,))
+    ),
+    Example("fib", fib, fib_unrecursed, fib_guarded, ((5,), (500,), (5000,), (50000,))),
 )
 
 
@@ -410,7 +574,8 @@ def label(strategy: str) -> str:
 def display_label(variant: str) -> str:
     """A variant label as the text report shows it: a strategy's label that differs from
     the strategy's name carries both, ``loop (internal_loop)``, so a reader finds it under
-    either; ``return_tuple``, ``native`` and ``hand_loop`` stay as they are."""
+    either; ``return_tuple``, ``native``, ``hand_loop`` and ``guarded_loop`` stay as they
+    are."""
     for strategy, seed_name in STRATEGIES.items():
         if seed_name == variant and strategy != seed_name:
             return f"{strategy} ({seed_name})"
@@ -445,13 +610,15 @@ def fib_example() -> Example | None:
 def build_variants(
     examples: Iterable[Example] = EXAMPLES, strategies: Sequence[str] = ("loop",)
 ) -> dict[str, dict[str, AnyFunc]]:
-    """For each example name: ``{"native": ..., <label(strategy)>: ..., "hand_loop": ...}``."""
+    """For each example name: ``{"native": ..., <label(strategy)>: ..., "hand_loop": ...,
+    "guarded_loop": ...}``."""
     variants: dict[str, dict[str, AnyFunc]] = {}
     for example in examples:
         entry: dict[str, AnyFunc] = {NATIVE: example.native}
         for strategy in strategies:
             entry[label(strategy)] = optimized(example, strategy)
         entry[HAND_LOOP] = example.hand_loop
+        entry[GUARDED_LOOP] = example.guarded_loop
         variants[example.name] = entry
     return variants
 

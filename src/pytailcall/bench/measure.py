@@ -259,11 +259,13 @@ class SuiteResult:
 
 
 def ratio_pairs(strategies: Sequence[str]) -> list[Pair]:
-    """The ratios reported per case: each strategy against the hand loop and the native."""
-    pairs: list[Pair] = []
+    """The ratios reported per case: the guarded loop against the hand loop, then each
+    strategy against the hand loop, the guarded loop and the native."""
+    pairs = [Pair(f"{ex.GUARDED_LOOP}_vs_hand", ex.GUARDED_LOOP, ex.HAND_LOOP)]
     for strategy in strategies:
         label = ex.label(strategy)
         pairs.append(Pair(f"{label}_vs_hand", label, ex.HAND_LOOP))
+        pairs.append(Pair(f"{label}_vs_guarded", label, ex.GUARDED_LOOP))
         pairs.append(Pair(f"{label}_speedup_vs_native", ex.NATIVE, label))
     return pairs
 
@@ -280,10 +282,10 @@ def check_all(
     bounce: Mapping[str, AnyFunc] | None = None,
     mutual: ex.Mutual = ex.EVEN_ODD,
 ) -> list[str]:
-    """Every problem found comparing each variant with the hand loop: on fib(50) and the
-    fib timings' ``n`` when fib is measured, then on every case; then, when ``bounce``
-    holds ``mutual``'s variants, every one of them against ``mutual.expected`` at each of
-    its depths."""
+    """Every problem found comparing each variant (the guarded loop too) with the hand loop:
+    on fib(50) and the fib timings' ``n`` when fib is measured, then on every case; then,
+    when ``bounce`` holds ``mutual``'s variants, every one of them against
+    ``mutual.expected`` at each of its depths."""
     problems: list[str] = []
     fib = variants.get(ex.FIB)
     if fib is not None:

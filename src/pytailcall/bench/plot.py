@@ -1,5 +1,6 @@
 """The seed's chart: per-call time of every variant on every example row, log scale; below
-it, each strategy's time relative to the hand-written loop and to native recursion.
+it, each strategy's time relative to the hand-written loop (beside the guarded loop's, the
+floor of an exact rewrite) and to native recursion.
 
 matplotlib is an optional extra (``pip install ".[plot]"`` from a clone): it is imported
 only here, by name, so the package and its type-checking need nothing of it.
@@ -46,6 +47,7 @@ COLOURS = {
     ex.STRATEGIES["partial"]: "#ff7f0e",
     ex.STRATEGIES["return_tuple"]: "#2ca02c",
     ex.HAND_LOOP: "#d62728",
+    ex.GUARDED_LOOP: "#9467bd",
 }
 
 
@@ -134,7 +136,9 @@ def figure(result: SuiteResult) -> Any:
     names them (``loop (internal_loop)``):
 
     * the seed's chart: every variant's time per call (:data:`report.PER_CALL`), log scale;
-    * each strategy's time over the hand-written loop's: the report's ``<label>_vs_hand``;
+    * each strategy's time over the hand-written loop's: the report's ``<label>_vs_hand``,
+      and last the guarded loop's (``guarded_loop_vs_hand``, the report's guarded/hand) as
+      a reference: the floor of an exact rewrite;
     * each strategy's time over native recursion's: 1 / the report's speedup (native time
       over the strategy's).  A case too deep for native recursion has no such ratio; its
       slot is shaded and says so.
@@ -147,7 +151,8 @@ def figure(result: SuiteResult) -> Any:
     """
     plt = require()
     missing = unavailable(result)
-    labels = [label for label in [*example_labels(), ex.HAND_LOOP] if label not in missing]
+    references = [ex.HAND_LOOP, ex.GUARDED_LOOP]
+    labels = [label for label in [*example_labels(), *references] if label not in missing]
     strategies = [label for label in ex.STRATEGIES.values() if label not in missing]
     cases = result.cases
     chart, (times, vs_hand, vs_native) = plt.subplots(
@@ -166,10 +171,11 @@ def figure(result: SuiteResult) -> Any:
         vs_hand,
         {
             label: [case.measurement.ratios.get(f"{label}_vs_hand") for case in cases]
-            for label in strategies
+            for label in [*strategies, ex.GUARDED_LOOP]
         },
-        ylabel=f"strategy time / {ex.HAND_LOOP} time",
-        title=f"Each strategy's time over the hand-written loop's ({ex.HAND_LOOP}): "
+        ylabel=f"variant time / {ex.HAND_LOOP} time",
+        title=f"Each strategy's time over the hand-written loop's ({ex.HAND_LOOP}), and the "
+        f"guarded loop's ({ex.GUARDED_LOOP}, the floor of an exact rewrite):\n"
         f"{RATIOS}; below 1x is faster, x = recursion error",
         gaps=[],
     )
@@ -185,7 +191,7 @@ def figure(result: SuiteResult) -> Any:
         },
         ylabel=f"strategy time / {ex.NATIVE} time",
         title=f"Each strategy's time over native recursion's ({ex.NATIVE}): 1 / the report's "
-        f"speedup, {RATIOS}; below 1x is faster",
+        f"speedup,\n{RATIOS}; below 1x is faster",
         gaps=too_deep,
     )
     vs_native.set_label(VS_NATIVE)

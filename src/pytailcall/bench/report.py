@@ -2,8 +2,9 @@
 
 Plain text with no third-party dependency, so the benchmark runs on any bare interpreter.
 The text follows the seed write-up's two tables (fib at three depths, then the examples),
-with our hand-written-loop column and loop/hand ratio added, then our table of tail calls
-between functions; :mod:`pytailcall.bench.plot` draws the seed's chart.
+with ours added: the hand-written loop and the guarded one (the hand loop with the identity
+check exact semantics needs), their ratio, and loop/hand and loop/guarded; then our table of
+tail calls between functions; :mod:`pytailcall.bench.plot` draws the seed's chart.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ def example_labels() -> list[str]:
 
 
 def fib_labels() -> list[str]:
-    """The seed's fib-timing rows, in its order, under our variant labels."""
+    """The seed's fib-timing rows, in its order, under our variant labels, with our guarded
+    loop after the hand-written one."""
     return [
         ex.NATIVE,
         ex.HAND_LOOP,
+        ex.GUARDED_LOOP,
         ex.STRATEGIES["partial"],
         ex.STRATEGIES["return_tuple"],
         ex.LOOP,
@@ -126,9 +129,29 @@ def _fib_lines(fib: FibResult, missing: Sequence[str]) -> list[str]:
     return lines
 
 
+LOOP_RATIOS = {
+    "loop/hand": f"{ex.LOOP}_vs_hand",
+    "loop/guarded": f"{ex.LOOP}_vs_guarded",
+    "loop speedup": f"{ex.LOOP}_speedup_vs_native",
+}
+"""The examples table's columns of the loop strategy's ratios -> their ``ratios`` keys."""
+
+
 def _example_columns() -> list[str]:
     labels = [ex.display_label(label) for label in example_labels()]
-    return ["case", "call", *labels, ex.HAND_LOOP, "loop/hand", "loop speedup"]
+    return ["case", "call", *labels, ex.HAND_LOOP, ex.GUARDED_LOOP, "guarded/hand", *LOOP_RATIOS]
+
+
+def _example_legend() -> list[str]:
+    """What the examples table's times, ratios and guarded loop are."""
+    hand, guarded = ex.HAND_LOOP, ex.GUARDED_LOOP
+    return [
+        f"examples, us per call ({PER_CALL}); ratios ({RATIO}):",
+        f"guarded/hand ({guarded} over {hand}), loop/hand (loop over {hand}),",
+        f"loop/guarded (loop over {guarded}), loop speedup (native over loop);",
+        f"{guarded}: {hand} checking before each jump back that its global name still holds it,",
+        "as exact semantics must (the floor of an exact rewrite):",
+    ]
 
 
 def _example_row(case: CaseResult, missing: Sequence[str]) -> list[str]:
@@ -139,11 +162,11 @@ def _example_row(case: CaseResult, missing: Sequence[str]) -> list[str]:
         NOT_AVAILABLE if label in missing else _us(times.get(label)) for label in example_labels()
     ]
     cells.append(_us(times.get(ex.HAND_LOOP)))
+    cells.append(_us(times.get(ex.GUARDED_LOOP)))
+    cells.append(_times(ratios.get(f"{ex.GUARDED_LOOP}_vs_hand")))
     if ex.LOOP in missing:
-        return [*cells, NOT_AVAILABLE, NOT_AVAILABLE]
-    cells.append(_times(ratios.get(f"{ex.LOOP}_vs_hand")))
-    cells.append(_times(ratios.get(f"{ex.LOOP}_speedup_vs_native")))
-    return cells
+        return cells + [NOT_AVAILABLE] * len(LOOP_RATIOS)
+    return cells + [_times(ratios.get(key)) for key in LOOP_RATIOS.values()]
 
 
 def _table(rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
@@ -234,8 +257,7 @@ def format_text(result: SuiteResult) -> str:
     if result.fib:
         lines.append("")
     if result.cases:
-        lines.append(f"examples, us per call ({PER_CALL});")
-        lines.append(f"loop/hand (loop over hand_loop), loop speedup (native over loop): {RATIO}:")
+        lines += _example_legend()
         rows = [_example_columns()] + [_example_row(case, missing) for case in result.cases]
         lines += [*_table(rows, left=2), ""]
     if result.bounce is not None:
@@ -276,9 +298,11 @@ def _fib_json(fib: FibResult, missing: Sequence[str]) -> dict[str, Any]:
     times = fib.measurement.per_call_s
     median = fib.measurement.median_s
     labels = fib_labels()
+    seed = [label for label in labels if label != ex.GUARDED_LOOP]
     return {
         "n": fib.n,
-        "results": {FIB_NAMES.get(label, label): times.get(label) for label in labels},
+        "results": {FIB_NAMES.get(label, label): times.get(label) for label in seed},
+        "guarded_loop": times.get(ex.GUARDED_LOOP),
         "median": {FIB_NAMES.get(label, label): median.get(label) for label in labels},
         "speedup": {
             FIB_NAMES.get(label, label): fib.measurement.ratios.get(label)
@@ -298,8 +322,10 @@ def _case_json(case: CaseResult, missing: Sequence[str]) -> dict[str, Any]:
         "results": {label: times.get(label) for label in labels},
         "example": case.example,
         "hand_loop": times.get(ex.HAND_LOOP),
+        "guarded_loop": times.get(ex.GUARDED_LOOP),
         "median": {
-            label: case.measurement.median_s.get(label) for label in [*labels, ex.HAND_LOOP]
+            label: case.measurement.median_s.get(label)
+            for label in [*labels, ex.HAND_LOOP, ex.GUARDED_LOOP]
         },
         "ratios": dict(case.measurement.ratios),
         "notes": _notes(times, labels, missing, {}),
@@ -339,10 +365,12 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
     RecursionError or belongs to a strategy not available; ``notes`` says which.
 
     Ours, alongside: ``schema``, ``implementation``, ``machine``, ``strategies`` (available
-    -> label) and ``unavailable``, ``settings``; per fib entry ``median`` and ``speedup``
-    (median interleaved native/variant ratio); per example ``hand_loop`` seconds,
-    ``median`` seconds, ``ratios`` (``<label>_vs_hand``, ``<label>_speedup_vs_native``:
-    median interleaved ratios); ``decorate_us``: strategy -> example -> microseconds.
+    -> label) and ``unavailable``, ``settings``; per fib entry ``guarded_loop`` seconds,
+    ``median`` and ``speedup`` (median interleaved native/variant ratio), both with a
+    ``guarded_loop`` key too; per example ``hand_loop`` and ``guarded_loop`` seconds,
+    ``median`` seconds, ``ratios`` (``guarded_loop_vs_hand``, ``<label>_vs_hand``,
+    ``<label>_vs_guarded``, ``<label>_speedup_vs_native``: median interleaved ratios);
+    ``decorate_us``: strategy -> example -> microseconds.
 
     ``bounce``: tail calls between functions, ``null`` when not measured; else
     ``functions`` (``"is_even/is_odd"``), ``reference_n``, ``target_vs_native`` and
