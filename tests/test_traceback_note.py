@@ -113,6 +113,25 @@ def test_an_exception_the_function_handles_gets_no_note(noting: None) -> None:
     assert settle(300, log) == "done" and log == ["before", "handled"]
 
 
+BAD_NOTES = """
+def count(n):
+    if n == 0:
+        error = ValueError("bottom")
+        error.__notes__ = "not a list"     # add_note() raises TypeError on this
+        raise error
+    return count(n - 1)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_an_exception_whose_notes_cannot_take_one_leaves_unchanged(
+    noting: None, strategy: str
+) -> None:
+    count = define(BAD_NOTES, strategy, "count")
+    exc, _ = notes_of(lambda: count(100))
+    assert (type(exc), str(exc), exc.__notes__) == (ValueError, "bottom", "not a list")
+
+
 def test_each_frame_the_exception_leaves_adds_its_own_note(noting: None) -> None:
     source = """
     def outer(n):

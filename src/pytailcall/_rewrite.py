@@ -361,9 +361,10 @@ class Rewriter:
             items.append(end)
             stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
-        note = Label()
+        note, adding, added = Label(), Label(), Label()
         if self.counts_jumps:
-            items += [note, *self._note_handler()]
+            handler_ops, adding, added = self._note_handler()
+            items += [note, *handler_ops]
         stubs = assemble(items, base, facts)
         handlers = [h.moved(self.shift, self.stack_base) for h in parse_exception_table(
             self.code.co_exceptiontable)]
@@ -386,6 +387,8 @@ class Rewriter:
         if self.counts_jumps:
             handlers = _covering_the_rest(handlers, self.shift, stubs.labels[note],
                                           stubs.labels[note], self.stack_base)
+            handlers.append(Handler(stubs.labels[adding], stubs.labels[added],
+                                    stubs.labels[added], self.stack_base + 2, False))
         raw = self.prefix + bytes(body) + stubs.code
         line = last_computed_line(self.code.co_linetable, self.code.co_firstlineno)
         appended, _ = location_entries(stubs.locations, line)
@@ -421,12 +424,16 @@ class Rewriter:
                 break
         return end
 
-    def _note_handler(self) -> list[Item]:
+    def _note_handler(self) -> tuple[list[Item], Label, Label]:
         """Where an exception leaving the frame goes when the jumps are counted: over
         ``[count, (iterator list,) lasti, exception]``, add a note with the count when it
         is not 0, and re-raise as the compiler's own clean-up does. ``str.format`` and
-        ``add_note`` are C methods: no Python code of pytailcall's runs; no line events."""
-        reraise = Label()
+        ``add_note`` are C methods: no Python code of pytailcall's runs; no line events.
+
+        Also the labels around the note's adding: an exception there (``add_note`` fails
+        when ``__notes__`` is not a list) lands on the ``POP_TOP`` after it, which drops
+        it, and the exception that was leaving leaves unchanged."""
+        reraise, adding, added = Label(), Label(), Label()
         count = self.stack_base + 2  # depth of the count under [lasti, exception]
         template = _runtime.ELIDED_NOTE.format(f"{self.code.co_qualname}()")
         ops: list[Item] = [
@@ -434,20 +441,22 @@ class Rewriter:
             Op("LOAD_CONST", self.consts.index(0)),
             Op("IS_OP", 0),  # the count only ever equals 0 as the cached 0 itself
             *self.branch(self.facts.pop_jump_if_true, reraise),
+            adding,
             Op("COPY", 1),
             Op(*self.facts.load_method(self.names.index("add_note"))),
             Op("LOAD_CONST", self.consts.index(template)),
             # the count, under the exception's copy and two method loads (two items each)
             *self.call_method("format", [Op("COPY", count + 4)]),
             *self.call_value(2),
-            Op("POP_TOP"),
+            added,
+            Op("POP_TOP"),  # add_note's None, or what it raised
             reraise,
             Op("RERAISE", 1),
         ]
         for op in ops:
             if isinstance(op, Op):
                 op.position = NO_LINE
-        return ops
+        return ops, adding, added
 
     # -- patches in place -------------------------------------------------------------------
 

@@ -35,7 +35,8 @@ ELIDED_NOTE = "pytailcall: {}, tail calls elided (their frames are not shown): {
 def note_elided(exc: BaseException, count: int, where: str) -> None:
     """Add :data:`ELIDED_NOTE` to ``exc`` unless ``count`` is 0."""
     if count:
-        exc.add_note(ELIDED_NOTE.format(where).format(count))
+        with contextlib.suppress(Exception):  # __notes__ made something else than a list
+            exc.add_note(ELIDED_NOTE.format(where).format(count))
 
 
 def run_noting(result: Any) -> Any:
