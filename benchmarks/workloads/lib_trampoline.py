@@ -156,6 +156,7 @@ closures = _exposed(_closures)
 omitted = _exposed(_omitted)
 try_finally = _exposed(_try_finally)
 is_even = _exposed(_is_even)
+is_odd = _exposed(_is_odd)
 
 
 def rebind(n: int) -> Any:
