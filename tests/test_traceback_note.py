@@ -132,6 +132,25 @@ def test_an_exception_whose_notes_cannot_take_one_leaves_unchanged(
     assert (type(exc), str(exc), exc.__notes__) == (ValueError, "bottom", "not a list")
 
 
+INTERRUPTED_NOTE = """
+class Interrupted(Exception):
+    def add_note(self, note):
+        raise KeyboardInterrupt    # as if Ctrl-C were handled while the note is added
+
+def count(n):
+    if n == 0:
+        raise Interrupted("bottom")
+    return count(n - 1)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_an_interrupt_while_the_note_is_added_is_not_lost(noting: None, strategy: str) -> None:
+    count = define(INTERRUPTED_NOTE, strategy, "count")
+    with pytest.raises(KeyboardInterrupt):
+        count(100)
+
+
 def test_each_frame_the_exception_leaves_adds_its_own_note(noting: None) -> None:
     source = """
     def outer(n):

@@ -361,9 +361,9 @@ class Rewriter:
             items.append(end)
             stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
-        note, adding, added = Label(), Label(), Label()
+        note, adding, added, failed = Label(), Label(), Label(), Label()
         if self.counts_jumps:
-            handler_ops, adding, added = self._note_handler()
+            handler_ops, adding, added, failed = self._note_handler()
             items += [note, *handler_ops]
         stubs = assemble(items, base, facts)
         handlers = [h.moved(self.shift, self.stack_base) for h in parse_exception_table(
@@ -388,7 +388,7 @@ class Rewriter:
             handlers = _covering_the_rest(handlers, self.shift, stubs.labels[note],
                                           stubs.labels[note], self.stack_base)
             handlers.append(Handler(stubs.labels[adding], stubs.labels[added],
-                                    stubs.labels[added], self.stack_base + 2, False))
+                                    stubs.labels[failed], self.stack_base + 2, False))
         raw = self.prefix + bytes(body) + stubs.code
         line = last_computed_line(self.code.co_linetable, self.code.co_firstlineno)
         appended, _ = location_entries(stubs.locations, line)
@@ -424,16 +424,18 @@ class Rewriter:
                 break
         return end
 
-    def _note_handler(self) -> tuple[list[Item], Label, Label]:
+    def _note_handler(self) -> tuple[list[Item], Label, Label, Label]:
         """Where an exception leaving the frame goes when the jumps are counted: over
         ``[count, (iterator list,) lasti, exception]``, add a note with the count when it
         is not 0, and re-raise as the compiler's own clean-up does. ``str.format`` and
         ``add_note`` are C methods: no Python code of pytailcall's runs; no line events.
 
-        Also the labels around the note's adding: an exception there (``add_note`` fails
-        when ``__notes__`` is not a list) lands on the ``POP_TOP`` after it, which drops
-        it, and the exception that was leaving leaves unchanged."""
-        reraise, adding, added = Label(), Label(), Label()
+        Also the labels around the note's adding, and the handler for them (``failed``):
+        an ``Exception`` raised there (``add_note`` fails when ``__notes__`` is not a list)
+        is dropped, and the exception that was leaving leaves unchanged; anything else (a
+        ``KeyboardInterrupt`` whose signal the interpreter checked for at those calls)
+        leaves in its place, as it would have from the caller."""
+        reraise, adding, added, failed, other = Label(), Label(), Label(), Label(), Label()
         count = self.stack_base + 2  # depth of the count under [lasti, exception]
         template = _runtime.ELIDED_NOTE.format(f"{self.code.co_qualname}()")
         ops: list[Item] = [
@@ -449,14 +451,23 @@ class Rewriter:
             *self.call_method("format", [Op("COPY", count + 4)]),
             *self.call_value(2),
             added,
-            Op("POP_TOP"),  # add_note's None, or what it raised
+            Op("POP_TOP"),  # add_note's None
             reraise,
             Op("RERAISE", 1),
+            failed,  # [..., lasti, exception, what adding the note raised]
+            *self.load_target(),
+            self.load_attr("NOTE_FAILURE"),
+            Op("CHECK_EXC_MATCH"),
+            *self.branch(self.facts.pop_jump_if_false, other),
+            Op("POP_TOP"),
+            Op("RERAISE", 1),
+            other,
+            Op("RERAISE", 0),
         ]
         for op in ops:
             if isinstance(op, Op):
                 op.position = NO_LINE
-        return ops, adding, added
+        return ops, adding, added, failed
 
     # -- patches in place -------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ ELIDED_NOTE = "pytailcall: {}, tail calls elided (their frames are not shown): {
 def note_elided(exc: BaseException, count: int, where: str) -> None:
     """Add :data:`ELIDED_NOTE` to ``exc`` unless ``count`` is 0."""
     if count:
-        with contextlib.suppress(Exception):  # __notes__ made something else than a list
+        with contextlib.suppress(Target.NOTE_FAILURE):  # __notes__ is not a list
             exc.add_note(ELIDED_NOTE.format(where).format(count))
 
 
@@ -117,6 +117,9 @@ class Target:
     #: Called (it returns ``()``) only so that the interpreter checks for signals there:
     #: it does after every call of something written in C, and this is the cheapest.
     periodic_check = tuple
+    #: What a failure to add the traceback note may drop (not an asynchronous
+    #: ``KeyboardInterrupt`` that arrives while the note is added: that one goes on).
+    NOTE_FAILURE = Exception
 
     def __init__(self, public: types.FunctionType, source: types.FunctionType) -> None:
         self.public = public
