@@ -147,6 +147,21 @@ def test_uncaught_exception_prints_the_users_traceback_and_exits_1(tmp_path: Pat
 INTERRUPTED = """\
 import atexit, threading
 
+class Farewell:
+    def __del__(self):
+        print("__del__ at shutdown", flush=True)
+
+def suspended():
+    try:
+        yield
+    finally:
+        print("generator finalised", flush=True)
+
+keep = Farewell()
+paused = suspended()
+next(paused)
+unflushed = open("buffered.txt", "w")  # still open at the interrupt: shutdown closes it
+unflushed.write("written at shutdown\\n")
 atexit.register(lambda: print("atexit handler ran", flush=True))
 printed = threading.Event()
 threading.Thread(target=lambda: printed.wait() and print("thread finished", flush=True)).start()
@@ -165,17 +180,52 @@ spin(20)
 @needs_subprocess
 @pytest.mark.skipif(os.name != "posix", reason="a process dies of SIGINT on POSIX only")
 def test_uncaught_keyboard_interrupt_ends_the_process_as_natively(tmp_path: Path) -> None:
-    """Natively the interpreter prints the traceback, finishes shutting down (threads,
-    atexit, buffered output) and then kills itself with SIGINT: a parent sees a signal
-    (returncode -2), not an exit status."""
+    """Natively the interpreter prints the traceback, shuts down as usual (threads, atexit,
+    objects and generators finalised, files flushed and closed) and then kills itself with
+    SIGINT: a parent sees a signal (returncode -2), not an exit status."""
     script = write(tmp_path, "interrupted.py", INTERRUPTED)
     native = python(script, cwd=tmp_path)
+    written_natively = (tmp_path / "buffered.txt").read_text()
+    (tmp_path / "buffered.txt").unlink()
     optimized = run(script, cwd=tmp_path)
     assert native.returncode == -2
-    assert native.stdout == "before the interrupt" + "thread finished\natexit handler ran\n"
+    first = "before the interrupt" + "thread finished\natexit handler ran\n"
+    assert native.stdout.startswith(first)
+    assert {"__del__ at shutdown", "generator finalised"} <= set(native.stdout.splitlines())
+    assert written_natively == "written at shutdown\n"
     assert (optimized.returncode, optimized.stdout) == (native.returncode, native.stdout)
-    assert optimized.stderr.splitlines()[-1] == "KeyboardInterrupt"
+    assert (tmp_path / "buffered.txt").read_text() == written_natively
+    assert "KeyboardInterrupt" in optimized.stderr.splitlines()
+    # after the traceback: the same shutdown (-W always shows the file closed there)
+    assert optimized.stderr.splitlines()[-1] == native.stderr.splitlines()[-1]
     assert optimized.stderr.count(", in spin") == 1  # the elided calls leave no frames
+
+
+@needs_subprocess
+def test_a_subclass_of_keyboard_interrupt_exits_with_1_as_natively(tmp_path: Path) -> None:
+    script = write(tmp_path, "sub.py", "class Stop(KeyboardInterrupt):\n    pass\n\nraise Stop\n")
+    native = python(script, cwd=tmp_path)
+    optimized = run(script, cwd=tmp_path)
+    assert native.returncode == optimized.returncode == 1
+    assert optimized.stderr.splitlines()[-1] == native.stderr.splitlines()[-1]
+    assert native.stderr.splitlines()[-1].endswith("Stop")
+
+
+@needs_subprocess
+def test_main_returns_the_status_of_an_interrupted_program_and_leaves_the_caller_alone(
+    tmp_path: Path,
+) -> None:
+    """Only the entry points end the process; ``main()`` called from a program returns."""
+    write(tmp_path, "interrupted.py", "raise KeyboardInterrupt\n")
+    host = write(tmp_path, "host.py", """\
+        import atexit
+        from pytailcall.cli import main
+        atexit.register(lambda: print("host atexit", flush=True))
+        print("main returned", main(["run", "interrupted.py"]), flush=True)
+        """)
+    done = python(host, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, "main returned -2\nhost atexit\n")
+    assert done.stderr.splitlines()[-1] == "KeyboardInterrupt"
 
 
 LOOP_UNTIL_INTERRUPTED = """\

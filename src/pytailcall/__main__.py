@@ -1,7 +1,5 @@
 """``python -m pytailcall``: see :mod:`pytailcall.cli`."""
 
-import sys
+from pytailcall.cli import console_main
 
-from pytailcall.cli import main
-
-sys.exit(main())
+console_main()

@@ -7,22 +7,21 @@ its main module (``sys.argv``, ``sys.path[0]``, ``sys.modules["__main__"]``) and
 restore it: they are meant for the command line.  They return the exit status for an
 uncaught exception (its traceback is printed by ``sys.excepthook``, as natively) and let
 ``SystemExit`` through; an uncaught ``KeyboardInterrupt`` returns :data:`INTERRUPTED`, and
-:func:`end_as_interrupted` then ends the process the way the interpreter would.
+the command line's entry point then ends the process the way the interpreter would
+(:func:`end_as_interrupted`).
 """
 
 from __future__ import annotations
 
-import atexit
 import builtins
 import importlib.machinery
 import importlib.util
 import os
 import signal
 import sys
-import threading
 import types
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from pytailcall import _api, _auto
 
@@ -138,26 +137,23 @@ def _execute(source: str | bytes, filename: str, namespace: dict[str, Any]) -> i
         tb = exc.__traceback__
         exc.__traceback__ = tb.tb_next if tb is not None else None
         sys.excepthook(type(exc), exc, exc.__traceback__)
-        return INTERRUPTED if isinstance(exc, KeyboardInterrupt) else 1
+        # Exactly KeyboardInterrupt, as the interpreter checks: a subclass exits with 1.
+        return INTERRUPTED if type(exc) is KeyboardInterrupt else 1
     return 0
 
 
-def end_as_interrupted() -> int:
-    """End the process as CPython does after an uncaught ``KeyboardInterrupt`` in its main
-    module: finish what finalisation would do first (wait for non-daemon threads, run the
-    ``atexit`` handlers, flush the standard streams), then die of SIGINT with its default
-    action, so that a parent process or shell sees an interrupted program, not an exit
-    status.  Returns 130 (what a shell shows) only where a process cannot do that."""
-    if os.name != "posix":
-        return 130
-    threading._shutdown()  # type: ignore[attr-defined]  # as Py_Finalize does, first
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except Exception:  # a closed or broken stream: natively ignored too
-            pass
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGINT)
-    return 130  # SIGINT blocked in this process's mask: the nearest status
+def end_as_interrupted() -> NoReturn:
+    """End the process as CPython ends one whose main module let a ``KeyboardInterrupt``
+    escape: by letting one escape.  The interpreter then shuts down as usual (threads,
+    ``atexit``, ``__del__``, buffered files) and dies of SIGINT, so that a parent process
+    or shell sees an interrupted program (it checks for exactly ``KeyboardInterrupt``, in
+    ``python script.py``, ``python -m`` and console scripts alike).  The program's own
+    traceback was printed already: ``sys.excepthook`` is silenced so that this one, which
+    would only show pytailcall's frames, is not.  For entry points only, never for a
+    caller of :func:`pytailcall.cli.main` (which returns :data:`INTERRUPTED`)."""
+    sys.excepthook = _silent
+    raise KeyboardInterrupt
+
+
+def _silent(*exc_info: object) -> None:
+    """The excepthook of :func:`end_as_interrupted`: prints nothing."""

@@ -17,7 +17,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from pytailcall._auto import Optimized
@@ -642,8 +642,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if args.report:
             _print_optimized(_auto.optimized())
-    if status == _run.INTERRUPTED:
-        return _run.end_as_interrupted()
     return status
 
 
@@ -711,7 +709,10 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status instead of exiting."""
+    """Run the command line; return the exit status instead of exiting.  For ``run``, a
+    program that ended with an uncaught ``KeyboardInterrupt`` gives
+    ``pytailcall._run.INTERRUPTED`` (-2, what ``subprocess`` reports for a process killed
+    by SIGINT), after its traceback: :func:`console_main` turns that into the real thing."""
     parser = build_parser()
     try:
         args = _parse(parser, argv)
@@ -737,3 +738,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{PROG}: error: {type(exc).__name__}: {exc} (--traceback for details)", file=sys.stderr
         )
         return 1
+
+
+def console_main() -> NoReturn:
+    """The ``pytailcall`` command and ``python -m pytailcall``: :func:`main`, then exit
+    with its status, or, for a program interrupted by Ctrl-C, end as the interpreter ends
+    one (shut down, then die of SIGINT)."""
+    from pytailcall import _run
+
+    status = main()
+    if status == _run.INTERRUPTED:
+        _run.end_as_interrupted()
+    sys.exit(status)
