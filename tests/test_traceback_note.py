@@ -132,6 +132,27 @@ def test_an_exception_whose_notes_cannot_take_one_leaves_unchanged(
     assert (type(exc), str(exc), exc.__notes__) == (ValueError, "bottom", "not a list")
 
 
+RAISING_NOTE = """
+class Refusing(Exception):
+    def add_note(self, note):
+        raise LookupError("raised while the note is added")   # like a signal handler's
+
+def count(n):
+    if n == 0:
+        raise Refusing("bottom")
+    return count(n - 1)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_only_a_note_that_cannot_be_added_is_dropped(noting: None, strategy: str) -> None:
+    """An exception raised while the note is added, other than add_note's TypeError, is
+    not swallowed: a signal handler's exception arriving there must not be lost."""
+    count = define(RAISING_NOTE, strategy, "count")
+    with pytest.raises(LookupError, match="while the note is added"):
+        count(100)
+
+
 INTERRUPTED_NOTE = """
 class Interrupted(Exception):
     def add_note(self, note):
@@ -169,6 +190,38 @@ def test_each_frame_the_exception_leaves_adds_its_own_note(noting: None) -> None
     outer = namespace["outer"] = tail_optimize(namespace["outer"], strategy="loop")
     _, notes = notes_of(lambda: outer(7))
     assert notes == [NOTE.format("inner()", 3), NOTE.format("outer()", 7)]
+
+
+ALTERNATING = """
+def a(n):
+    if n == 0:
+        raise ValueError("bottom")
+    if n % 4:
+        return a(n - 1)          # jumps (loop), bounces (trampolines)
+    return b(n - 1)              # a bounce into b
+
+def b(n):
+    return a(n - 1)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("n", [12, 101])
+def test_the_notes_add_up_to_the_frames_the_traceback_lacks(
+    noting: None, strategy: str, n: int
+) -> None:
+    """Natively a(n) leaves n + 1 frames of a and b; the notes count every one that is not
+    in the traceback, including jumps made in a frame that then bounced into b."""
+    a = define(ALTERNATING, strategy, "a")
+    exc, notes = notes_of(lambda: a(n))
+    counted = sum(int(note.rsplit(" ", 1)[1].replace(",", "")) for note in notes)
+    lines = textwrap.dedent(ALTERNATING).splitlines()
+    def_lines = {number for number, line in enumerate(lines, 1) if line.startswith("def ")}
+    shown = [  # frames of the user's code (the drivers stand on the def line)
+        frame for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.name in ("a", "b") and frame.lineno not in def_lines
+    ]
+    assert counted + len(shown) == n + 1
 
 
 def test_bounces_between_functions_are_counted_by_their_driver(noting: None) -> None:
@@ -236,3 +289,44 @@ def test_run_honours_the_variable(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.splitlines()[-2:] == [
         "ValueError: bottom", NOTE.format("count()", 10_000)]
+
+
+NEAR_THE_LIMIT = """
+def last(xs):
+    if len(xs) == 1:
+        return xs[0]
+    return last(xs[1:])
+
+def walk(n):
+    return last([n]) + walk(n + 1)   # not a tail call: recurses until RecursionError
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_recursion_error_is_not_chained_to_another(noting: None, strategy: str) -> None:
+    """At the recursion limit, noting must not call anything that needs a frame."""
+    namespace: dict[str, Any] = {}
+    exec(textwrap.dedent(NEAR_THE_LIMIT), namespace)
+    namespace["last"] = tail_optimize(namespace["last"], strategy=strategy)
+    exc, _ = notes_of(lambda: namespace["walk"](0))
+    assert type(exc) is RecursionError
+    assert exc.__context__ is None
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_tracers_see_no_python_code_of_ours_when_noting(noting: None, strategy: str) -> None:
+    count = define(COUNT_DOWN, strategy, "count")
+    package = os.path.dirname(_api.__file__)
+    ours: list[str] = []
+
+    def tracer(frame: Any, event: str, arg: object) -> Any:
+        if event == "call" and frame.f_code.co_filename.startswith(package):
+            ours.append(frame.f_code.co_qualname)
+        return None
+
+    sys.settrace(tracer)
+    try:
+        notes_of(lambda: count(30))
+    finally:
+        sys.settrace(None)
+    assert ours == []

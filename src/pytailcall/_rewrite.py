@@ -616,6 +616,7 @@ class Rewriter:
             replace,
             Op("SWAP", depth + 1),
             Op("POP_TOP"),
+            *self._hand_over_jumps(site),
             *self._call_ops(site, binding),
             *self.return_result(site),
             pop2_normal,
@@ -626,6 +627,27 @@ class Rewriter:
             *self.return_result(site),
         ]
         return _positioned(ops, site)
+
+    def _hand_over_jumps(self, site: SelfCall) -> list[Op]:
+        """When jumps are counted in a frame that is about to return a bounce (an
+        implementation run by a driver), add its count to ``Target.HANDED_OVER.count`` for
+        that driver: natively those calls are frames still on the stack. Slot reads and
+        writes of a thread-local object: no code of ours runs."""
+        if not self.counts_jumps or self.drive_calls_out:
+            return []
+        # Everything on the stack, down to the count at the bottom: the compiler's depth
+        # before the call sequence, and the frame's own items under it.
+        total = self.analysis.flow.stack_depths()[site.region[0].offset] + self.stack_base
+        return [
+            *self.load_target(),
+            self.load_attr("HANDED_OVER"),
+            Op("COPY", 1),
+            self.load_attr("count"),
+            Op("COPY", total + 2),
+            Op("BINARY_OP", NB_ADD),
+            Op("SWAP", 2),
+            Op("STORE_ATTR", self.names.index("count")),
+        ]
 
     # -- small pieces of stub code ------------------------------------------------------
 

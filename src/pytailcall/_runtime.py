@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import types
 import warnings
 from typing import Any
@@ -32,17 +33,25 @@ TARGET_KEY = "__tail_call__"
 ELIDED_NOTE = "pytailcall: {}, tail calls elided (their frames are not shown): {{:,}}"
 
 
-def note_elided(exc: BaseException, count: int, where: str) -> None:
-    """Add :data:`ELIDED_NOTE` to ``exc`` unless ``count`` is 0."""
-    if count:
-        with contextlib.suppress(Target.NOTE_FAILURE):  # __notes__ is not a list
-            exc.add_note(ELIDED_NOTE.format(where).format(count))
+class _HandedOver(threading.local):
+    """Per thread: calls that jumped in frames that then returned a bounce.  Natively
+    those calls are frames still on the stack under the next bounce's, so the driver
+    running the bounces counts them too: such a frame adds its count here as it bounces
+    out (no code of ours runs: a slot of the rewritten code's), and each driver starts
+    from 0 and puts back what it found.  ``count`` reads 0 in a thread that never set it."""
+
+    count = 0
+
+
+HANDED_OVER = _HandedOver()
 
 
 def run_noting(result: Any) -> Any:
-    """:func:`run`, counting the bounces it follows, for an exception to tell: all but
-    the first (the call that started it), each of which natively is one more frame."""
+    """:func:`run`, counting for an exception to tell the calls that ran without frames:
+    every bounce but the first (the call that started it) and the jumps handed over."""
     count = -1
+    outer = HANDED_OVER.count
+    HANDED_OVER.count = 0
     try:
         while True:
             kind = type(result)
@@ -55,8 +64,19 @@ def run_noting(result: Any) -> Any:
             else:
                 return result
     except BaseException as exc:
-        note_elided(exc, max(count, 0), "between optimized functions")
+        count = max(count, 0) + HANDED_OVER.count
+        if count:
+            # Not contextlib.suppress: tracers would see its Python code run.
+            try:  # noqa: SIM105
+                exc.add_note(_BETWEEN_NOTE.format(count))
+            except Target.NOTE_FAILURE:  # __notes__ is not a list
+                pass
         raise
+    finally:
+        HANDED_OVER.count = outer
+
+
+_BETWEEN_NOTE = ELIDED_NOTE.format("between optimized functions")
 
 
 class Marker:
@@ -117,9 +137,12 @@ class Target:
     #: Called (it returns ``()``) only so that the interpreter checks for signals there:
     #: it does after every call of something written in C, and this is the cheapest.
     periodic_check = tuple
-    #: What a failure to add the traceback note may drop (not an asynchronous
-    #: ``KeyboardInterrupt`` that arrives while the note is added: that one goes on).
-    NOTE_FAILURE = Exception
+    #: What a failure to add the traceback note raises (``__notes__`` is not a list), and
+    #: all it drops: anything else raised meanwhile (a signal handler's exception, a
+    #: ``KeyboardInterrupt``) goes on in place of the exception that was leaving.
+    NOTE_FAILURE = TypeError
+    #: Where frames that bounce out hand over the count of their jumps.
+    HANDED_OVER = HANDED_OVER
 
     def __init__(self, public: types.FunctionType, source: types.FunctionType) -> None:
         self.public = public

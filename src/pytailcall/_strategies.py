@@ -239,19 +239,32 @@ def _driver_body(kind: str, nparams: int) -> str:
 
 
 def _noting(body: str, where: str) -> str:
-    """``body`` (a driver's) counting the bounces it follows, and noting the count on an
-    exception that leaves it (:func:`~pytailcall._runtime.note_elided`)."""
+    """``body`` (a driver's) counting the bounces it follows and the jumps handed over to
+    it (see :class:`~pytailcall._runtime.HANDED_OVER`), and noting the count on an
+    exception that leaves it, inline: no other function of ours runs (tracers would see
+    it, and at the recursion limit its call would fail)."""
+    note = _runtime.ELIDED_NOTE.format(where)
     lines = []
     for line in body.splitlines(keepends=True):
         if line.startswith("            r = "):  # a bounce followed: one frame elided
             lines.append("            _pytailcall_count_ += 1\n")
         lines.append(line)
     return ("    _pytailcall_count_ = 0\n"
+            "    _pytailcall_outer_ = _pytailcall_handed_over_.count\n"
+            "    _pytailcall_handed_over_.count = 0\n"
             "    try:\n"
             + "".join("    " + line for line in lines)
             + "    except BaseException as _pytailcall_exception_:\n"
-            f"        _pytailcall_note_(_pytailcall_exception_, _pytailcall_count_, {where!r})\n"
-            "        raise\n")
+            "        _pytailcall_count_ += _pytailcall_handed_over_.count\n"
+            "        if _pytailcall_count_:\n"
+            "            try:\n"
+            f"                _pytailcall_exception_.add_note({note!r}.format(\n"
+            "                    _pytailcall_count_))\n"
+            "            except _pytailcall_note_failure_:\n"
+            "                pass\n"
+            "        raise\n"
+            "    finally:\n"
+            "        _pytailcall_handed_over_.count = _pytailcall_outer_\n")
 
 
 def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
@@ -266,7 +279,7 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
     signature, arguments = parameter_source(source)
     names = ("_pytailcall_impl_", "_pytailcall_marker_", "_pytailcall_type_",
              "_pytailcall_tuple_", "_pytailcall_tailcall_", "_pytailcall_marker_type_",
-             "_pytailcall_note_")
+             "_pytailcall_handed_over_", "_pytailcall_note_failure_")
     text = (f"def _pytailcall_factory_({', '.join(names)}):\n"
             f"  def _pytailcall_generated_({signature}):\n"
             + body.replace("{arguments}", arguments)
@@ -283,7 +296,8 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
         inner if isinstance(c, types.CodeType) else c for c in factory_code.co_consts))
     factory = types.FunctionType(factory_code, source.__globals__)
     made: types.FunctionType = factory(impl, marker, type, tuple, _runtime.TailCall,
-                                       _runtime.Marker, _runtime.note_elided)
+                                       _runtime.Marker, _runtime.HANDED_OVER,
+                                       _runtime.Target.NOTE_FAILURE)
     made.__name__ = source.__name__
     made.__defaults__ = source.__defaults__
     made.__kwdefaults__ = source.__kwdefaults__
