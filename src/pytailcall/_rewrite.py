@@ -431,10 +431,11 @@ class Rewriter:
         ``add_note`` are C methods: no Python code of pytailcall's runs; no line events.
 
         Also the labels around the note's adding, and the handler for them (``failed``):
-        an ``Exception`` raised there (``add_note`` fails when ``__notes__`` is not a list)
-        is dropped, and the exception that was leaving leaves unchanged; anything else (a
-        ``KeyboardInterrupt`` whose signal the interpreter checked for at those calls)
-        leaves in its place, as it would have from the caller."""
+        ``Target.NOTE_FAILURE`` raised there (``add_note``'s ``TypeError`` when
+        ``__notes__`` is not a list) is dropped, and the exception that was leaving leaves
+        unchanged; anything else (a signal handler's exception or a ``KeyboardInterrupt``,
+        which the interpreter checks for at those calls) leaves in its place, as it would
+        have a moment later from the caller."""
         reraise, adding, added, failed, other = Label(), Label(), Label(), Label(), Label()
         count = self.stack_base + 2  # depth of the count under [lasti, exception]
         template = _runtime.ELIDED_NOTE.format(f"{self.code.co_qualname}()")
