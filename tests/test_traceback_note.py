@@ -22,6 +22,7 @@ import pytest
 from conftest import STRATEGIES
 
 from pytailcall import _api, tail_optimize
+from pytailcall._bytecode import facts
 
 NOTE = "pytailcall: {}, tail calls elided (their frames are not shown): {:,}"
 
@@ -66,11 +67,17 @@ def count(n, xs=(1,)):
     return None
 """
 
-SHAPES = [(COUNT_DOWN, s) for s in STRATEGIES] + [(COUNT_IN_A_LOOP, "loop")]
+#: From 3.14 a tail call inside a for loop is left native (a virtual iterator cannot be
+#: kept): there the loop shape has nothing to count.
+LOOPS_KEEP_ITERATORS = facts.current().loop_iterator_is_an_object
+IN_A_LOOP = pytest.param(
+    COUNT_IN_A_LOOP, "loop", id="loop, from a for loop",
+    marks=pytest.mark.skipif(not LOOPS_KEEP_ITERATORS,
+                             reason="tail calls inside for loops are left native on 3.14+"))
+SHAPES = [*(pytest.param(COUNT_DOWN, s, id=s) for s in STRATEGIES), IN_A_LOOP]
 
 
-@pytest.mark.parametrize(("source", "strategy"), SHAPES,
-                         ids=[*STRATEGIES, "loop, from a for loop"])
+@pytest.mark.parametrize(("source", "strategy"), SHAPES)
 def test_the_note_counts_the_calls_that_ran_without_frames(
     noting: None, source: str, strategy: str
 ) -> None:
@@ -258,7 +265,7 @@ def test_the_traceback_entries_are_those_made_without_the_note(
 def test_line_events_are_those_made_without_the_note(monkeypatch: pytest.MonkeyPatch) -> None:
     def events(value: str) -> list[tuple[str, int]]:
         monkeypatch.setenv(_api.NOTE_VARIABLE, value)
-        count = define(COUNT_IN_A_LOOP, "loop", "count")
+        count = define(COUNT_IN_A_LOOP if LOOPS_KEEP_ITERATORS else COUNT_DOWN, "loop", "count")
         seen: list[tuple[str, int]] = []
 
         def tracer(frame: Any, event: str, arg: object) -> Any:
