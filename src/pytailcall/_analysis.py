@@ -142,7 +142,7 @@ def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis
     cells = tuple(ins.arg for ins in instrs[:resume] if ins.name == "MAKE_CELL")
     nparams = parameter_count(code)
     try:
-        depths = flow.stack_depths()
+        depths = flow.stack_depths
     except FlowError:
         sites = tuple(_unmatched(code, facts, instrs, positions, set(), Reason.NOT_UNDERSTOOD))
         return Analysis(code, facts, flow, sites, (), (), cells, instrs[resume + 1], nparams)

@@ -638,7 +638,7 @@ class Rewriter:
             return []
         # Everything on the stack, down to the count at the bottom: the compiler's depth
         # before the call sequence, and the frame's own items under it.
-        total = self.analysis.flow.stack_depths()[site.region[0].offset] + self.stack_base
+        total = self.analysis.flow.stack_depths[site.region[0].offset] + self.stack_base
         return [
             *self.load_target(),
             self.load_attr("HANDED_OVER"),
@@ -850,7 +850,7 @@ def _covering_the_rest(handlers: list[Handler], start: int, end: int, target: in
 def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:
     """Check the new code's stack discipline the way the compiler would; return its maximum."""
     flow = Flow(decode(raw, facts), handlers, facts)
-    depths = flow.stack_depths()
+    depths = flow.stack_depths
     deepest = 0
     for i, ins in enumerate(flow.instrs):
         depth = depths.get(ins.offset)

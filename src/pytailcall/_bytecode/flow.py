@@ -67,8 +67,10 @@ class Flow:
         for h in self.handlers:
             yield self.instruction_at(h.target), h.depth + int(h.lasti) + 1
 
+    @cached_property
     def stack_depths(self) -> dict[int, int]:
-        """Stack depth before each reachable instruction, by offset.
+        """Stack depth before each reachable instruction, by offset (computed once: the
+        analysis and the rewriter both read it; do not modify it).
 
         Raises :class:`FlowError` where two paths disagree or the stack would underflow:
         the same checks CPython's compiler relies on, used here to verify our own output.
