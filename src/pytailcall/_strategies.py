@@ -140,7 +140,7 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         marker = _runtime.Marker(impl) if kind == "return_tuple" else None
         cells[2].cell_contents = (marker if kind == "return_tuple"
                                   else types.MethodType(_runtime.TailCall, impl))
-        body = _driver_body(kind, nparams)
+        body = _driver_body(kind, nparams, counted=note_elided)
         if note_elided:
             body = _noting(body, f"{source.__code__.co_qualname}()")
         public = _generated(source, body, impl, marker)
@@ -219,16 +219,19 @@ def _positional_convention(code: types.CodeType, nparams: int) -> types.CodeType
                         co_flags=code.co_flags & ~(CO_VARARGS | CO_VARKEYWORDS))
 
 
-def _driver_body(kind: str, nparams: int) -> str:
-    """Call the implementation, then keep calling while it returns bounces."""
+def _driver_body(kind: str, nparams: int, *, counted: bool = False) -> str:
+    """Call the implementation, then keep calling while it returns bounces; ``counted``,
+    add one to ``_pytailcall_count_`` for each bounce followed (see :func:`_noting`)."""
     own = ", ".join(f"r[{i}]" for i in range(1, nparams + 1))
+    count = "            _pytailcall_count_ += 1\n" if counted else ""
     tail_call = ("        if _pytailcall_type_(r) is _pytailcall_tailcall_:\n"
-                 "            r = r()\n")
+                 + count + "            r = r()\n")
     tuple_bounce = (
         "        if (_pytailcall_type_(r) is _pytailcall_tuple_ and r\n"
         "                and _pytailcall_type_(r[0]) is _pytailcall_marker_type_):\n"
+        + count
         # Index our own bounces instead of slicing them: no new tuple, and a plain call.
-        f"            r = _pytailcall_impl_({own}) if r[0] is _pytailcall_marker_ else "
+        + f"            r = _pytailcall_impl_({own}) if r[0] is _pytailcall_marker_ else "
         "r[0].impl(*r[1:])\n"
     )
     first, second = (tuple_bounce, tail_call) if kind == "return_tuple" else (tail_call,
@@ -239,16 +242,12 @@ def _driver_body(kind: str, nparams: int) -> str:
 
 
 def _noting(body: str, where: str) -> str:
-    """``body`` (a driver's) counting the bounces it follows and the jumps handed over to
+    """``body`` (a driver's, made ``counted``) adding to its count the jumps handed over to
     it (see :class:`~pytailcall._runtime.HANDED_OVER`), and noting the count on an
     exception that leaves it, inline: no other function of ours runs (tracers would see
     it, and at the recursion limit its call would fail)."""
     note = _runtime.ELIDED_NOTE.format(where)
-    lines = []
-    for line in body.splitlines(keepends=True):
-        if line.startswith("            r = "):  # a bounce followed: one frame elided
-            lines.append("            _pytailcall_count_ += 1\n")
-        lines.append(line)
+    lines = body.splitlines(keepends=True)
     return ("    _pytailcall_count_ = 0\n"
             "    _pytailcall_outer_ = _pytailcall_handed_over_.count\n"
             "    _pytailcall_handed_over_.count = 0\n"
