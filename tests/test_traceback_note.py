@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import STRATEGIES
+from conftest import STRATEGIES, _make
 
 from pytailcall import _api, tail_optimize
 from pytailcall._bytecode import facts
@@ -34,11 +34,13 @@ def noting(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def define(source: str, strategy: str, name: str) -> Callable[..., Any]:
-    """``name`` from ``source``, optimized with ``strategy`` as the environment now says."""
-    namespace: dict[str, Any] = {"tail_optimize": tail_optimize}
-    exec(textwrap.dedent(source), namespace)
+    """``name`` from ``source`` (run by conftest's ``_make``), with every function the
+    source defines optimized with ``strategy``, as the environment now says."""
+    func = _make(source, name)
+    namespace = func.__globals__
     for key, value in list(namespace.items()):
-        if isinstance(value, types.FunctionType) and value.__code__.co_filename == "<string>":
+        if (isinstance(value, types.FunctionType)
+                and value.__code__.co_filename == func.__code__.co_filename):
             namespace[key] = tail_optimize(value, strategy=strategy)
     return namespace[name]  # type: ignore[no-any-return]
 
@@ -191,8 +193,7 @@ def test_each_frame_the_exception_leaves_adds_its_own_note(noting: None) -> None
             raise RuntimeError("deep")
         return inner(m - 1)
     """
-    namespace: dict[str, Any] = {}
-    exec(textwrap.dedent(source), namespace)
+    namespace = _make(source, "outer").__globals__
     namespace["inner"] = tail_optimize(namespace["inner"])
     outer = namespace["outer"] = tail_optimize(namespace["outer"], strategy="loop")
     _, notes = notes_of(lambda: outer(7))
@@ -312,8 +313,7 @@ def walk(n):
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_recursion_error_is_not_chained_to_another(noting: None, strategy: str) -> None:
     """At the recursion limit, noting must not call anything that needs a frame."""
-    namespace: dict[str, Any] = {}
-    exec(textwrap.dedent(NEAR_THE_LIMIT), namespace)
+    namespace = _make(NEAR_THE_LIMIT, "walk").__globals__
     namespace["last"] = tail_optimize(namespace["last"], strategy=strategy)
     exc, _ = notes_of(lambda: namespace["walk"](0))
     assert type(exc) is RecursionError
