@@ -172,8 +172,13 @@ def _source_view(func: types.FunctionType) -> types.FunctionType:
 DISABLE_VARIABLE = "PYTAILCALL_DISABLE"
 
 
+def _switched_on(variable: str) -> bool:
+    """An environment switch is on when set to anything but "" or "0"."""
+    return os.environ.get(variable, "") not in ("", "0")
+
+
 def disabled() -> bool:
-    return os.environ.get(DISABLE_VARIABLE, "") not in ("", "0")
+    return _switched_on(DISABLE_VARIABLE)
 
 
 #: Set to anything but "" or "0" when functions are decorated, it makes an exception that
@@ -182,7 +187,7 @@ NOTE_VARIABLE = "PYTAILCALL_TRACEBACK_NOTE"
 
 
 def notes_elided() -> bool:
-    return os.environ.get(NOTE_VARIABLE, "") not in ("", "0")
+    return _switched_on(NOTE_VARIABLE)
 
 
 def _optimize(func: object, options: Options) -> types.FunctionType:
