@@ -48,7 +48,8 @@ HANDED_OVER = _HandedOver()
 
 def run_noting(result: Any) -> Any:
     """:func:`run`, counting for an exception to tell the calls that ran without frames:
-    every bounce but the first (the call that started it) and the jumps handed over."""
+    every bounce but the first (the call that started it) and the jumps handed over.  A
+    separate copy, so that :func:`run` itself does no counting."""
     count = -1
     outer = HANDED_OVER.count
     HANDED_OVER.count = 0
