@@ -429,7 +429,7 @@ def countdown(n):
 def factorial(n):
     if n <= 1:
         return 1
-    return n * factorial(n - 1)
+    return n * factorial(n - 1) or 1
 
 
 def guarded(n):

@@ -188,7 +188,7 @@ def test_function_made_by_exec_in_a_bare_namespace(deep):
 def test_function_in_a_bare_namespace_still_warns():
     """warnings.warn_explicit(module=None) drops a warning; ours must still be seen."""
     namespace: dict = {}
-    exec("def f(n):\n    return n and 1 + f(n - 1)\n", namespace)
+    exec("def f(n):\n    return n and (f(n - 1) or 1)\n", namespace)
     assert namespace["f"].__module__ is None
     with pytest.warns(TailCallWarning):
         tail_optimize(namespace["f"])

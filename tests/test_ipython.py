@@ -114,7 +114,7 @@ def test_nothing_to_optimize_is_left_as_is_without_warnings(shell: Any) -> None:
         warnings.simplefilter("always")
         run(shell, PLAIN)
         # A self call that is not a tail call: nothing to optimize, and no warning.
-        run(shell, "def fact(n):\n    return 1 if n == 0 else n * fact(n - 1)\n")
+        run(shell, "def fact(n):\n    return 1 if n == 0 else n * fact(n - 1) or 1\n")
     assert not hasattr(shell.user_ns["plain"], "__wrapped__")
     assert not hasattr(shell.user_ns["fact"], "__wrapped__")
     assert run(shell, "plain(1), fact(5)") == (2, 120)

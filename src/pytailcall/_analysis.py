@@ -7,10 +7,12 @@ It reads bytecode only, so it works without source code.
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from pytailcall import _contexts
 from pytailcall._bytecode.code import Handler, Instr, Position, decode, parse_exception_table
 from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import Flow, FlowError
@@ -49,6 +51,18 @@ class Reason:
                     "without arguments, eval() or exec(), a frame's "
                     "f_locals), which would also show the hidden variables of the rewritten code")
     NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
+    RETURN_TOO_FAR = ("a return of this long function is too far from the code added for "
+                      "returning through saved contexts; please report this")
+    CONTEXT_TRAMPOLINE = ("not a tail call: its result is used before the function returns; "
+                          "only the loop strategy keeps that work on a list (modulo context)")
+    CONTEXT_OFF = ("not a tail call: its result is used before the function returns "
+                   "(modulo_context=False)")
+    CONTEXT_KEPT_ITERATORS = ("not a tail call: its result is used before the function "
+                              "returns, and the function also jumps to itself from inside a "
+                              "for loop, whose kept iterators would have to be released in "
+                              "between the saved work")
+    CONTEXT_VIRTUAL_ITERATOR = ("not a tail call: its result is used inside a for loop, whose "
+                                "iterator from CPython 3.14 may be virtual and cannot be saved")
     NO_ROOM = ("the call's bytecode is too short for a jump as far as its rewritten form, "
                "past the end of this long function; please report this")
     IN_FOR_LOOP_BOUNCE = ("inside a for loop: a bounce returns from the frame, which would "
@@ -100,6 +114,9 @@ class SelfCall:
     callee: str = "self"
     #: The argument code is one straight run right before the call (not shared with a copy).
     contiguous: bool = True
+    #: For a call whose result is used before it is returned: the work left to do then,
+    #: which the loop strategy saves and replays (tail recursion modulo context).
+    context: _contexts.Context | None = None
 
     @property
     def call(self) -> Instr:
@@ -298,6 +315,18 @@ class _SiteFinder:
         self.positions = positions
         self.escape_try = escape_try
         self.jump_sources = flow.jump_sources
+        resume = next(i for i, ins in enumerate(self.instrs) if ins.name == "RESUME")
+        self.cells = tuple(ins.arg for ins in self.instrs[:resume] if ins.name == "MAKE_CELL")
+
+    @functools.cached_property
+    def maybe_unbound(self) -> set[int]:
+        """Local slots some path may read while unbound (parameters are bound on entry)."""
+        nparams = parameter_count(self.code)
+        plain = {slot for slot in range(nparams, self.code.co_nlocals)
+                 if slot not in self.cells}
+        everything = frozenset(range(self.code.co_nlocals + len(self.code.co_cellvars)
+                                     + len(self.code.co_freevars)))
+        return self.flow.maybe_unbound_reads(everything - plain)
 
     def find(self) -> tuple[tuple[SelfCall, ...], tuple[SelfCall, ...]]:
         sites = []
@@ -389,11 +418,17 @@ class _SiteFinder:
         position = self.positions[call.offset]
         handler = next((h for h in self.flow.handlers if h.covers(call.offset)), None)
         exit_ops, refusal = self._classify(call, handler)
+        context = None
+        if refusal == Reason.RESULT_USED and callee == "self" and handler is None:
+            saving = _contexts.find(self.code, self.facts, self.flow, self.depths, call, base,
+                                    self.cells, self.maybe_unbound, self.positions)
+            if saving.context is not None or saving.refusal is not None:
+                context, refusal = saving.context, saving.refusal
         if callee == "method" and refusal is None and not self.facts.method_callable_first:
             refusal = Reason.METHOD_LAYOUT
         contiguous = arguments == tuple(self.instrs[self.flow.index[last.offset] + 1:first])
         return SelfCall(position[0], target, position, loader, null_push, tuple(region), shape,
-                        arguments, exit_ops, handler, refusal, callee, contiguous)
+                        arguments, exit_ops, handler, refusal, callee, contiguous, context)
 
     def _argument_code(self, start: Instr, base: int
                        ) -> tuple[tuple[Instr, ...], Instr] | None:

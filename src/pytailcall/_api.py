@@ -44,12 +44,13 @@ class Options:
     strategy: str = "loop"
     escape_try: bool = False
     strict: bool = False
+    modulo_context: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.strategy, str) or self.strategy not in _STRATEGIES:
             known = ", ".join(repr(name) for name in _STRATEGIES)
             raise ValueError(f"unknown tail_optimize strategy {self.strategy!r}; known: {known}")
-        for name in ("escape_try", "strict"):
+        for name in ("escape_try", "strict", "modulo_context"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"tail_optimize option {name} must be True or False")
 
@@ -76,13 +77,13 @@ _DECORATOR_FORM: Any = _DecoratorForm()
 
 @overload
 def tail_optimize(func: Callable[P, R], /, *, strategy: Strategy = ..., escape_try: bool = ...,
-                  strict: bool = ...) -> Callable[P, R]: ...
+                  strict: bool = ..., modulo_context: bool = ...) -> Callable[P, R]: ...
 @overload
-def tail_optimize(*, strategy: Strategy = ..., escape_try: bool = ...,
-                  strict: bool = ...) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def tail_optimize(*, strategy: Strategy = ..., escape_try: bool = ..., strict: bool = ...,
+                  modulo_context: bool = ...) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *,
                   strategy: Strategy = _DEFAULT_STRATEGY,
-                  escape_try: bool = False, strict: bool = False
+                  escape_try: bool = False, strict: bool = False, modulo_context: bool = True
                   ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Return a copy of ``func`` whose tail calls to itself do not grow the stack.
 
@@ -96,20 +97,26 @@ def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *,
     ``except`` clauses: the handlers of the calling iteration then no longer see exceptions
     raised by later iterations.
 
+    A call to itself whose result only goes through a few operations before being returned
+    (``return n * f(n - 1)``, ``return (x, f(rest))``) is optimized too, with the loop
+    strategy: the values that work needs are kept on a list, the call jumps, and each
+    return does the kept work, innermost first, as native returns would (tail recursion
+    modulo context). ``modulo_context=False`` leaves such calls as normal calls.
+
     ``strategy`` chooses what a tail call to itself becomes: ``"loop"`` a jump in the same
     frame, ``"return_tuple"`` or ``"partial"`` a bounce for a driver loop. Tail calls to
     *other* optimized functions bounce with every strategy, so mutual recursion runs in
     constant stack too. On an interpreter whose bytecode pytailcall does not know, the
     default falls back to a source-rewriting trampoline with a warning.
     """
-    options = Options(strategy, escape_try, strict)
+    options = Options(strategy, escape_try, strict, modulo_context)
     if func is _DECORATOR_FORM:
         return lambda f: _optimize(f, options)
     return _optimize(func, options)
 
 
 def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATEGY,
-            escape_try: bool = False) -> TailCallReport:
+            escape_try: bool = False, modulo_context: bool = True) -> TailCallReport:
     """Which calls of ``func`` to itself are (or, undecorated, would be) optimized, and why not.
 
     ``str()`` of the result is a readable report. For a function ``tail_optimize`` made,
@@ -118,7 +125,7 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
     """
     target = _target_of(func)
     if target is not None:
-        if escape_try or not isinstance(strategy, _DefaultStrategy):
+        if escape_try or not modulo_context or not isinstance(strategy, _DefaultStrategy):
             raise ValueError(
                 f"explain(): {func.__qualname__}() is already optimized, and its report says "
                 "what was done; to see what other options would do, explain "
@@ -129,8 +136,8 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
         facts = _facts.current()
     except TailCallError:
         return _portable_report(plain, applied=False)
-    Options(strategy, escape_try)  # validates them
-    analysis = _within_limits(analyse(plain.__code__, facts, escape_try=escape_try), strategy)
+    options = Options(strategy, escape_try, modulo_context=modulo_context)  # validates them
+    analysis = _within_limits(analyse(plain.__code__, facts, escape_try=escape_try), options)
     return _report(plain, analysis, strategy, applied=False)
 
 
@@ -202,7 +209,7 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
             raise
         return _portable_fallback(given, str(unknown), options)
     analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
-                              options.strategy)
+                              options)
     made, analysis = _build(source, analysis, given, options.strategy)
     _diagnose(source, analysis, options, wrapper=_is_wrapper(given))
     _record(made, _original(given), _report(given, analysis, options.strategy, applied=True))
@@ -220,7 +227,7 @@ def _build(source: types.FunctionType, analysis: Analysis, given: types.Function
         except NoRoomForJump as exc:
             if exc.site is None:
                 break
-            analysis = _refuse_site(analysis, exc.site, f"{Reason.NO_ROOM} ({exc})")
+            analysis = _refuse_site(analysis, exc.site, f"{exc.reason or Reason.NO_ROOM} ({exc})")
         except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
             internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
             return _copy(source, given), _refuse_all(analysis, internal)
@@ -301,14 +308,23 @@ def _optimizable(sites: tuple[SelfCall, ...]) -> tuple[SelfCall, ...]:
     return tuple(site for site in sites if site.refusal is None)
 
 
-def _within_limits(analysis: Analysis, strategy: str) -> Analysis:
-    """Refuse what this strategy (or this interpreter) cannot do exactly: iterators of
+def _within_limits(analysis: Analysis, options: Options) -> Analysis:
+    """Refuse what these options (or this interpreter) cannot do exactly: iterators of
     ``for`` loops live until the call returns, and under ``escape_try`` asynchronous
     exceptions meet the handlers of the iteration they arrive in."""
+    strategy = options.strategy
     bounce = strategy != "loop"
 
     def limit(site: SelfCall) -> SelfCall:
         if site.refusal is not None:
+            return site
+        if site.context is not None:
+            if not options.modulo_context:
+                return replace(site, refusal=Reason.CONTEXT_OFF)
+            if bounce:
+                return replace(site, refusal=Reason.CONTEXT_TRAMPOLINE)
+            if site.context.pops_iterators and not analysis.facts.loop_iterator_is_an_object:
+                return replace(site, refusal=Reason.CONTEXT_VIRTUAL_ITERATOR)
             return site
         if site.callee != "self":  # a bounce leaves the frame, whatever the strategy
             if site.iterators:
@@ -328,6 +344,10 @@ def _within_limits(analysis: Analysis, strategy: str) -> Analysis:
     calls_out = tuple(map(limit, analysis.calls_out))
     if strategy == "loop" and any(site.iterators and site.refusal is None for site in sites
                                   if site.callee == "self"):
+        # One list at the bottom of the frame holds kept iterators or saved contexts.
+        sites = tuple(replace(site, refusal=Reason.CONTEXT_KEPT_ITERATORS)
+                      if site.refusal is None and site.context is not None else site
+                      for site in sites)
         # The frame keeps earlier iterations' loop iterators until it ends: a bounce out
         # of it would finalise them before the callee runs.
         calls_out = tuple(replace(site, refusal=Reason.KEEPS_ITERATORS)
@@ -381,6 +401,9 @@ def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *,
             return CallSite(site.lineno, site.target, False, site.refusal)
         if site.callee != "self":
             via = "bounce to it when it is an optimized function"
+        elif site.context is not None:
+            work = f"`{site.context.text}`" if site.context.text else "the work after it"
+            via = f"jump, saving {work} for the return (modulo context)"
         else:
             via = "jump" if strategy == "loop" else f"bounce ({strategy})"
         return CallSite(site.lineno, site.target, True, None, via)

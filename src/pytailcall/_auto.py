@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from pytailcall._api import disabled, explain, tail_optimize
+from pytailcall._api import _target_of, disabled, explain, tail_optimize
 from pytailcall._errors import TailCallWarning
 
 #: The global name the added decorators look up.
@@ -100,6 +100,11 @@ def decorate(func: _F) -> _F:
             made: Any = tail_optimize(func)
     except Exception:
         return func
+    target = _target_of(made)
+    if target is not None:
+        # Nor later: a decorator over the def (``functools.lru_cache``) that rebinds the
+        # name makes the calls to itself normal calls, which natively they are anyway.
+        target.wrapper_checked = True
     code = func.__code__
     if id(code) not in _optimized:
         with _lock:

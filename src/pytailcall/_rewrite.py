@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytailcall import _runtime
-from pytailcall._analysis import Analysis, SelfCall
+from pytailcall._analysis import Analysis, Reason, SelfCall
 from pytailcall._bytecode.assemble import (
     Item,
     Label,
@@ -47,6 +47,7 @@ from pytailcall._bytecode.flow import Flow
 from pytailcall._signature import CO_VARARGS as _CO_VARARGS
 from pytailcall._signature import CO_VARKEYWORDS as _CO_VARKEYWORDS
 from pytailcall._signature import parameter_source
+from pytailcall._unwinding import Unwinder
 
 #: The free variable through which the rewritten code finds its own function object.
 SELF_NAME = ".tail_call_self"
@@ -311,6 +312,8 @@ class Rewriter:
         #: The first of the continuation's free variables.
         self.bounce_slot = self.self_slot + 2
         self.keeps_iterators = False
+        #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
+        self.unwinder: Unwinder | None = None
         #: How much deeper than the compiler's the stack is everywhere (the iterator list).
         self.stack_base = 0
         self.prefix = b""
@@ -329,29 +332,70 @@ class Rewriter:
         Without it, the code is exactly what it would be if the option did not exist."""
         self.keeps_iterators = self.continuation.keeps_iterators and any(
             site.iterators for site in sites if site.callee == "self")
+        if self.continuation.jumps_in_frame and any(site.context for site in sites):
+            if self.keeps_iterators:  # (the analysis refuses one or the other)
+                raise RuntimeError("contexts and kept iterators would share one list")
+            self.unwinder = Unwinder(self, sites)
         self.counts_jumps = self.note_elided and self.continuation.jumps_in_frame and any(
             site.callee == "self" for site in sites)
-        self.stack_base = int(self.counts_jumps) + int(self.keeps_iterators)
+        self.stack_base = int(self.counts_jumps) + int(self.has_list)
         prefix = [] if self.code.co_freevars else [
             Op("COPY_FREE_VARS", len(self.added_free))]
         if self.counts_jumps:
             prefix.append(Op("LOAD_CONST", self.consts.index(0)))  # under the list, if any
-        if self.keeps_iterators:
+        if self.has_list:
             prefix.append(Op("BUILD_LIST", 0))
         self.prefix = assemble(prefix, 0, self.facts).code
         self.shift = len(self.prefix) // 2
+
+    @property
+    def has_list(self) -> bool:
+        """A list lies at the bottom of the stack (under the jump count, if any)."""
+        return self.keeps_iterators or self.unwinder is not None
 
     def rewrite(self, sites: Sequence[SelfCall],
                 calls_out: Sequence[SelfCall] = ()) -> types.CodeType:
         """Code where ``sites`` (calls to itself) continue as the strategy says and
         ``calls_out`` (tail calls to other names) bounce when their callee is optimized."""
-        facts = self.facts
         self._plan_frame(sites)
+        moved: set[int] = set()
+        for _ in range(len(self.analysis.flow.instrs) + 1):
+            try:
+                return self._rewrite(sites, calls_out, moved)
+            except _ReturnTooFar as far:
+                if far.ret.offset not in moved:
+                    moved.add(far.ret.offset)
+                    continue
+                problem = f"a return on unit {far.ret.offset} is too far from the added code"
+            except NoRoomForJump as exc:
+                if exc.site is not None:
+                    raise
+                problem = str(exc)
+            # Leave the saved contexts out, one at a time; the tail calls may still jump.
+            assert self.unwinder is not None
+            no_room = NoRoomForJump(problem)
+            no_room.site = self.unwinder.sites[0]
+            no_room.reason = Reason.RETURN_TOO_FAR
+            raise no_room
+        raise RuntimeError("returns could not be laid out")  # pragma: no cover
+
+    def _rewrite(self, sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
+                 moved: set[int]) -> types.CodeType:
+        facts = self.facts
         body = bytearray(self.code.co_code)
         self._patch_copy_free_vars(body)
         base = self.shift + len(body) // 2
         items: list[Item] = []
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
+        return_labels: list[tuple[Instr, int, Label]] = []
+        if self.unwinder is not None:
+            positions = list(self.code.co_positions())
+            items += self.unwinder.replays(positions)
+            for ret, first, label, ops in self._return_stubs([*sites, *calls_out], moved,
+                                                             positions):
+                items += [label, *ops]
+                return_labels.append((ret, first, label))
+            self._own_borrowed_loads(body)
         for site in sorted([*sites, *calls_out], key=lambda s: s.call.offset):
             own = site.callee == "self"
             binding = plan_binding(site, self.analysis) if own else Binding(False, None)
@@ -384,6 +428,13 @@ class Rewriter:
                 h = site.handler.moved(self.shift, self.stack_base)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
                                         h.depth, h.lasti))
+        for ret, first, label in return_labels:
+            try:
+                body[2 * first:2 * ret.end] = jump_in_place(
+                    "JUMP_FORWARD", first + self.shift, ret.end - first, stubs.labels[label],
+                    facts)
+            except NoRoomForJump:
+                raise _ReturnTooFar(ret) from None
         if self.counts_jumps:
             handlers = _covering_the_rest(handlers, self.shift, stubs.labels[note],
                                           stubs.labels[note], self.stack_base)
@@ -412,6 +463,8 @@ class Rewriter:
     def _end_of_return(self, site: SelfCall) -> int:
         """Where the straight run from the call to its RETURN_VALUE ends, short of anything
         another path jumps to: the stub returns by itself, so all of it can be overwritten."""
+        if site.context is not None:
+            return site.context.contiguous_end
         flow = self.analysis.flow
         end = site.call.end
         while end in flow.at:
@@ -423,6 +476,55 @@ class Rewriter:
             if ins.name == "RETURN_VALUE":
                 break
         return end
+
+    def _overwritten(self, site: SelfCall) -> tuple[int, int]:
+        """The code units a site's jump to its stub takes the place of."""
+        binding = plan_binding(site, self.analysis) if site.callee == "self" else None
+        elided = binding.elided if binding is not None else ()
+        first = min([site.region[0].start] + [ins.start for ins, name, _ in elided
+                                              if name == "NOP"])
+        return first, self._end_of_return(site)
+
+    def _return_stubs(self, sites: Sequence[SelfCall], moved: set[int],
+                      positions: Sequence[Position]
+                      ) -> list[tuple[Instr, int, Label, list[Item]]]:
+        """For each return the sites' jumps leave in place: where its jump starts, and a
+        stub that returns as the unwinder says. A return too far from its stub for a
+        one-unit jump (``moved``) takes the instruction before it along, for room."""
+        assert self.unwinder is not None
+        flow = self.analysis.flow
+        taken = [self._overwritten(site) for site in sites]
+        stubs = []
+        for i, ins in enumerate(flow.instrs):
+            if ins.name not in ("RETURN_VALUE", "RETURN_CONST") or any(
+                    first <= ins.offset < last for first, last in taken):
+                continue
+            ops: list[Item] = []
+            first = ins.start
+            if ins.offset in moved:
+                before = flow.instrs[i - 1] if i else None
+                if (before is None or ins.offset in flow.jump_sources
+                        or before.target is not None or not self.facts.falls_through(before.op)
+                        or before.name in ("RESUME", "COPY_FREE_VARS", "MAKE_CELL")
+                        or any(h.covers(before.offset) for h in flow.handlers)
+                        or any(first_ <= before.offset < last for first_, last in taken)):
+                    raise NoRoomForJump(f"a return on unit {ins.offset} is too far from the "
+                                        "added code, and the instruction before it cannot move")
+                ops.append(Op(before.name, before.arg, position=positions[before.offset]))
+                first = before.start
+            if ins.name == "RETURN_CONST":
+                ops.append(Op("LOAD_CONST", ins.arg, position=positions[ins.offset]))
+            ops += self.unwinder.returning(positions[ins.offset])
+            stubs.append((ins, first, Label(), ops))
+        return stubs
+
+    def _own_borrowed_loads(self, body: bytearray) -> None:
+        """A saved context keeps values that were on the stack when the parameters were
+        rebound: none of them may be borrowed from a local (3.14+)."""
+        for ins in self.analysis.flow.instrs:
+            owned = self.facts.owned_load_for.get(ins.op)
+            if owned is not None:
+                body[2 * ins.offset] = owned
 
     def _note_handler(self) -> tuple[list[Item], Label, Label, Label]:
         """Where an exception leaving the frame goes when the jumps are counted: over
@@ -718,14 +820,23 @@ class Rewriter:
         ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
         return ops
 
-    @staticmethod
-    def return_result(site: SelfCall) -> list[Op]:
-        """Return the value on top, cleaning the stack as the compiler's own return does.
+    def return_result(self, site: SelfCall) -> list[Item]:
+        """Return the value on top, cleaning the stack as the compiler's own return does
+        (and for a call with a context, doing that work first; see ``_unwinding``).
 
         Stubs return themselves rather than jump back to the code after the call, so that
         code may be overwritten when the call sequence alone is too short for the jump.
         """
-        return [*[Op(name, arg) for name, arg in site.exit_ops], Op("RETURN_VALUE")]
+        ops: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
+        if site.context is not None:
+            ops += Unwinder.replayed(site, list(self.code.co_positions()))
+        if self.unwinder is None:
+            return [*ops, Op("RETURN_VALUE")]
+        return [*ops, *self.unwinder.returning(None)]
+
+    def truth(self) -> list[Op]:
+        """What makes the value on top a condition for a conditional jump."""
+        return [Op("TO_BOOL")] if self.facts.conditions_need_bool else []
 
     def call_value(self, nargs: int) -> list[Op]:
         """Call the value under ``nargs`` arguments, the first of which stands in for NULL."""
@@ -790,7 +901,13 @@ class Restart(Continuation):
 
     def continue_from(self, rewriter: Rewriter, site: SelfCall, binding: Binding,
                       depth: int) -> list[Item]:
-        return [*self.interrupt_check(rewriter, site),
+        capture = []
+        if site.context is not None:
+            assert rewriter.unwinder is not None
+            # Over the callee: its arguments (and NULL), and the binder if one was pushed.
+            above = depth - 1 + int(binding.stores is None)
+            capture = rewriter.unwinder.capture(site, above)
+        return [*self.interrupt_check(rewriter, site), *capture,
                 *super().continue_from(rewriter, site, binding, depth)]
 
     @staticmethod
@@ -809,14 +926,17 @@ class Restart(Continuation):
                 Op("POP_TOP")]
 
     def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Op]:
-        if rewriter.keeps_iterators and site.iterators:
+        if site.context is not None:
+            assert rewriter.unwinder is not None
+            ops = rewriter.unwinder.save(site)
+        elif rewriter.keeps_iterators and site.iterators:
             # [list, iterators..., stand-in]: the list is right under the iterators.
             ops = [Op("POP_TOP"), Op("BUILD_TUPLE", site.iterators), Op("LIST_APPEND", 1)]
         else:
             ops = [*(Op(name, arg) for name, arg in site.exit_ops), Op("POP_TOP")]
         if rewriter.counts_jumps:
             # [count, (list)]: one more call that jumped.
-            above = [Op("SWAP", 2)] if rewriter.keeps_iterators else []
+            above = [Op("SWAP", 2)] if rewriter.has_list else []
             ops += [*above, Op("LOAD_CONST", rewriter.consts.index(1)),
                     Op("BINARY_OP", NB_ADD), *above]
         ops += rewriter.fresh_frame_state()
@@ -825,6 +945,14 @@ class Restart(Continuation):
         # Lineless, so that the restart's first line is a new line, as in a new frame:
         # sys.monitoring hides a LINE event after an instruction of the same line.
         return [*ops, Op(jump, target=start, position=NO_LINE)]
+
+
+class _ReturnTooFar(Exception):
+    """A return is too far from its stub for a one-unit jump (see ``_return_stubs``)."""
+
+    def __init__(self, ret: Instr) -> None:
+        super().__init__(ret)
+        self.ret = ret
 
 
 def _covering_the_rest(handlers: list[Handler], start: int, end: int, target: int,

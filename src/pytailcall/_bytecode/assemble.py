@@ -110,3 +110,5 @@ class NoRoomForJump(RuntimeError):
     site it was patching in ``site``, so that only that call is left normal)."""
 
     site: object = None
+    #: Why, when not the call's own shortness (a ``Reason`` text).
+    reason: str | None = None

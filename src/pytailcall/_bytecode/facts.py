@@ -66,6 +66,8 @@ class Facts:
     #: 3.11-3.13 keep one object per ``for`` loop on the stack; 3.14+ may keep a virtual
     #: iterator (a sequence and an index) that only ``POP_ITER`` releases.
     loop_iterator_is_an_object: bool
+    #: 3.13+ jump on exact booleans only: a condition is first converted with ``TO_BOOL``.
+    conditions_need_bool: bool
     #: 3.14+ follow each conditional jump with ``NOT_TAKEN`` (a marker for branch monitoring).
     not_taken_after_branch: bool
     #: 3.14+ borrowed loads, each mapped to the load that takes its own reference. A borrowed
@@ -181,6 +183,7 @@ def _build(version: tuple[int, int]) -> Facts:
         pop_jump_if_none=_forward_pop_jump("NONE", opmap),
         pop_jump_if_not_none=_forward_pop_jump("NOT_NONE", opmap),
         method_callable_first=version >= (3, 13),
+        conditions_need_bool="TO_BOOL" in opmap,
         not_taken_after_branch="NOT_TAKEN" in opmap,
         loop_iterator_is_an_object="POP_ITER" not in opmap,
         owned_load_for={opmap[b]: opmap[o] for b, o in borrows.items() if b in opmap},

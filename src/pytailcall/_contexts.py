@@ -1,0 +1,268 @@
+"""Tail recursion modulo context: what a call to the function itself leaves to do.
+
+``return n * fact(n - 1)`` is not a tail call, but everything that happens after the call
+(the *context*: ``n * _``) is a short, straight run of instructions that only needs the
+values already on the stack under the callee (``n``), a few plain locals, and the call's
+result. The loop strategy can then save those values on a list, jump back to the start as
+for a tail call, and at each return replay the saved contexts, innermost first: the same
+operations on the same values in the same order as native recursion, without its frames
+(Leijen and Lorenzen, "Tail Recursion Modulo Context", POPL 2023; OCaml's
+``[@tail_mod_cons]`` is the special case of a constructor).
+
+This module only reads bytecode: it finds a call's context and decides whether it can be
+replayed exactly. ``_rewrite`` lays out the saving and the replaying.
+"""
+
+from __future__ import annotations
+
+import linecache
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pytailcall._bytecode.code import Instr, Position
+from pytailcall._bytecode.facts import Facts
+from pytailcall._bytecode.flow import Flow
+
+#: Instructions a context may contain besides loads of locals and calls: operators,
+#: subscripts, displays, formatting, and the stack shuffles the compiler emits with them.
+#: None of them stores anything or jumps: replayed later, each does what it did natively.
+_REPLAYABLE = frozenset({
+    "LOAD_CONST", "LOAD_SMALL_INT", "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD",
+    "PUSH_NULL", "COPY", "SWAP", "POP_TOP", "POP_ITER", "NOP",
+    "BINARY_OP", "BINARY_SUBSCR", "BINARY_SLICE", "BUILD_SLICE",
+    "UNARY_NEGATIVE", "UNARY_INVERT", "UNARY_NOT", "TO_BOOL", "CALL_INTRINSIC_1",
+    "COMPARE_OP", "IS_OP", "CONTAINS_OP",
+    "BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "BUILD_CONST_KEY_MAP",
+    "BUILD_STRING", "LIST_EXTEND", "LIST_APPEND", "SET_ADD", "SET_UPDATE", "MAP_ADD",
+    "DICT_UPDATE", "DICT_MERGE", "LIST_TO_TUPLE",
+    "FORMAT_VALUE", "FORMAT_SIMPLE", "FORMAT_WITH_SPEC", "CONVERT_VALUE",
+    "PRECALL", "CALL", "CALL_KW", "KW_NAMES", "CALL_FUNCTION_EX",
+})
+#: Passed over without replaying: they only lead to the next instruction.
+_SKIPPED = frozenset({"NOP", "NOT_TAKEN", "JUMP_FORWARD"})
+_LOCAL_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_BORROW", "LOAD_FAST_LOAD_FAST",
+                          "LOAD_FAST_BORROW_LOAD_FAST_BORROW"})
+_CALLS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION_EX"})
+
+
+class Refusal:
+    """Why a call whose result is used cannot keep its context on a list."""
+
+    BRANCHES = ("not a tail call: the code after it branches (a conditional expression, "
+                "``and``/``or``) before returning, which a saved context cannot replay")
+    STORES = "not a tail call: the code after it assigns or deletes a variable"
+    CELL = ("not a tail call: the code after it reads a variable that a nested function "
+            "shares, which later calls may change")
+    MAYBE_UNBOUND = ("not a tail call: the code after it reads a local variable that may be "
+                     "unbound at the call")
+    CALLEE_BEFORE = ("not a tail call: its result is passed to a function loaded before it "
+                     "(``g(x, f(...))``), which the saved context cannot hold yet")
+    CALLS_ITSELF = ("not a tail call: the code after it calls the function again (that "
+                    "later call may be optimized instead)")
+    HANDLER = "not a tail call: the code after it is inside a try, with or except block"
+    OTHER = "not a tail call: the code after it does something a saved context cannot replay ({})"
+
+
+@dataclass(frozen=True)
+class Context:
+    """The work left after a call to the function itself, from the call to its return."""
+
+    #: The instructions to replay, in order (exit ops of loops included; plain jumps not).
+    replay: tuple[Instr, ...]
+    #: Values under the callee (and its NULL) that the context consumes: saved at the call.
+    saved: int
+    #: Plain local slots the context reads: saved at the call, restored before replaying.
+    reads: tuple[int, ...]
+    #: It releases a loop's iterator (3.14+ ``POP_ITER``, which may be a virtual one).
+    pops_iterators: bool
+    #: Where the straight run of context instructions that follows the call in the code
+    #: ends (the rewriter may overwrite the call and that run with its jump).
+    contiguous_end: int
+    #: The context as source text with the call as ``_`` (``n * _ % m``), if available.
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A context, or why there is none (None: the result is not part of the expression
+    returned, and the caller's own reason stands)."""
+
+    context: Context | None
+    refusal: str | None
+
+
+def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
+         call: Instr, saved: int, cells: Sequence[int], maybe_unbound: set[int],
+         positions: Sequence[Position]) -> Found:
+    """The context of ``call`` (whose callee sits over ``saved`` values), or why there is none.
+
+    Straight-line code only, from the call to ``RETURN_VALUE``; every instruction either
+    replayable as it is or a read of a plain local that is bound at the call (the callee
+    cannot rebind a caller's plain locals, so their values at the call are their values
+    after it). Cells can change while the callee runs: refused.
+    """
+    ret = _return_of(flow, call)
+    if ret is None or not _inside(positions[call.offset], positions[ret.offset]):
+        return Found(None, None)  # the analysis's own reason stands
+    replay: list[Instr] = []
+    stack = _Ages(saved, facts)
+    reads: list[int] = []
+    ins = flow.instruction_at(call.end)
+    contiguous_end = call.end
+    contiguous = True
+    for _ in range(500):
+        if any(h.covers(ins.offset) for h in flow.handlers):
+            return Found(None, Refusal.HANDLER)
+        if contiguous and ins.offset in flow.jump_sources:
+            contiguous = False
+        if ins.name == "RETURN_VALUE":
+            if contiguous:
+                contiguous_end = ins.end
+            break
+        depth = depths.get(ins.offset)
+        if depth is None:
+            return Found(None, Refusal.OTHER.format(ins.name))
+        if ins.name in _SKIPPED:
+            pass
+        elif ins.name in _LOCAL_LOADS:
+            for _kind, slot in facts.local_accesses(ins.name, ins.arg):
+                if slot in cells or slot >= code.co_nlocals:
+                    return Found(None, Refusal.CELL)
+                if slot in maybe_unbound:
+                    return Found(None, Refusal.MAYBE_UNBOUND)
+                if slot not in reads:
+                    reads.append(slot)
+            replay.append(ins)
+        elif ins.name in ("LOAD_GLOBAL", "LOAD_DEREF") and _own_name(code, facts, ins):
+            return Found(None, Refusal.CALLS_ITSELF)
+        elif ins.name == "LOAD_DEREF":
+            if facts.local_name(code, ins.arg) not in code.co_freevars:
+                return Found(None, Refusal.CELL)
+            replay.append(ins)  # a free variable: the same cell at every level
+        elif ins.name.startswith(("STORE_", "DELETE_")):
+            return Found(None, Refusal.STORES)
+        elif ins.target is not None or not facts.falls_through(ins.op):
+            return Found(None, Refusal.BRANCHES)
+        elif ins.name in _REPLAYABLE:
+            replay.append(ins)
+        else:
+            return Found(None, Refusal.OTHER.format(ins.name))
+        if not stack.step(ins):
+            return Found(None, Refusal.CALLEE_BEFORE)
+        if contiguous:
+            contiguous_end = ins.end
+        if ins.name == "JUMP_FORWARD":
+            assert ins.target is not None
+            ins = flow.instruction_at(ins.target)
+            contiguous = False
+        else:
+            ins = flow.instrs[flow.index[ins.offset] + 1]
+    else:
+        return Found(None, Refusal.OTHER.format("too long"))
+    pops_iterators = any(ins.name == "POP_ITER" for ins in replay)
+    text = _source_text(code, positions, call, replay)
+    return Found(Context(tuple(replay), saved, tuple(reads), pops_iterators, contiguous_end,
+                         text), None)
+
+
+def _return_of(flow: Flow, call: Instr) -> Instr | None:
+    """The ``RETURN_VALUE`` that straight-line code from ``call`` reaches, if any."""
+    ins = flow.instruction_at(call.end)
+    for _ in range(500):
+        if ins.name == "RETURN_VALUE":
+            return ins
+        if ins.name == "JUMP_FORWARD" and ins.target is not None:
+            ins = flow.instruction_at(ins.target)
+        elif ins.target is not None or not flow.facts.falls_through(ins.op):
+            return None
+        else:
+            ins = flow.instrs[flow.index[ins.offset] + 1]
+    return None
+
+
+def _inside(inner: Position, outer: Position) -> bool:
+    """Does source span ``inner`` lie within ``outer`` (the call within the ``return``
+    statement)? Only lines are compared when columns are missing (``-X no_debug_ranges``)."""
+    if None in (inner[0], inner[1], outer[0], outer[1]):
+        return False
+    if None in (inner[2], inner[3], outer[2], outer[3]):
+        return outer[0] <= inner[0] and inner[1] <= outer[1]  # type: ignore[operator]
+    return ((outer[0], outer[2]) <= (inner[0], inner[2])
+            and (inner[1], inner[3]) <= (outer[1], outer[3]))
+
+
+def _own_name(code: types.CodeType, facts: Facts, ins: Instr) -> bool:
+    """Does ``ins`` (``LOAD_GLOBAL`` or ``LOAD_DEREF``) load the function's own name?"""
+    if ins.name == "LOAD_GLOBAL":
+        return bool(code.co_names[ins.arg >> 1] == code.co_name)
+    return bool(facts.local_name(code, ins.arg) == code.co_name)
+
+
+#: Instructions that only pop (the container of ``LIST_APPEND`` and kin stays in place).
+_PUSH_NOTHING = frozenset({"POP_TOP", "POP_ITER", "LIST_APPEND", "SET_ADD", "MAP_ADD",
+                           "LIST_EXTEND", "SET_UPDATE", "DICT_UPDATE", "DICT_MERGE", "NOP",
+                           "NOT_TAKEN", "KW_NAMES", "JUMP_FORWARD"})
+
+
+class _Ages:
+    """Which stack items were there before the call ("old": saved with the context) and
+    which the context made ("new"), followed instruction by instruction.
+
+    A call in the context must call something the context made: a callee loaded before
+    the recursive call (``g(x, f(...))``) may come with a NULL, which a tuple cannot hold.
+    """
+
+    def __init__(self, saved: int, facts: Facts) -> None:
+        self.items = ["old"] * saved + ["new"]
+        self.facts = facts
+
+    def step(self, ins: Instr) -> bool:
+        """Follow ``ins``; False if it calls an old callee."""
+        items = self.items
+        if ins.name == "SWAP":
+            items[-1], items[-ins.arg] = items[-ins.arg], items[-1]
+            return True
+        if ins.name == "COPY":
+            items.append(items[-ins.arg])
+            return True
+        if ins.name == "PRECALL":  # 3.11: its CALL takes the callee and the arguments
+            return True
+        effect = self.facts.stack_effect(ins.op, ins.arg, jump=False)
+        if ins.name == "CALL" and self.facts.has_precall:
+            effect = -ins.arg - 1
+        pushed = 0 if ins.name in _PUSH_NOTHING else max(1, effect)
+        popped = pushed - effect
+        if ins.name in _CALLS and (popped > len(items) or items[-popped] == "old"):
+            return False
+        del items[len(items) - popped:]
+        items += ["new"] * pushed
+        return True
+
+
+def _source_text(code: types.CodeType, positions: Sequence[Position], call: Instr,
+                 replay: Sequence[Instr]) -> str | None:
+    """``n * _ % m`` for ``return n * fact_mod(n - 1, m) % m``: the outermost expression of
+    the context, from the source, with the call replaced by ``_``. None without source or
+    when the expression spans several lines."""
+    call_pos = positions[call.offset]
+    widest: Position | None = None
+    for ins in replay:
+        pos = positions[ins.offset]
+        if None in pos or pos[0] != pos[1]:
+            continue
+        if widest is None or (pos[2] <= widest[2] and pos[3] >= widest[3]):  # type: ignore
+            widest = pos
+    if widest is None or None in call_pos or call_pos[0] != widest[0]:
+        return None
+    line = linecache.getline(code.co_filename, widest[0]) if widest[0] else ""
+    encoded = line.encode()
+    start, end = widest[2], widest[3]
+    cstart, cend = call_pos[2], call_pos[3]
+    assert start is not None and end is not None and cstart is not None and cend is not None
+    if not (start <= cstart and cend <= end) or end > len(encoded):
+        return None
+    try:
+        return (encoded[start:cstart] + b"_" + encoded[cend:end]).decode()
+    except UnicodeDecodeError:
+        return None

@@ -1,0 +1,406 @@
+"""Tail recursion modulo context: ``return n * f(n - 1)`` in constant stack, exactly.
+
+Every shape is compared with native recursion at a depth native recursion reaches
+(results, side-effect logs, exceptions), then run far deeper than any recursion limit.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import pytest
+from conftest import DEEP, VERY_DEEP, _make, _outcome
+
+from pytailcall import TailCallWarning, explain, tail_optimize
+from pytailcall._bytecode import facts
+
+
+def pair(src: str, name: str | None = None, env: dict[str, Any] | None = None,
+         **options: Any) -> tuple[Any, Any]:
+    """``(native, optimized)`` from one source; the optimized one's name is rebound to it."""
+    native = _make(src, name, **(env or {}))
+    plain = _make(src, name, **(env or {}))
+    optimized = tail_optimize(plain, **options)
+    plain.__globals__[plain.__name__] = optimized
+    return native, optimized
+
+
+def saved_sites(func: Any) -> list[str]:
+    return [site.via for site in explain(func).sites
+            if site.optimized and site.via and "modulo context" in site.via]
+
+
+SHAPES = {
+    "fact": ("""
+        def fact(n):
+            if n <= 1:
+                return 1
+            return n * fact(n - 1)
+        """, [(0,), (1,), (25,)], (DEEP // 10,)),
+    "fact_mod": ("""
+        def fact_mod(n, m):
+            if n <= 1:
+                return 1
+            return n * fact_mod(n - 1, m) % m
+        """, [(1, 7), (30, 1000003)], (DEEP, 1000003)),
+    "length": ("""
+        def length(node):
+            if node is None:
+                return 0
+            return 1 + length(node[1])
+        """, [(None,), ((1, (2, (3, None))),)], None),
+    "build": ("""
+        def build(n):
+            if n == 0:
+                return None
+            return (n, build(n - 1))
+        """, [(0,), (4,)], None),  # (deep: see test_deep_results_equal_a_written_out_loop)
+    "rev": ("""
+        def rev(s):
+            if not s:
+                return ""
+            return rev(s[1:]) + s[0]
+        """, [("",), ("recursion",)], ("ab" * 2000,)),
+    "evens": ("""
+        def evens(xs):
+            if not xs:
+                return []
+            return [xs[0]] + evens(xs[2:])
+        """, [([],), (list(range(9)),)], (list(range(8000)),)),
+    "several_values_and_locals": ("""
+        def mix(a, b, c=1):
+            label = f"{a}:{b}"
+            if a <= 0:
+                return [c]
+            return (a, label, [c], mix(a - 1, b + 1, c * 2)[0:3], b, c, label)
+        """, [(0, 0), (4, 1, 3)], (DEEP // 10, 0)),
+    "two_contexts": ("""
+        def two(n):
+            if n <= 0:
+                return 0.5
+            if n % 3:
+                return n - two(n - 1) / 3
+            return two(n - 1) * 1.1 + n
+        """, [(0,), (1,), (17,)], (DEEP,)),
+    "floats_in_order": ("""
+        def total(xs, i=0):
+            if i == len(xs):
+                return 0.0
+            return xs[i] + total(xs, i + 1)
+        """, [([0.1] * 10 + [1e16, 1.0, -1e16],)], ([0.1, 1e-9, 3.3] * 30000,)),
+    "string_of_result": ("""
+        def show(n):
+            if n == 0:
+                return "0"
+            return f"({n!r} {show(n - 1)})".upper()
+        """, [(0,), (3,)], (2000,)),
+    "dict_of_result": ("""
+        def nest(n, key="k"):
+            if n == 0:
+                return {}
+            return {key: nest(n - 1, key=key), "n": n}
+        """, [(0,), (3,), (2, "x")], None),
+    "call_loaded_after": ("""
+        def total_len(xs):
+            if not xs:
+                return 0
+            return total_len(xs[1:]) + len(xs[0])
+        """, [([],), (["ab", "c", ""],)], (["abc"] * 5000,)),
+    "inside_a_for_loop": ("""
+        def firsts(rows):
+            for row in rows:
+                return [row[0]] + firsts(rows[1:])
+            return []
+        """, [([],), ([[1, 2], [3], [4, 5]],)], ([[i] for i in range(5000)],)),
+    "second_of_two_calls": ("""
+        def fib(n):
+            if n < 2:
+                return n
+            return fib(n - 1) + fib(n - 2)
+        """, [(0,), (1,), (15,)], None),
+    "with_a_tail_call": ("""
+        def collatz_len(n, steps=0):
+            if n == 1:
+                return steps
+            if n % 2:
+                return 1 + collatz_len(3 * n + 1)
+            return collatz_len(n // 2, steps + 1)
+        """, [(1,), (27,), (97,)], None),
+}
+
+
+#: 3.14+ may keep a for loop's iterator as a virtual one, which a context cannot save.
+LOOPS_KEEP_OBJECTS = facts.current().loop_iterator_is_an_object
+
+
+#: Under WebAssembly, native recursion past the default limit overflows the host's stack.
+NATIVE_RUNS_DEEP = sys.platform != "emscripten"
+
+
+def natively_deep(func: Any, *args: Any) -> Any:
+    """``func(*args)`` with the recursion limit raised far enough for native recursion."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 2 * DEEP + 1000))
+    try:
+        return func(*args)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_shape_matches_native_and_runs_deep(name: str) -> None:
+    src, shallow, deep = SHAPES[name]
+    if name == "inside_a_for_loop" and not LOOPS_KEEP_OBJECTS:
+        with pytest.warns(TailCallWarning, match="for loop"):
+            native, optimized = pair(src)
+    elif name == "second_of_two_calls":
+        with pytest.warns(TailCallWarning, match="calls the function again"):
+            native, optimized = pair(src)
+        assert saved_sites(optimized)
+    else:
+        native, optimized = pair(src)
+        assert saved_sites(optimized), explain(optimized)
+    for args in shallow:
+        assert _outcome(optimized, *args) == _outcome(native, *args)
+    if deep is not None and saved_sites(optimized):
+        result = optimized(*deep)
+        if NATIVE_RUNS_DEEP:
+            assert result == natively_deep(native, *deep)
+
+
+def test_a_million_levels_of_length() -> None:
+    _, length = pair(SHAPES["length"][0])
+    node = None
+    for i in range(VERY_DEEP):
+        node = (i, node)
+    assert length(node) == VERY_DEEP
+
+
+def test_deep_results_equal_a_written_out_loop() -> None:
+    _, fact_mod = pair(SHAPES["fact_mod"][0])
+    expected = 1
+    for n in range(2, DEEP + 1):  # n * f(n - 1) % m, innermost first
+        expected = n * expected % 1000003
+    assert fact_mod(DEEP, 1000003) == expected
+    _, build = pair(SHAPES["build"][0])
+    built = build(DEEP)
+    for n in range(DEEP, 0, -1):
+        assert built[0] == n
+        built = built[1]
+    assert built is None
+
+
+SIDE_EFFECTS = """
+def walk(n, log):
+    log.append(("enter", n))
+    if n == 0:
+        log.append("bottom")
+        return 0
+    return (note(log, "before", n) + walk(n - 1, log) * note(log, "after", n)) % 1000003
+
+def note(log, what, n):
+    log.append((what, n))
+    return n
+"""
+
+
+def test_side_effects_happen_in_native_order() -> None:
+    native, optimized = pair(SIDE_EFFECTS)
+    assert saved_sites(optimized)
+    native_log: list[Any] = []
+    optimized_log: list[Any] = []
+    assert optimized(6, optimized_log) == native(6, native_log)
+    assert optimized_log == native_log
+    optimized_log.clear()
+    native_log.clear()
+    result = optimized(DEEP, optimized_log)
+    assert len(optimized_log) == 3 * DEEP + 2
+    if NATIVE_RUNS_DEEP:
+        assert result == natively_deep(native, DEEP, native_log)
+        assert optimized_log == native_log
+
+
+EXCEPTIONS = """
+def divide(n, log):
+    log.append(n)
+    if n == 0:
+        return 1
+    return 12 // (walk_value(n) - 3) + divide(n - 1, log) // (n - 2)
+
+def walk_value(n):
+    return n
+"""
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_an_exception_in_a_context_is_raised_where_native_raises_it(n: int) -> None:
+    native, optimized = pair(EXCEPTIONS)
+    native_log: list[int] = []
+    optimized_log: list[int] = []
+    assert _outcome(optimized, n, optimized_log) == _outcome(native, n, native_log)
+    assert optimized_log == native_log
+
+
+def test_the_error_points_at_the_context_line() -> None:
+    _, optimized = pair("""
+        def add(xs):
+            if not xs:
+                return None
+            return xs[0] + add(xs[1:])
+        """)
+    with pytest.raises(TypeError) as info:
+        optimized([1, 2, 3])
+    assert info.traceback[-1].lineno + 1 == 5
+    assert "unsupported operand" in str(info.value)
+    # The frame's saved work was dropped with the exception: the next call starts clean.
+    with pytest.raises(TypeError):
+        optimized([1])
+
+
+def test_globals_and_free_variables_are_read_after_the_inner_calls_return() -> None:
+    native, optimized = pair("""
+        SCALE = 1
+        def scaled(n):
+            global SCALE
+            if n == 0:
+                SCALE = 10  # the innermost call changes it: every level sees 10
+                return 0
+            return n * SCALE + scaled(n - 1) + SCALE
+        """)
+    assert optimized(5) == native(5) == (1 + 2 + 3 + 4 + 5) * 1 + 5 * 10
+    made = _make("""
+        def outer():
+            step = [1]
+            def inner(n):
+                if n == 0:
+                    step[0] = 7
+                    return 0
+                return inner(n - 1) + step[0]
+            return inner
+        """)
+    native_inner = made()
+    inner = made()
+    optimized_inner = tail_optimize(inner)
+    assert optimized_inner(4) == native_inner(4) == 28
+
+
+def test_a_rebound_name_is_called_normally_and_the_saved_work_still_applies() -> None:
+    native, optimized = pair("""
+        def fact(n):
+            if n <= 1:
+                return 1
+            if n == 3:
+                globals()["fact"] = other
+            return n * fact(n - 1)
+
+        def other(n):
+            return 1000
+        """)
+    assert optimized(6) == native(6) == 6 * 5 * 4 * 3 * 1000
+
+
+@pytest.mark.skipif(not LOOPS_KEEP_OBJECTS, reason="3.14+ refuse contexts in for loops")
+def test_loop_iterators_live_until_their_context_is_applied() -> None:
+    src = """
+        def levels(n, log):
+            for x in tracked(n, log):
+                return [x] + levels(n - 1, log) if n else [x]
+            return []
+
+        def tracked(n, log):
+            try:
+                yield n
+            finally:
+                log.append(("closed", n))
+        """
+    native, optimized = pair(src)
+    native_log: list[Any] = []
+    optimized_log: list[Any] = []
+    assert optimized(4, optimized_log) == native(4, native_log)
+    assert optimized_log == native_log
+
+
+def test_defaults_keywords_and_star_arguments_bind_as_natively() -> None:
+    native, optimized = pair("""
+        def gather(n, *rest, step=1, **named):
+            if n <= 0:
+                return (rest, named)
+            return (n, step) + gather(n - step, n, *rest, step=step + 1, **{f"k{n}": n})
+        """)
+    assert saved_sites(optimized)
+    assert optimized(9) == native(9)
+    assert _outcome(optimized, 3, step="x") == _outcome(native, 3, step="x")
+
+
+def test_turned_off_leaves_the_call_native() -> None:
+    src = SHAPES["fact"][0]
+    with pytest.warns(TailCallWarning, match="modulo_context=False"):
+        _, optimized = pair(src, modulo_context=False)
+    assert not saved_sites(optimized)
+    with pytest.raises(RecursionError):
+        optimized(sys.getrecursionlimit() + 10)
+
+
+@pytest.mark.parametrize("strategy", ["return_tuple", "partial"])
+def test_trampolines_say_they_leave_such_calls_native(strategy: str) -> None:
+    with pytest.warns(TailCallWarning, match="only the loop strategy"):
+        _, optimized = pair(SHAPES["fact"][0], strategy=strategy)
+    assert optimized(10) == 3628800
+
+
+def test_explain_shows_what_is_saved() -> None:
+    _, optimized = pair(SHAPES["fact_mod"][0])
+    (site,) = explain(optimized).sites
+    assert site.optimized and site.via == "jump, saving `n * _ % m` for the return (modulo context)"
+    assert str(site).endswith("(optimized)")
+
+
+REFUSED = {
+    "branch_after": ("def f(n):\n    return n and (f(n - 1) or 1)\n", "not returned"),
+    "conditional_after": ("def f(n):\n    return n and (1 if f(n - 1) else 2) + 1\n",
+                          "not returned"),
+    "stored": ("def f(n):\n    return n and (x := f(n - 1)) + x\n", "assigns"),
+    "callee_before": ("def f(n):\n    return n and max(n, f(n - 1))\n", "loaded before it"),
+    "cell": ("def f(n):\n    g = lambda: n\n    return n and f(n - 1) + n\n", "nested function"),
+    "in_try": (("def f(n):\n    try:\n        return n and 1 + f(n - 1)\n"
+                "    except ValueError:\n        return 0\n"), "finally or with"),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_what_cannot_be_replayed_exactly_is_refused_with_a_reason(name: str) -> None:
+    src, reason = REFUSED[name]
+    native = _make(src)
+    with pytest.warns(TailCallWarning, match=reason):
+        optimized = tail_optimize(_make(src))
+    assert not saved_sites(optimized)
+    assert optimized(5) == native(5)
+
+
+def test_tail_calls_from_a_loop_and_saved_contexts_do_not_mix() -> None:
+    src = """
+        def walk(rows):
+            for row in rows:
+                if row:
+                    return walk(rows[1:])
+            return 1 + walk(rows[1:]) if rows else 0
+        """
+    with pytest.warns(TailCallWarning, match="for loop"):
+        native, optimized = pair(src)
+    assert optimized([[1], [], [2], []]) == native([[1], [], [2], []])
+
+
+def test_a_long_function_still_works() -> None:
+    body = "\n".join(f"    if n == {i}:\n        return {i}" for i in range(-200, 0))
+    src = f"def long(n):\n{body}\n    return 1 + long(n - 1) if n > 0 else 0\n"
+    native = _make(src)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        optimized = tail_optimize(_make(src))
+    optimized.__globals__["long"] = optimized
+    assert optimized(50) == native(50)
+    assert optimized(-5) == native(-5)
+    if saved_sites(optimized):
+        assert optimized(DEEP) == DEEP
