@@ -74,7 +74,8 @@ class Context:
     saved: int
     #: Plain local slots the context reads: saved at the call, restored before replaying.
     reads: tuple[int, ...]
-    #: It releases a loop's iterator (3.14+ ``POP_ITER``, which may be a virtual one).
+    #: It pops values saved from before the call unused: the iterators of the loops the
+    #: call is in, which from 3.14 may be virtual (not objects a tuple can hold).
     pops_iterators: bool
     #: Where the straight run of context instructions that follows the call in the code
     #: ends (the rewriter may overwrite the call and that run with its jump).
@@ -160,7 +161,7 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
             ins = flow.instrs[flow.index[ins.offset] + 1]
     else:
         return Found(None, Refusal.OTHER.format("too long"))
-    pops_iterators = any(ins.name == "POP_ITER" for ins in replay)
+    pops_iterators = stack.popped_old
     text = _source_text(code, positions, call, replay)
     return Found(Context(tuple(replay), saved, tuple(reads), pops_iterators, contiguous_end,
                          text), None)
@@ -216,6 +217,8 @@ class _Ages:
     def __init__(self, saved: int, facts: Facts) -> None:
         self.items = ["old"] * saved + ["new"]
         self.facts = facts
+        #: An old item was popped unused (a loop iterator, by the compiler's clean-up).
+        self.popped_old = False
 
     def step(self, ins: Instr) -> bool:
         """Follow ``ins``; False if it calls an old callee."""
@@ -228,6 +231,8 @@ class _Ages:
             return True
         if ins.name == "PRECALL":  # 3.11: its CALL takes the callee and the arguments
             return True
+        if ins.name in ("POP_TOP", "POP_ITER") and items[-1] == "old":
+            self.popped_old = True
         effect = self.facts.stack_effect(ins.op, ins.arg, jump=False)
         if ins.name == "CALL" and self.facts.has_precall:
             effect = -ins.arg - 1

@@ -7,7 +7,7 @@ return leaves the stack exactly as the compiler's code had it after the call. Ev
 of the function checks the list: while it holds records, the most recent is popped and its
 context replayed on the value being returned, innermost first, as native returns would.
 
-Record layout, first item first: the context's number (only when the function has several
+Record layout (a record of one value is that value, without a tuple), first item first: the context's number (only when the function has several
 contexts), ``None`` padding to a common length, the locals the context reads, then the
 saved stack values ``v0, v[k-1], ..., v1``. ``UNPACK_SEQUENCE`` pushes it back to front, so
 the number ends on top, the locals next (stored back into their slots), and one ``SWAP``
@@ -36,17 +36,26 @@ class Unwinder:
 
     def __init__(self, rewriter: Rewriter, sites: Sequence[SelfCall]) -> None:
         self.rewriter = rewriter
+        self.invariant = _invariant_parameters(rewriter, sites)
         self.sites = [site for site in sites if site.context is not None]
         self.numbered = len(self.sites) > 1
         self.number = {id(site): i for i, site in enumerate(self.sites)}
         self.length = max((self._own_length(site) for site in self.sites), default=0)
         #: Where every return goes while records remain: pop one and replay its context.
         self.pop = Label()
+        #: Records of one value are that value itself, with no tuple around it.
+        self.single = self.length == 1
 
     def _own_length(self, site: SelfCall) -> int:
         context = site.context
         assert context is not None
-        return int(self.numbered) + len(context.reads) + context.saved
+        return int(self.numbered) + len(self.reads(site)) + context.saved
+
+    def reads(self, site: SelfCall) -> list[int]:
+        """The locals a context reads that need saving: not those no call changes."""
+        context = site.context
+        assert context is not None
+        return [slot for slot in context.reads if slot not in self.invariant]
 
     # -- at the call ------------------------------------------------------------------------
 
@@ -55,7 +64,7 @@ class Unwinder:
         their values are taken before (the other locals stay as they are until the jump)."""
         context = site.context
         assert context is not None
-        return [slot for slot in context.reads if slot < self.rewriter.analysis.nparams]
+        return [slot for slot in self.reads(site) if slot < self.rewriter.analysis.nparams]
 
     def capture(self, site: SelfCall, above: int) -> list[Op]:
         """Before binding: push the parameters the context reads under the callee (which
@@ -75,7 +84,7 @@ class Unwinder:
         rewriter = self.rewriter
         k = context.saved
         params = self.parameters_read(site)
-        others = [slot for slot in context.reads if slot not in params]
+        others = [slot for slot in self.reads(site) if slot not in params]
         ops = [Op("POP_TOP")]
         pushed: list[Op] = []
         if self.numbered:
@@ -89,11 +98,12 @@ class Unwinder:
         extra = len(pushed) - len(others)
         now = ([f"v{i}" for i in range(k)] + [f"L{slot}" for slot in params]
                + [f"a{i}" for i in range(extra)] + [f"L{slot}" for slot in others])
-        wanted = ([f"a{i}" for i in range(extra)] + [f"L{slot}" for slot in context.reads]
+        wanted = ([f"a{i}" for i in range(extra)] + [f"L{slot}" for slot in self.reads(site)]
                   + [f"v{i}" for i in ([0, *range(k - 1, 0, -1)] if k else [])])
         ops += _shuffle(now, wanted)
-        ops += [Op("BUILD_TUPLE", len(wanted)), Op("LIST_APPEND", 1)]
-        return ops
+        if not self.single:
+            ops.append(Op("BUILD_TUPLE", len(wanted)))
+        return [*ops, Op("LIST_APPEND", 1)]
 
     # -- at a return ------------------------------------------------------------------------
 
@@ -118,8 +128,9 @@ class Unwinder:
             self.pop,
             Op("COPY", 2),
             *rewriter.call_method("pop", []),
-            Op("UNPACK_SEQUENCE", self.length),
         ]
+        if not self.single:
+            items.append(Op("UNPACK_SEQUENCE", self.length))
         if self.numbered:  # the first context's code comes first: no test for it
             for i, label in enumerate(labels[1:], 1):
                 items += [Op("COPY", 1), Op("LOAD_CONST", rewriter.consts.index(i)),
@@ -131,7 +142,7 @@ class Unwinder:
             pads = self.length - self._own_length(site)
             items.append(label)
             items += [Op("POP_TOP")] * (int(self.numbered) + pads)
-            items += [Op("STORE_FAST", slot) for slot in context.reads]
+            items += [Op("STORE_FAST", slot) for slot in self.reads(site)]
             if context.saved:
                 items.append(Op("SWAP", context.saved + 1))
             replayed = self.replayed(site, positions)
@@ -148,6 +159,27 @@ class Unwinder:
         context = site.context
         assert context is not None
         return [_replay(ins, positions) for ins in context.replay]
+
+
+def _invariant_parameters(rewriter: Rewriter, sites: Sequence[SelfCall]) -> frozenset[int]:
+    """Parameters that keep their value for the whole frame: nothing in the function
+    assigns or deletes them, and every call that jumps passes them on unchanged
+    (``m`` in ``return n * f(n - 1, m) % m``). A context reads them as they are."""
+    from pytailcall._rewrite import plan_binding
+
+    analysis = rewriter.analysis
+    touched = {slot for ins in analysis.flow.instrs
+               for kind, slot in rewriter.facts.local_accesses(ins.name, ins.arg)
+               if kind != "read"}
+    kept = set(range(analysis.nparams)) - touched - set(analysis.cell_slots)
+    for site in sites:
+        if site.callee != "self":
+            continue
+        binding = plan_binding(site, analysis)
+        if binding.stores is None:
+            return frozenset()
+        kept &= set(binding.reload)
+    return frozenset(kept)
 
 
 def _replay(ins: Instr, positions: Sequence[Position]) -> Op:

@@ -926,7 +926,7 @@ class Builder:
             has_others = 1 if self.full_others else 0
             kind = self.weighted([
                 (10, "tail"), (4, "tail_if"), (1, "tail_or"), (1, "tail_and"), (3, "params"),
-                (2, "nontail"), (4 * has_others, "other"), (1 * has_others, "other_if"),
+                (4, "nontail"), (4 * has_others, "other"), (1 * has_others, "other_if"),
                 (3, "builtin"), (1, "value"),
             ])
         full = lambda: self.call(self.fn, scope, full=True)  # noqa: E731
@@ -948,8 +948,16 @@ class Builder:
                 call = self.call(self.fn, scope, full=True, fuel="min(fuel - 1, 8)")
             else:
                 call = full()
-            text = self.pick([f"{self.expr(scope)} + {call}", f"{call} % 1000", f"-{call}",
-                              f"1 + {call}"][: 3 if self.profile == "classic" else 4])
+            shapes = [f"{self.expr(scope)} + {call}", f"{call} % 1000", f"-{call}",
+                      f"1 + {call}"]
+            if self.profile != "classic":
+                # Contexts the loop strategy saves (tail recursion modulo context), one
+                # whose callee comes first (refused), and one that may divide by zero.
+                shapes = shapes[:4] + [
+                    f"({self.expr(scope)}, {call})[1]", f"{call} * {self.expr(scope)} % 997",
+                    f"abs({call}) - {self.expr(scope)}", f"max({self.expr(scope)}, {call})",
+                    f"{call} // ({self.expr(scope)} % 5)"]
+            text = self.pick(shapes if self.profile != "classic" else shapes[:3])
         elif kind == "other":
             text = self.call(self.other_callee(full=True), scope, full=True)
         elif kind == "other_if":
