@@ -7,11 +7,12 @@ return leaves the stack exactly as the compiler's code had it after the call. Ev
 of the function checks the list: while it holds records, the most recent is popped and its
 context replayed on the value being returned, innermost first, as native returns would.
 
-Record layout (a record of one value is that value, without a tuple), first item first: the context's number (only when the function has several
+Record layout, first item first: the context's number (only when the function has several
 contexts), ``None`` padding to a common length, the locals the context reads, then the
 saved stack values ``v0, v[k-1], ..., v1``. ``UNPACK_SEQUENCE`` pushes it back to front, so
 the number ends on top, the locals next (stored back into their slots), and one ``SWAP``
-brings the returned value over ``v0 ... v[k-1]``.
+brings the returned value over ``v0 ... v[k-1]``. A record of one value is that value,
+without a tuple.
 """
 
 from __future__ import annotations

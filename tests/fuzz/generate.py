@@ -953,7 +953,8 @@ class Builder:
             if self.profile != "classic":
                 # Contexts the loop strategy saves (tail recursion modulo context), one
                 # whose callee comes first (refused), and one that may divide by zero.
-                shapes = shapes[:4] + [
+                shapes = [
+                    *shapes,
                     f"({self.expr(scope)}, {call})[1]", f"{call} * {self.expr(scope)} % 997",
                     f"abs({call}) - {self.expr(scope)}", f"max({self.expr(scope)}, {call})",
                     f"{call} // ({self.expr(scope)} % 5)"]
