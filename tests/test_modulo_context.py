@@ -407,3 +407,37 @@ def test_a_long_function_still_works() -> None:
     assert optimized(-5) == native(-5)
     if saved_sites(optimized):
         assert optimized(DEEP) == DEEP
+
+
+MUTUAL = """
+def f(n):
+    if n <= 0:
+        return 0
+    if n % 2 or n > 60:
+        return g(n - 1)
+    return 1 + f(n - 1)
+
+def g(n):
+    if n <= 0:
+        return 100
+    return f(n - 1)
+"""
+
+
+def test_calls_out_while_contexts_are_saved_return_values_not_bounces() -> None:
+    """g bounces into f's implementation; a call out from there while contexts are saved
+    runs g to its result (the contexts apply to it), as natively; with none saved, it
+    bounces, and the mutual recursion runs in constant stack."""
+    native: dict[str, Any] = {}
+    exec(MUTUAL, native)
+    optimized: dict[str, Any] = {}
+    exec(MUTUAL, optimized)
+    for name in ("f", "g"):
+        optimized[name] = tail_optimize(optimized[name])
+    assert saved_sites(optimized["f"])
+    for n in range(0, 64):
+        assert optimized["f"](n) == native["f"](n)
+        assert optimized["g"](n) == native["g"](n)
+    result = optimized["g"](DEEP)
+    if NATIVE_RUNS_DEEP:
+        assert result == natively_deep(native["g"], DEEP)

@@ -684,7 +684,6 @@ class Rewriter:
         assert shape is not None
         depth = self._callee_depth(site, binding)
         exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
-        how = "driver" if self.drive_calls_out else "maker"
         npositional = Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1))
         method, replace, pop2_normal, normal_pop = Label(), Label(), Label(), Label()
         ops: list[Item] = [
@@ -703,7 +702,7 @@ class Rewriter:
             Op("COPY", depth + 2),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, normal_pop),
-            *self.call_method(how, [npositional]),
+            *self._bounce_or_drive(site, "", [npositional]),
             Op("JUMP_FORWARD", target=replace),
             # A bound method (or something that says it is one): the runtime looks.
             method,
@@ -712,7 +711,7 @@ class Rewriter:
             *self.branch(self.facts.pop_jump_if_none, normal_pop),
             Op("POP_TOP"),
             *self.load_target(),
-            *self.call_method("method_" + how, [Op("COPY", depth + 2)]),
+            *self._bounce_or_drive(site, "method_", [Op("COPY", depth + 2)]),
             Op("COPY", 1),
             *self.branch(self.facts.pop_jump_if_none, normal_pop),
             # What the Target gave takes the callee's place, with the same arguments.
@@ -730,6 +729,29 @@ class Rewriter:
             *self.return_result(site),
         ]
         return _positioned(ops, site)
+
+    def _bounce_or_drive(self, site: SelfCall, kind: str, arguments: list[Op]) -> list[Item]:
+        """Ask the Target on top for what replaces the callee: a driver (in public code,
+        which must return the callee's result) or a bounce maker (in an implementation,
+        which returns the bounce to its driver). An implementation holding saved contexts
+        asks for a driver too: the contexts apply to the result, not to a bounce."""
+        if self.drive_calls_out or self.unwinder is None:
+            how = "driver" if self.drive_calls_out else "maker"
+            return self.call_method(kind + how, arguments)
+        assert site.shape is not None
+        # [count?, list, the compiler's stack at the call, Target]
+        below = self.analysis.flow.stack_depths[site.region[0].offset] + 2
+        drive, done = Label(), Label()
+        return [
+            Op("COPY", below),
+            *self.truth(),
+            *self.branch(self.facts.pop_jump_if_true, drive),
+            *self.call_method(kind + "maker", [Op(a.name, a.arg) for a in arguments]),
+            Op("JUMP_FORWARD", target=done),
+            drive,
+            *self.call_method(kind + "driver", arguments),
+            done,
+        ]
 
     def _hand_over_jumps(self, site: SelfCall) -> list[Op]:
         """When jumps are counted in a frame that is about to return a bounce (an

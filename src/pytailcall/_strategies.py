@@ -130,12 +130,10 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         wrap(public)
         target = _runtime.Target(public, original)
         if any(site.callee != "self" for site in (*sites, *calls_out)):
-            # What other optimized functions bounce into: calls out return bounces. A
-            # bounce cannot go through saved contexts (they apply to values, and a driver
-            # needs the bounce itself): there, calls with a context stay normal calls.
+            # What other optimized functions bounce into: calls out return bounces (but
+            # while contexts are saved: see Rewriter._bounce_or_drive).
             bouncing = Rewriter(source, analysis, Restart(), note_elided=note_elided)
-            plain_sites = [site for site in sites if site.context is None]
-            impl = _implementation(bouncing.rewrite(plain_sites, calls_out), source, closure)
+            impl = _implementation(bouncing.rewrite(sites, calls_out), source, closure)
             uses_binder |= bouncing.uses_binder
             _bounce_into(target, impl, source)
     else:
