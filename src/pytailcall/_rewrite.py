@@ -737,7 +737,7 @@ class Rewriter:
         asks for a driver too: the contexts apply to the result, not to a bounce."""
         if self.drive_calls_out or self.unwinder is None:
             how = "driver" if self.drive_calls_out else "maker"
-            return self.call_method(kind + how, arguments)
+            return [*self.call_method(kind + how, arguments)]
         assert site.shape is not None
         # [count?, list, the compiler's stack at the call, Target]
         below = self.analysis.flow.stack_depths[site.region[0].offset] + 2

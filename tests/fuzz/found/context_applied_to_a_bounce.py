@@ -1,4 +1,9 @@
-# python 3.13.0, seed 73, program 799: a saved context (-f(...)) was applied to the bounce an implementation returns for its call out (TypeError: bad operand type for unary -: TailCall)
+# ruff: noqa
+# Found by the fuzzer (python 3.13.0, seed 73, program 799 of the default mix, on 6f2ef39's
+# parent). f's implementation (what g's driver runs when g bounces into f) saved the context
+# of `-f(...)`, then returned the bounce of its call out to g through that context:
+# TypeError "bad operand type for unary -: 'TailCall'" instead of the native -7. An
+# implementation holding saved contexts now runs a call out to its result (a driver).
 # fuzz program: tail (third)
 def f(fuel, a=5, *, k=0):
     global COUNTER
