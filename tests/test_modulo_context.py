@@ -114,6 +114,18 @@ SHAPES = {
                 return [row[0]] + firsts(rows[1:])
             return []
         """, [([],), ([[1, 2], [3], [4, 5]],)], ([[i] for i in range(5000)],)),
+    "callee_loaded_before": ("""
+        def clamp(n, limit=10**9, pick=min):
+            if n == 0:
+                return 1
+            return max(n, pick(limit, clamp(n - 1) * 3 + n, key=abs))
+        """, [(0,), (6,), (5, 40)], (DEEP // 10,)),
+    "keyword_call_of_result": ("""
+        def tree(n):
+            if n == 0:
+                return None
+            return dict(value=n, child=tree(n - 1))
+        """, [(0,), (3,)], None),
     "second_of_two_calls": ("""
         def fib(n):
             if n < 2:
@@ -365,7 +377,9 @@ REFUSED = {
     "conditional_after": ("def f(n):\n    return n and (1 if f(n - 1) else 2) + 1\n",
                           "not returned"),
     "stored": ("def f(n):\n    return n and (x := f(n - 1)) + x\n", "assigns"),
-    "callee_before": ("def f(n):\n    return n and max(n, f(n - 1))\n", "loaded before it"),
+    "method_before": ("def f(n):\n    return n and ''.join([str(n), str(f(n - 1))])\n",
+                      "loaded before it"),
+    "star_before": ("def f(n):\n    return n and max(*[n], f(n - 1))\n", "loaded before it"),
     "cell": ("def f(n):\n    g = lambda: n\n    return n and f(n - 1) + n\n", "nested function"),
     "in_try": (("def f(n):\n    try:\n        return n and 1 + f(n - 1)\n"
                 "    except ValueError:\n        return 0\n"), "finally or with"),

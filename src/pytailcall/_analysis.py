@@ -420,8 +420,11 @@ class _SiteFinder:
         exit_ops, refusal = self._classify(call, handler)
         context = None
         if refusal == Reason.RESULT_USED and callee == "self" and handler is None:
+            first_of_call = loader if null_push is None or not self.facts.null_before_callable \
+                else null_push
             saving = _contexts.find(self.code, self.facts, self.flow, self.depths, call, base,
-                                    self.cells, self.maybe_unbound, self.positions)
+                                    self.cells, self.maybe_unbound, self.positions,
+                                    first_of_call)
             if saving.context is not None or saving.refusal is not None:
                 context, refusal = saving.context, saving.refusal
         if callee == "method" and refusal is None and not self.facts.method_callable_first:

@@ -82,6 +82,10 @@ class Context:
     contiguous_end: int
     #: The context as source text with the call as ``_`` (``n * _ % m``), if available.
     text: str | None
+    #: Loads before the call that also push a NULL for a callee the context calls
+    #: (``g`` in ``g(x, f(n))``): the rewriter drops the NULL (a record cannot hold one),
+    #: and the replayed calls, one argument shorter, call the callee as their "self".
+    null_loads: tuple[Instr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,14 @@ class Found:
 
 def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
          call: Instr, saved: int, cells: Sequence[int], maybe_unbound: set[int],
-         positions: Sequence[Position]) -> Found:
+         positions: Sequence[Position], first: Instr) -> Found:
     """The context of ``call`` (whose callee sits over ``saved`` values), or why there is none.
 
     Straight-line code only, from the call to ``RETURN_VALUE``; every instruction either
     replayable as it is or a read of a plain local that is bound at the call (the callee
     cannot rebind a caller's plain locals, so their values at the call are their values
-    after it). Cells can change while the callee runs: refused.
+    after it). Cells can change while the callee runs: refused. ``first`` is the first
+    instruction of the call's own code (its callee's load).
     """
     ret = _return_of(flow, call)
     if ret is None or not _inside(positions[call.offset], positions[ret.offset]):
@@ -161,10 +166,45 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
             ins = flow.instrs[flow.index[ins.offset] + 1]
     else:
         return Found(None, Refusal.OTHER.format("too long"))
-    pops_iterators = stack.popped_old
+    null_loads = []
+    for slot in stack.nulls:
+        load = _null_load(flow, depths, facts, first, slot)
+        if load is None:
+            return Found(None, Refusal.CALLEE_BEFORE)
+        null_loads.append(load)
+    if null_loads:
+        replay = [ins._replace(arg=ins.arg - 1) if ins.offset in stack.shortened else ins
+                  for ins in replay]
     text = _source_text(code, positions, call, replay)
-    return Found(Context(tuple(replay), saved, tuple(reads), pops_iterators, contiguous_end,
-                         text), None)
+    return Found(Context(tuple(replay), saved - len(null_loads), tuple(reads),
+                         stack.popped_old, contiguous_end, text, tuple(null_loads)), None)
+
+
+def _null_load(flow: Flow, depths: dict[int, int], facts: Facts, first: Instr,
+               slot: int) -> Instr | None:
+    """The instruction before ``first`` that pushed a NULL into stack ``slot``, if it is a
+    ``LOAD_GLOBAL`` with its NULL or a ``PUSH_NULL``, and only a straight run of code
+    (nothing jumps in or out) leads from it to the call: dropping its NULL then changes
+    nothing but this call."""
+    i = flow.index[first.offset]
+    if first.offset in flow.jump_sources:
+        return None
+    while i > 0:
+        i -= 1
+        ins = flow.instrs[i]
+        depth = depths.get(ins.offset)
+        if depth is None or ins.target is not None or not facts.falls_through(ins.op):
+            return None
+        if depth <= slot:
+            if ins.name == "PUSH_NULL" and depth == slot:
+                return ins
+            if ins.name == "LOAD_GLOBAL" and ins.arg & 1:
+                null_at = depth if facts.null_before_callable else depth + 1
+                return ins if null_at == slot else None
+            return None
+        if ins.offset in flow.jump_sources:
+            return None
+    return None
 
 
 def _return_of(flow: Flow, call: Instr) -> Instr | None:
@@ -210,13 +250,18 @@ class _Ages:
     """Which stack items were there before the call ("old": saved with the context) and
     which the context made ("new"), followed instruction by instruction.
 
-    A call in the context must call something the context made: a callee loaded before
-    the recursive call (``g(x, f(...))``) may come with a NULL, which a tuple cannot hold.
+    Old items are their stack slot numbers. A call in the context of a callee loaded
+    before the recursive call (``g(x, f(...))``) has a NULL among the old items, which a
+    tuple cannot hold: its slot goes to ``nulls`` (to be dropped where it is pushed) and the
+    call to ``shortened`` (its replay takes one argument less).
     """
 
     def __init__(self, saved: int, facts: Facts) -> None:
-        self.items = ["old"] * saved + ["new"]
+        self.items: list[int | str] = [*range(saved), "new"]
         self.facts = facts
+        self.nulls: list[int] = []
+        self.shortened: set[int] = set()
+        self.precall: Instr | None = None
         #: An old item was popped unused (a loop iterator, by the compiler's clean-up).
         self.popped_old = False
 
@@ -230,18 +275,34 @@ class _Ages:
             items.append(items[-ins.arg])
             return True
         if ins.name == "PRECALL":  # 3.11: its CALL takes the callee and the arguments
+            self.precall = ins
             return True
-        if ins.name in ("POP_TOP", "POP_ITER") and items[-1] == "old":
+        if ins.name in ("POP_TOP", "POP_ITER") and items[-1] != "new":
             self.popped_old = True
         effect = self.facts.stack_effect(ins.op, ins.arg, jump=False)
         if ins.name == "CALL" and self.facts.has_precall:
             effect = -ins.arg - 1
         pushed = 0 if ins.name in _PUSH_NOTHING else max(1, effect)
         popped = pushed - effect
-        if ins.name in _CALLS and (popped > len(items) or items[-popped] == "old"):
-            return False
+        if ins.name in _CALLS and (popped > len(items) or items[-popped] != "new"):
+            if not self._drops_null(ins, items[-popped:]):
+                return False
         del items[len(items) - popped:]
         items += ["new"] * pushed
+        return True
+
+    def _drops_null(self, call: Instr, consumed: list[int | str]) -> bool:
+        """Can this call's NULL (over or under its old callee) be dropped? Only for
+        ``CALL`` and ``CALL_KW`` with the callee and NULL both old, side by side."""
+        if call.name not in ("CALL", "CALL_KW") or len(consumed) < 3:
+            return False
+        first, second = consumed[0], consumed[1]
+        if not isinstance(first, int) or second != first + 1:
+            return False
+        self.nulls.append(first if self.facts.null_before_callable else first + 1)
+        self.shortened.add(call.offset)
+        if self.facts.has_precall and self.precall is not None:
+            self.shortened.add(self.precall.offset)
         return True
 
 

@@ -588,6 +588,12 @@ class Rewriter:
         raise RuntimeError("code with free variables has no COPY_FREE_VARS")
 
     def _patch_site(self, body: bytearray, site: SelfCall, binding: Binding) -> None:
+        for load in site.context.null_loads if site.context is not None else ():
+            # The context calls this callee without its NULL (see Context.null_loads).
+            if load.name == "PUSH_NULL":
+                self._put(body, load.start, load.size, "NOP", 0)
+            else:
+                self._put(body, load.start, load.size, "LOAD_GLOBAL", load.arg & ~1)
         if binding.drop_null:
             if site.null_push is not None:
                 self._put(body, site.null_push.start, site.null_push.size, "NOP", 0)
