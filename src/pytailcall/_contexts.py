@@ -284,9 +284,9 @@ class _Ages:
             effect = -ins.arg - 1
         pushed = 0 if ins.name in _PUSH_NOTHING else max(1, effect)
         popped = pushed - effect
-        if ins.name in _CALLS and (popped > len(items) or items[-popped] != "new"):
-            if not self._drops_null(ins, items[-popped:]):
-                return False
+        if (ins.name in _CALLS and (popped > len(items) or items[-popped] != "new")
+                and not self._drops_null(ins, items[-popped:])):
+            return False
         del items[len(items) - popped:]
         items += ["new"] * pushed
         return True
