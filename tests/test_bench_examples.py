@@ -6,6 +6,10 @@ A guarded loop is only a fair floor if it does what the rewrite does: return the
 results as the native function, look its own name up as a *global* at run time, and hold
 itself in a closure cell.  The ``bench`` command's report and JSON are covered in
 ``tests/test_cli.py``, the chart in ``tests/test_plot.py``.
+
+Then the modulo-context section's workload: each hand-written two-loop version returns what
+native recursion does, and each optimized variant is one whose self call ``explain()`` says
+is optimized modulo context, which the check before timing insists on.
 """
 
 from __future__ import annotations
@@ -115,3 +119,105 @@ def test_a_wrong_guarded_loop_is_a_mismatch() -> None:
     variants = ex.build_variants([wrong], strategies=())
     problems = ex.check_case(ex.Case(wrong, 0, (5, 3)), variants["gcd"])
     assert problems == ["gcd_0: guarded_loop returned -1, expected 1"]
+
+
+# --- tail recursion modulo context ----------------------------------------------------------
+
+CONTEXT_NAMES = [case.name for case in ex.CONTEXT_CASES]
+
+
+def _context_case(name: str) -> ex.ContextCase:
+    return next(case for case in ex.CONTEXT_CASES if case.name == name)
+
+
+def test_context_cases_are_the_three_workloads() -> None:
+    assert [(case.name, case.call) for case in ex.CONTEXT_CASES] == [
+        ("fact_mod", "fact_mod(800, 1000003)"),
+        ("length", "length(<linked list of 800 nodes>)"),
+        ("build", "build(800)"),
+    ]
+    assert ex.length(ex.linked_list(800)) == 800
+    assert ex.linked_list(2) == (1, (0, None))
+
+
+@pytest.mark.parametrize("name", CONTEXT_NAMES)
+def test_context_hand_loop_agrees_with_native(name: str) -> None:
+    case = _context_case(name)
+    assert case.hand_loop(*case.args) == case.native(*case.args)
+    small = {"fact_mod": ((5, 1000003), 120), "length": ((ex.linked_list(3),), 3)}
+    small["build"] = ((2,), (2, (1, None)))
+    args, expected = small[name]
+    assert case.native(*args) == case.hand_loop(*args) == expected
+
+
+def _values(node: Any) -> list[Any]:
+    """The values of a linked list of ``(value, next)`` nodes, walked without recursion."""
+    values = []
+    while node is not None:
+        values.append(node[0])
+        node = node[1]
+    return values
+
+
+@pytest.mark.parametrize("name", CONTEXT_NAMES)
+def test_context_variant_is_optimized_modulo_context(name: str) -> None:
+    from pytailcall import explain
+
+    case = _context_case(name)
+    variants = ex.build_context_variants([case])[name]
+    assert list(variants) == [ex.NATIVE, ex.LOOP, ex.HAND_LOOP]
+    (site,) = explain(variants[ex.LOOP]).optimized
+    assert site.via is not None and ex.MODULO_CONTEXT in site.via
+    assert ex.check_context(case, variants) == []
+    # the optimized one finds itself under its name in a namespace of its own: far past the
+    # recursion limit, and the module's native function untouched
+    deep = {"fact_mod": (5000, 1000003), "length": (ex.linked_list(5000),), "build": (5000,)}
+    got, expected = variants[ex.LOOP](*deep[name]), case.hand_loop(*deep[name])
+    if name == "build":  # == on 5,000 nested tuples would itself overflow the stack
+        got, expected = _values(got), _values(expected)
+        assert expected == list(range(5000, 0, -1))
+    assert got == expected
+    assert case.native.__globals__[name] is case.native
+    with pytest.raises(RecursionError):
+        case.native(*deep[name])
+
+
+def test_context_call_not_optimized_modulo_context_is_a_problem() -> None:
+    import warnings
+
+    from pytailcall import TailCallWarning, tail_optimize
+
+    case = _context_case("length")
+    variants = dict(ex.build_context_variants([case])["length"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        variants[ex.LOOP] = tail_optimize(ex.length, modulo_context=False)
+    where = "length(<linked list of 800 nodes>): loop (internal_loop)"
+    problems = ex.check_context(case, variants)
+    assert problems == [f"{where} optimized no call (explain() lists none)"]
+    variants[ex.LOOP] = ex.length_unrecursed  # not made by pytailcall at all
+    assert ex.check_context(case, variants) == [f"{where} is not a function tail_optimize made"]
+
+
+def test_context_wrong_hand_loop_is_a_mismatch() -> None:
+    wrong = ex.ContextCase("build", ex.build, lambda n: None, (3,), "build(3)")
+    variants = ex.build_context_variants([wrong])["build"]
+    assert ex.check_context(wrong, variants) == [
+        "build(3): native returned (3, (2, (1, None))), expected None",
+        "build(3): internal_loop returned (3, (2, (1, None))), expected None",
+    ]
+
+
+def test_context_pairs_are_speedups_over_native_and_loop_over_hand() -> None:
+    pairs = {pair.key: (pair.candidate, pair.reference) for pair in measure.context_pairs()}
+    assert pairs == {
+        f"{ex.LOOP}_speedup_vs_native": (ex.NATIVE, ex.LOOP),
+        f"{ex.HAND_LOOP}_speedup_vs_native": (ex.NATIVE, ex.HAND_LOOP),
+        f"{ex.LOOP}_vs_hand": (ex.LOOP, ex.HAND_LOOP),
+    }
+
+
+def test_context_is_a_section() -> None:
+    assert ex.select([ex.CONTEXT]) == []
+    assert ex.context_selected(None) and ex.context_selected([ex.CONTEXT, "gcd"])
+    assert not ex.context_selected(["gcd"]) and not ex.context_selected([ex.BOUNCE])

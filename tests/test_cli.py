@@ -108,8 +108,10 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert modulo_1["ratios"]["internal_loop_speedup_vs_native"] is None
     assert modulo_1["guarded_loop"] > 0 and modulo_1["ratios"]["internal_loop_vs_guarded"] > 0
     assert set(doc["decorate_us"]["loop"]) == {"gcd", "modulo"}
-    # --only picks examples: tail calls between functions are not measured unless named.
+    # --only picks examples: tail calls between functions are not measured unless named,
+    # nor is tail recursion modulo context.
     assert doc["bounce"] is None and "Tail calls between functions" not in captured.out
+    assert doc["context"] is None and "Tail recursion modulo context" not in captured.out
 
 
 def test_bench_bounce_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -180,6 +182,93 @@ def test_bench_bounce_variants_call_each_other_optimized() -> None:
     assert ex.is_odd.__globals__["is_odd"] is ex.is_odd
     with pytest.raises(RecursionError):
         ex.is_even(100_000)
+
+
+CONTEXT_LABELS = {"native", "internal_loop", "hand_loop"}
+CONTEXT_RATIOS = {
+    "internal_loop_speedup_vs_native",
+    "hand_loop_speedup_vs_native",
+    "internal_loop_vs_hand",
+}
+
+
+def test_bench_context_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--tiny", "--only", ex.CONTEXT, "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Testing all functions work\n")
+    assert "Tail recursion modulo context" in captured.out
+    assert "loop (internal_loop): tail_optimize with its default options" in captured.out
+    assert "x faster than native, higher is better" in captured.out
+    assert "examples, us per call" not in captured.out and "decoration time" not in captured.out
+    assert "Tail calls between functions" not in captured.out
+    assert "Testing with N=" not in captured.out
+    lines = captured.out.splitlines()
+    header = next(line for line in lines if line.startswith("case "))
+    assert re.split(r"\s{2,}", header) == [
+        "case",
+        "call",
+        "native",
+        "loop (internal_loop)",
+        "hand_loop",
+        "loop speedup",
+        "hand speedup",
+        "loop/hand",
+    ]
+    rows = [re.split(r"\s{2,}", line) for line in lines[lines.index(header) + 1 :] if line]
+    assert [row[:2] for row in rows] == [
+        ["fact_mod", "fact_mod(800, 1000003)"],
+        ["length", "length(<linked list of 800 nodes>)"],
+        ["build", "build(800)"],
+    ]
+    assert all(len(row) == 8 and all(cell.endswith("x") for cell in row[5:]) for row in rows)
+    assert "timing fact_mod(800, 1000003) (modulo context)" in captured.err
+
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["schema"] == 2
+    assert doc["fib"] == [] and doc["examples"] == [] and doc["bounce"] is None
+    cases = doc["context"]["cases"]
+    assert [(case["name"], case["call"]) for case in cases] == [(row[0], row[1]) for row in rows]
+    for case in cases:
+        assert set(case["results"]) == set(case["median"]) == CONTEXT_LABELS
+        assert set(case["ratios"]) == CONTEXT_RATIOS
+        assert all(seconds > 0 for seconds in case["results"].values())
+        assert all(ratio > 0 for ratio in case["ratios"].values())
+        assert case["notes"] == {}
+
+
+def test_bench_context_after_bounce(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--tiny", "--only", ex.CONTEXT, "--only", ex.BOUNCE]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Tail calls between functions") < out.index("Tail recursion modulo context")
+
+
+def test_bench_context_not_optimized_modulo_context_fails_before_timing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # tail_optimize with modulo context turned off leaves every self call a normal call
+    def without_context(func: ex.AnyFunc) -> ex.AnyFunc:
+        return ex.decorate(func, "loop", {"modulo_context": False})
+
+    monkeypatch.setattr(ex, "optimized_default", without_context)
+    with pytest.warns(pytailcall.TailCallWarning):
+        assert main(["bench", "--tiny", "--only", ex.CONTEXT]) == 1
+    captured = capsys.readouterr()
+    for call in ("fact_mod(800, 1000003)", "length(<linked list of 800 nodes>)", "build(800)"):
+        assert f"mismatch: {call}: loop (internal_loop) optimized no call" in captured.err
+    assert "timing" not in captured.err and "Traceback" not in captured.err
+
+
+def test_bench_context_wrong_result_fails_before_timing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = ex.ContextCase("length", ex.length, lambda node: -1, (ex.linked_list(3),), "length(3)")
+    monkeypatch.setattr(ex, "CONTEXT_CASES", (wrong,))
+    assert main(["bench", "--tiny", "--only", ex.CONTEXT]) == 1
+    captured = capsys.readouterr()
+    assert "mismatch: length(3): native returned 3, expected -1" in captured.err
+    assert "mismatch: length(3): internal_loop returned 3, expected -1" in captured.err
+    assert "timing" not in captured.err and "Traceback" not in captured.err
 
 
 def test_bench_plot_needs_an_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -384,6 +473,7 @@ def test_unknown_example_is_one_line_error(capsys: pytest.CaptureFixture[str]) -
     assert main(["bench", "--tiny", "--only", "nosuch"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'nosuch'" in err and "Traceback" not in err
+    assert "sections: bounce, context" in err
 
 
 def test_unknown_subcommand_exit_code(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from pytailcall._auto import Optimized
-    from pytailcall.bench.examples import AnyFunc, Case, Example, Mutual
+    from pytailcall.bench.examples import AnyFunc, Case, ContextCase, Example, Mutual
     from pytailcall.bench.measure import Settings, SuiteResult
 
 PROG = "pytailcall"
@@ -94,7 +94,7 @@ def _configure_bench(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         action="append",
         help="only this example (gcd), case (gcd_2) or section (bounce: tail calls between "
-        "functions); may be repeated",
+        "functions; context: tail recursion modulo context); may be repeated",
     )
     parser.add_argument(
         "--fib-n",
@@ -119,7 +119,8 @@ def _bench_settings(args: argparse.Namespace) -> Settings:
 def cmd_bench(args: argparse.Namespace) -> int:
     """The seed's tables: check every variant, time fib at three depths, then every example
     as native recursion, each available strategy and the hand-written loop; then ours, tail
-    calls between functions (is_even/is_odd) in the same variants."""
+    calls between functions (is_even/is_odd) in the same variants, and tail recursion modulo
+    context (fact_mod, length, build) natively, optimized and as two hand-written loops."""
     from pytailcall.bench import examples as ex
     from pytailcall.bench import measure, report
 
@@ -129,10 +130,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         names = ", ".join(ex.example_names())
         raise CliError(
             f"no example, case or section named {exc.args[0]!r} (examples: {names}; "
-            f"section: {ex.BOUNCE})",
+            f"sections: {', '.join(ex.SECTIONS)})",
             2,
         ) from None
     bounce = ex.bounce_selected(args.only)
+    context = ex.context_selected(args.only)
     fib_ns: list[int] = args.fib_n or ([] if args.only else list(ex.FIB_NS))
     negative = [n for n in fib_ns if n < 0]
     if negative:
@@ -163,11 +165,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if settings.bounce_ns:
         mutual = dataclasses.replace(mutual, ns=settings.bounce_ns)
     bounce_variants = _build_bounce_variants(mutual, strategies) if bounce else None
-    _check_results(cases, variants, fib_ns, bounce_variants, mutual)
+    context_cases = ex.CONTEXT_CASES
+    context_variants = _build_context_variants(context_cases) if context else None
+    _check_results(
+        cases, variants, fib_ns, bounce_variants, mutual, context_variants, context_cases
+    )
     steps = _Steps(sys.stderr)
     try:
         result = measure.run_suite(
-            cases, variants, strategies, settings, steps, fib_ns, bounce_variants, mutual
+            cases,
+            variants,
+            strategies,
+            settings,
+            steps,
+            fib_ns,
+            bounce_variants,
+            mutual,
+            context=context_variants,
+            context_cases=context_cases,
         )
     finally:
         steps.close()
@@ -218,14 +233,19 @@ def _check_results(
     fib_ns: Sequence[int],
     bounce: dict[str, AnyFunc] | None = None,
     mutual: Mutual | None = None,
+    context: dict[str, dict[str, AnyFunc]] | None = None,
+    context_cases: Sequence[ContextCase] = (),
 ) -> None:
     """Timing a wrong answer is pointless: compare every variant with the hand loop (and,
-    for ``mutual``'s, with its expected results) first."""
+    for ``mutual``'s, with its expected results) first; and timing a modulo-context case
+    whose call was not optimized so is no measure of it."""
     from pytailcall.bench import examples as ex
     from pytailcall.bench.measure import check_all
 
     print("Testing all functions work", flush=True)
-    problems = check_all(cases, variants, fib_ns, bounce, mutual or ex.EVEN_ODD)
+    problems = check_all(
+        cases, variants, fib_ns, bounce, mutual or ex.EVEN_ODD, context, context_cases
+    )
     for problem in problems:
         print(f"{PROG}: mismatch: {problem}", file=sys.stderr)
     if problems:
@@ -238,6 +258,18 @@ def _build_bounce_variants(mutual: Mutual, strategies: Sequence[str]) -> dict[st
 
     try:
         return build_mutual_variants(mutual, strategies)
+    except Exception as exc:
+        raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _build_context_variants(
+    context_cases: Sequence[ContextCase],
+) -> dict[str, dict[str, AnyFunc]]:
+    """``build_context_variants``, with a decorator failure turned into a one-line error."""
+    from pytailcall.bench.examples import build_context_variants
+
+    try:
+        return build_context_variants(context_cases)
     except Exception as exc:
         raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
 

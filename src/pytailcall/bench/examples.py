@@ -19,6 +19,13 @@ Beside the examples, one pair of functions calling each other (:data:`EVEN_ODD`,
 ``is_even``/``is_odd``) measures what a tail call *between* optimized functions costs: each
 one is a bounce through a driver, where a self call of the loop strategy is a jump.  The
 benchmark section that times it is named :data:`BOUNCE`.
+
+Last, three self calls whose result is still worked on (``return n * fact_mod(n - 1, m) %
+m``, ``return 1 + length(node[1])``, ``return (n, build(n - 1))``: :data:`CONTEXT_CASES`)
+measure tail recursion modulo context: ``tail_optimize``'s default loop strategy saves the
+work left after the call on a list and replays it at each return, which a hand-written
+two-loop version does too (push the pending operands, then fold them).  The benchmark
+section that times them is named :data:`CONTEXT`.
 """
 
 from __future__ import annotations
@@ -53,6 +60,13 @@ FIB_CHECK_N = 50
 
 BOUNCE = "bounce"
 """The ``--only`` name of the section timing tail calls between functions."""
+CONTEXT = "context"
+"""The ``--only`` name of the section timing tail recursion modulo context."""
+SECTIONS = (BOUNCE, CONTEXT)
+"""The ``--only`` names of sections, which select no example."""
+MODULO_CONTEXT = "modulo context"
+"""What ``explain()`` says, in a call site's ``via``, of a self call optimized by saving the
+work after it: the :data:`CONTEXT` section's optimized variants must show it."""
 
 
 # --- the native tail-recursive functions ------------------------------------------------
@@ -124,6 +138,27 @@ def is_odd(n: int) -> bool:
     return is_even(n - 1)
 
 
+# Self calls whose result is still worked on: optimized by tail recursion modulo context.
+
+
+def fact_mod(n: int, m: int) -> int:
+    if n <= 1:
+        return 1
+    return n * fact_mod(n - 1, m) % m
+
+
+def length(node: Any) -> int:
+    if node is None:
+        return 0
+    return 1 + length(node[1])
+
+
+def build(n: int) -> Any:
+    if n == 0:
+        return None
+    return (n, build(n - 1))
+
+
 # --- the hand-written loops: what an ideal rewrite would compile to -----------------------
 
 
@@ -193,6 +228,43 @@ def is_even_unrecursed(n: int) -> bool:
         n -= 1
         even = not even
     return even
+
+
+# Modulo context by hand (benchmarks/modulo_context.py's): a first loop pushes what each
+# level would have left to do, a second folds it from the deepest level back up.
+
+
+def fact_mod_unrecursed(n: int, m: int) -> int:
+    pending = []
+    while n > 1:
+        pending.append(n)
+        n -= 1
+    result = 1
+    while pending:
+        result = pending.pop() * result % m
+    return result
+
+
+def length_unrecursed(node: Any) -> int:
+    pending = 0
+    while node is not None:
+        pending += 1
+        node = node[1]
+    result = 0
+    for _ in range(pending):
+        result = 1 + result
+    return result
+
+
+def build_unrecursed(n: int) -> Any:
+    pending = []
+    while n != 0:
+        pending.append(n)
+        n -= 1
+    result: Any = None
+    while pending:
+        result = (pending.pop(), result)
+    return result
 
 
 # --- the guarded loops: the floor of an exact rewrite -------------------------------------
@@ -445,13 +517,62 @@ BOUNCE_TARGET = 1.5
 """The aim for one bounce, as a multiple of one native call."""
 
 
+@dataclass(frozen=True)
+class ContextCase:
+    """One self call optimized modulo context, timed on one call: a row of the
+    :data:`CONTEXT` section."""
+
+    name: str
+    native: AnyFunc
+    """The plain function, calling itself through its module-level name."""
+    hand_loop: AnyFunc
+    """The same work as two hand-written loops: the floor."""
+    args: tuple[Any, ...]
+    call: str
+    """The call timed, short enough for a table row."""
+
+
+def linked_list(size: int) -> Any:
+    """``size`` nodes ``(value, next)`` ending in ``None``: ``(size - 1, (..., (0, None)))``."""
+    node: Any = None
+    for value in range(size):
+        node = (value, node)
+    return node
+
+
+CONTEXT_DEPTH = 800
+"""Levels of every :data:`CONTEXT_CASES` call: within the recursion limit, so native
+recursion runs too."""
+CONTEXT_MODULUS = 1000003
+
+CONTEXT_CASES: tuple[ContextCase, ...] = (
+    ContextCase(
+        "fact_mod",
+        fact_mod,
+        fact_mod_unrecursed,
+        (CONTEXT_DEPTH, CONTEXT_MODULUS),
+        f"fact_mod({CONTEXT_DEPTH}, {CONTEXT_MODULUS})",
+    ),
+    ContextCase(
+        "length",
+        length,
+        length_unrecursed,
+        (linked_list(CONTEXT_DEPTH),),
+        f"length(<linked list of {CONTEXT_DEPTH} nodes>)",
+    ),
+    ContextCase("build", build, build_unrecursed, (CONTEXT_DEPTH,), f"build({CONTEXT_DEPTH})"),
+)
+"""The section :data:`CONTEXT`: ``return n * f(...) % m``, ``return 1 + f(...)`` and
+``return (n, f(...))``, each 800 levels deep."""
+
+
 def example_names() -> list[str]:
     return [example.name for example in EXAMPLES]
 
 
 def select(only: Sequence[str] | None = None) -> list[Case]:
     """The cases whose example name or case name (``gcd`` or ``gcd_2``) is in ``only``;
-    the section name :data:`BOUNCE` is accepted and selects no case.
+    the section names of :data:`SECTIONS` are accepted and select no case.
 
     Raises ``KeyError`` naming the first filter that matches nothing, so a typo is not
     silently an empty benchmark.
@@ -464,7 +585,9 @@ def select(only: Sequence[str] | None = None) -> list[Case]:
     if not only:
         return cases
     for wanted in only:
-        if wanted != BOUNCE and not any(wanted in (case.example.name, case.name) for case in cases):
+        if wanted not in SECTIONS and not any(
+            wanted in (case.example.name, case.name) for case in cases
+        ):
             raise KeyError(wanted)
     return [case for case in cases if case.example.name in only or case.name in only]
 
@@ -472,6 +595,11 @@ def select(only: Sequence[str] | None = None) -> list[Case]:
 def bounce_selected(only: Sequence[str] | None = None) -> bool:
     """Whether the :data:`BOUNCE` section runs: always without ``--only``, else if named."""
     return not only or BOUNCE in only
+
+
+def context_selected(only: Sequence[str] | None = None) -> bool:
+    """Whether the :data:`CONTEXT` section runs: always without ``--only``, else if named."""
+    return not only or CONTEXT in only
 
 
 def examples_of(cases: Iterable[Case]) -> list[Example]:
@@ -635,6 +763,33 @@ def build_mutual_variants(
     return variants
 
 
+def optimized_default(func: AnyFunc) -> AnyFunc:
+    """``tail_optimize(func)`` with its default options, bound under its own name in a
+    private copy of its module's namespace (see :func:`optimized`)."""
+    from pytailcall import tail_optimize
+
+    clone, namespace = _rebound_copy(func)
+    result: AnyFunc = tail_optimize(clone)
+    namespace[func.__name__] = result
+    return result
+
+
+def build_context_variants(
+    cases: Iterable[ContextCase] = CONTEXT_CASES,
+) -> dict[str, dict[str, AnyFunc]]:
+    """For each case name: ``{"native": ..., "internal_loop": ..., "hand_loop": ...}``,
+    the optimized variant made with ``tail_optimize``'s default options (its default
+    strategy is ``loop``, whose label it carries)."""
+    return {
+        case.name: {
+            NATIVE: case.native,
+            LOOP: optimized_default(case.native),
+            HAND_LOOP: case.hand_loop,
+        }
+        for case in cases
+    }
+
+
 # --- correctness --------------------------------------------------------------------------
 
 
@@ -661,6 +816,38 @@ def check_mutual(mutual: Mutual, variants: Mapping[str, AnyFunc]) -> list[str]:
     for n in mutual.ns:
         problems.extend(check_expected(f"{entry}({n})", (n,), variants, mutual.expected(n)))
     return problems
+
+
+def check_context(case: ContextCase, variants: Mapping[str, AnyFunc]) -> list[str]:
+    """Problems found with ``case``'s variants: the optimized one's self call must be
+    optimized modulo context (``explain()`` says so in its ``via``), and every variant must
+    return what the hand loop does."""
+    problems: list[str] = []
+    optimized_func = variants.get(LOOP)
+    if optimized_func is not None:
+        problem = _not_modulo_context(optimized_func)
+        if problem:
+            problems.append(f"{case.call}: {display_label(LOOP)} {problem}")
+    return problems + check_call(case.call, case.args, variants)
+
+
+def _not_modulo_context(func: AnyFunc) -> str | None:
+    """Why ``func``'s self call is not optimized modulo context, or ``None`` if it is."""
+    from pytailcall import explain
+
+    try:
+        made = explain(func)
+    except TypeError:  # not a Python function
+        return "is not a function tail_optimize made"
+    if not made.applied:
+        return "is not a function tail_optimize made"
+    sites = made.optimized
+    if any(site.via and MODULO_CONTEXT in site.via for site in sites):
+        return None
+    if not sites:
+        return "optimized no call (explain() lists none)"
+    shown = "; ".join(site.via or "?" for site in sites)
+    return f"optimized its call without {MODULO_CONTEXT} ({shown})"
 
 
 def check_expected(

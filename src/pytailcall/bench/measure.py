@@ -243,6 +243,16 @@ class BounceSuite:
 
 
 @dataclass(frozen=True)
+class ContextResult:
+    """One case of tail recursion modulo context: every variant's time per call and, in
+    ``ratios``, the pairs of :func:`context_pairs`."""
+
+    name: str
+    call: str
+    measurement: Measurement
+
+
+@dataclass(frozen=True)
 class SuiteResult:
     """Everything ``bench`` measured, ready for :mod:`pytailcall.bench.report`."""
 
@@ -256,6 +266,8 @@ class SuiteResult:
     settings: Settings
     bounce: BounceSuite | None = None
     """Tail calls between functions; ``None`` when not measured."""
+    context: list[ContextResult] | None = None
+    """Tail recursion modulo context, one result per case; ``None`` when not measured."""
 
 
 def ratio_pairs(strategies: Sequence[str]) -> list[Pair]:
@@ -275,17 +287,36 @@ def speedup_pairs(labels: Sequence[str]) -> list[Pair]:
     return [Pair(label, ex.NATIVE, label) for label in labels if label != ex.NATIVE]
 
 
+CONTEXT_SPEEDUP = f"{ex.LOOP}_speedup_vs_native"
+HAND_SPEEDUP = f"{ex.HAND_LOOP}_speedup_vs_native"
+CONTEXT_VS_HAND = f"{ex.LOOP}_vs_hand"
+
+
+def context_pairs() -> list[Pair]:
+    """The ratios reported per modulo-context case: native time over the optimized
+    variant's and over the hand loop's (higher is better), then the optimized variant's
+    over the hand loop's."""
+    return [
+        Pair(CONTEXT_SPEEDUP, ex.NATIVE, ex.LOOP),
+        Pair(HAND_SPEEDUP, ex.NATIVE, ex.HAND_LOOP),
+        Pair(CONTEXT_VS_HAND, ex.LOOP, ex.HAND_LOOP),
+    ]
+
+
 def check_all(
     cases: Sequence[ex.Case],
     variants: Mapping[str, Mapping[str, AnyFunc]],
     fib_ns: Sequence[int] = (),
     bounce: Mapping[str, AnyFunc] | None = None,
     mutual: ex.Mutual = ex.EVEN_ODD,
+    context: Mapping[str, Mapping[str, AnyFunc]] | None = None,
+    context_cases: Sequence[ex.ContextCase] = ex.CONTEXT_CASES,
 ) -> list[str]:
     """Every problem found comparing each variant (the guarded loop too) with the hand loop:
     on fib(50) and the fib timings' ``n`` when fib is measured, then on every case; then,
     when ``bounce`` holds ``mutual``'s variants, every one of them against
-    ``mutual.expected`` at each of its depths."""
+    ``mutual.expected`` at each of its depths; then, when ``context`` holds the variants of
+    ``context_cases`` (by name), each case's (see :func:`ex.check_context`)."""
     problems: list[str] = []
     fib = variants.get(ex.FIB)
     if fib is not None:
@@ -295,6 +326,9 @@ def check_all(
         problems.extend(ex.check_case(case, variants[case.example.name]))
     if bounce is not None:
         problems.extend(ex.check_mutual(mutual, bounce))
+    if context is not None:
+        for context_case in context_cases:
+            problems.extend(ex.check_context(context_case, context[context_case.name]))
     return problems
 
 
@@ -345,12 +379,16 @@ def run_suite(
     fib_ns: Sequence[int] = (),
     bounce: Mapping[str, AnyFunc] | None = None,
     mutual: ex.Mutual = ex.EVEN_ODD,
+    context: Mapping[str, Mapping[str, AnyFunc]] | None = None,
+    context_cases: Sequence[ex.ContextCase] = ex.CONTEXT_CASES,
 ) -> SuiteResult:
     """Measure fib at each of ``fib_ns`` (``variants`` must then hold fib's), every case,
     tail calls between functions at each of ``mutual``'s depths when ``bounce`` holds its
-    variants, then the decoration cost of every example involved."""
+    variants, every case of ``context_cases`` when ``context`` holds their variants (by
+    name), then the decoration cost of every example involved."""
     bounce_ns = mutual.ns if bounce is not None else ()
-    total = len(fib_ns) + len(cases) + len(bounce_ns)
+    timed_context = context_cases if context is not None else ()
+    total = len(fib_ns) + len(cases) + len(bounce_ns) + len(timed_context)
     fib_results: list[FibResult] = []
     for position, n in enumerate(fib_ns, start=1):
         progress(f"[{position}/{total}] timing fib N={n}")
@@ -372,6 +410,16 @@ def run_suite(
         bounce_suite = BounceSuite(
             mutual.title, mutual.reference_n, ex.BOUNCE_TARGET, bounce_results
         )
+    context_results: list[ContextResult] | None = None
+    if context is not None:
+        context_results = []
+        first = len(fib_ns) + len(cases) + len(bounce_ns) + 1
+        for position, context_case in enumerate(context_cases, start=first):
+            progress(f"[{position}/{total}] timing {context_case.call} (modulo context)")
+            measurement = measure(
+                context[context_case.name], context_case.args, context_pairs(), settings
+            )
+            context_results.append(ContextResult(context_case.name, context_case.call, measurement))
     if cases:
         progress("timing decoration")
     decorate = {
@@ -382,7 +430,15 @@ def run_suite(
         for strategy in strategies
         if cases
     }
-    return SuiteResult(tuple(strategies), fib_results, results, decorate, settings, bounce_suite)
+    return SuiteResult(
+        tuple(strategies),
+        fib_results,
+        results,
+        decorate,
+        settings,
+        bounce_suite,
+        context_results,
+    )
 
 
 def _decorator_call(example: ex.Example, strategy: str) -> Callable[[], object]:

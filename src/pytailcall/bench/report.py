@@ -3,8 +3,9 @@
 Plain text with no third-party dependency, so the benchmark runs on any bare interpreter.
 The text follows the seed write-up's two tables (fib at three depths, then the examples),
 with ours added: the hand-written loop and the guarded one (the hand loop with the identity
-check exact semantics needs), their ratio, and loop/hand and loop/guarded; then our table of
-tail calls between functions; :mod:`pytailcall.bench.plot` draws the seed's chart.
+check exact semantics needs), their ratio, and loop/hand and loop/guarded; then our tables of
+tail calls between functions and of tail recursion modulo context;
+:mod:`pytailcall.bench.plot` draws the seed's chart.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from typing import Any
 
 from pytailcall.bench import examples as ex
 from pytailcall.bench.measure import (
+    CONTEXT_SPEEDUP,
+    CONTEXT_VS_HAND,
+    HAND_SPEEDUP,
     BounceResult,
     BounceSuite,
     CaseResult,
+    ContextResult,
     FibResult,
     Settings,
     SuiteResult,
@@ -68,6 +73,12 @@ def bounce_labels() -> list[str]:
     """The rows of the tail-calls-between-functions table: native, every strategy
     (available or not), then the hand-written loop as the floor."""
     return [ex.NATIVE, *ex.STRATEGIES.values(), ex.HAND_LOOP]
+
+
+def context_labels() -> list[str]:
+    """The variants of the modulo-context table: native, the optimized function (default
+    options, so the loop strategy's label) and the two hand-written loops."""
+    return [ex.NATIVE, ex.LOOP, ex.HAND_LOOP]
 
 
 def unavailable(result: SuiteResult) -> list[str]:
@@ -238,6 +249,41 @@ def _bounce_lines(bounce: BounceSuite, missing: Sequence[str]) -> list[str]:
     return [*lines, *_table(rows), ""]
 
 
+CONTEXT_RATIOS = {
+    "loop speedup": CONTEXT_SPEEDUP,
+    "hand speedup": HAND_SPEEDUP,
+    "loop/hand": CONTEXT_VS_HAND,
+}
+"""The modulo-context table's ratio columns -> their ``ratios`` keys."""
+
+
+def _context_lines(results: Sequence[ContextResult]) -> list[str]:
+    """Per call of each variant of each modulo-context case, native over each (x faster
+    than native), and the optimized variant over the hand loop."""
+    loop, hand = ex.display_label(ex.LOOP), ex.HAND_LOOP
+    lines = [
+        "Tail recursion modulo context (the work after a self call saved, then replayed):",
+        f"{loop}: tail_optimize with its default options; {hand}: two hand-written loops",
+        f"(push what each level leaves to do, then fold it); us per call ({PER_CALL});",
+        f"ratios ({RATIO}): loop speedup (native over loop) and hand speedup",
+        f"(native over {hand}): x faster than native, higher is better;",
+        f"loop/hand (loop over {hand}): lower is better:",
+    ]
+    labels = context_labels()
+    rows = [["case", "call", *(ex.display_label(label) for label in labels), *CONTEXT_RATIOS]]
+    for result in results:
+        times, ratios = result.measurement.per_call_s, result.measurement.ratios
+        rows.append(
+            [
+                result.name,
+                result.call,
+                *(_us(times.get(label)) for label in labels),
+                *(_times(ratios.get(key)) for key in CONTEXT_RATIOS.values()),
+            ]
+        )
+    return [*lines, *_table(rows, left=2), ""]
+
+
 def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
     lines = []
     for strategy, per_example in decorate_us.items():
@@ -262,6 +308,8 @@ def format_text(result: SuiteResult) -> str:
         lines += [*_table(rows, left=2), ""]
     if result.bounce is not None:
         lines += _bounce_lines(result.bounce, missing)
+    if result.context is not None:
+        lines += _context_lines(result.context)
     lines += _decoration_lines(result.decorate_us)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -355,6 +403,24 @@ def _bounce_json(bounce: BounceSuite, missing: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def _context_json(results: Sequence[ContextResult]) -> dict[str, Any]:
+    labels = context_labels()
+    cases = []
+    for result in results:
+        measurement = result.measurement
+        cases.append(
+            {
+                "name": result.name,
+                "call": result.call,
+                "results": {label: measurement.per_call_s.get(label) for label in labels},
+                "median": {label: measurement.median_s.get(label) for label in labels},
+                "ratios": {key: measurement.ratios.get(key) for key in CONTEXT_RATIOS.values()},
+                "notes": _notes(measurement.per_call_s, labels, [], {}),
+            }
+        )
+    return {"cases": cases}
+
+
 def to_json(result: SuiteResult) -> dict[str, Any]:
     """The ``--json`` document, schema 2.
 
@@ -398,4 +464,5 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
         },
         "decorate_us": result.decorate_us,
         "bounce": None if result.bounce is None else _bounce_json(result.bounce, missing),
+        "context": None if result.context is None else _context_json(result.context),
     }
