@@ -457,6 +457,15 @@ def test_plot_draws_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_plot_draws_modulo_context_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "context.png"
+    assert main(["bench", "--tiny", "--only", ex.CONTEXT, "--plot", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_wrong_result_fails_before_timing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,5 +1,6 @@
 """The ``bench --plot`` chart, drawn from a measured suite built here: the seed's log-scale
-bars and the two ratio panels, with the text report's figures and names.
+bars and the two ratio panels, with the text report's figures and names, then the panel of
+tail recursion modulo context when it was measured.
 
 matplotlib is the optional ``[plot]`` extra (in the ``test`` extra too, so CI draws the
 chart); without it, as under Pyodide, these tests skip.  ``tests/test_cli.py`` covers
@@ -8,6 +9,7 @@ chart); without it, as under Pyodide, these tests skip.  ``tests/test_cli.py`` c
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from pathlib import Path
 from typing import Any
@@ -139,5 +141,76 @@ def test_chart_leaves_out_unavailable_strategies(plot: Any) -> None:
             "hand_loop",
             "guarded_loop",
         ]
+    finally:
+        plot.require().close(figure)
+
+
+def _context_results() -> list[measure.ContextResult]:
+    """Two measured modulo-context cases, the second too deep for native recursion."""
+    loop = ex.LOOP
+    ran = measure.Measurement(
+        per_call_s={ex.NATIVE: 1.4e-4, loop: 8e-5, ex.HAND_LOOP: 7.8e-5},
+        ratios={
+            measure.CONTEXT_SPEEDUP: 1.6,
+            measure.HAND_SPEEDUP: 2.0,
+            measure.CONTEXT_VS_HAND: 1.02,
+        },
+    )
+    too_deep = measure.Measurement(
+        per_call_s={ex.NATIVE: None, loop: 5e-4, ex.HAND_LOOP: 4.6e-4},
+        ratios={
+            measure.CONTEXT_SPEEDUP: None,
+            measure.HAND_SPEEDUP: None,
+            measure.CONTEXT_VS_HAND: 1.09,
+        },
+    )
+    return [
+        measure.ContextResult("fact_mod", "fact_mod(800, 1000003)", ran),
+        measure.ContextResult("length", "length(<linked list of 800 nodes>)", too_deep),
+    ]
+
+
+def test_chart_has_a_modulo_context_panel_under_the_examples(plot: Any) -> None:
+    from pytailcall.bench import report
+
+    suite = dataclasses.replace(_suite(), context=_context_results())
+    figure = plot.figure(suite)
+    try:
+        assert [axes.get_label() for axes in figure.axes] == [*plot.PANELS, plot.CONTEXT]
+        context = figure.axes[-1]
+        legend = [text.get_text() for text in context.get_legend().get_texts()]
+        assert legend == ["loop (internal_loop)", "hand_loop"]
+        labels = [label.get_text() for label in context.get_xticklabels()]
+        assert labels == ["fact_mod(800, 1000003)", "length(<linked list of 800 nodes>)"]
+        # each variant's time over native's: 1 / the report's speedups, where native ran
+        assert [_ends(bars) for bars in context.containers] == [[0.625], [0.5]]
+        assert context.get_yscale() == "log" and report.RATIO in context.get_title()
+        assert " time / native time" in context.get_ylabel()
+        notes = [text for text in context.texts if text.get_text() == plot.NATIVE_OVERFLOWS]
+        assert [text.get_position()[0] for text in notes] == [1]
+        # the example panels keep their own cases
+        vs_native = figure.axes[2]
+        assert len(vs_native.get_xticklabels()) == 2
+        assert vs_native.get_xticklabels()[0].get_text().startswith("gcd_2: ")
+    finally:
+        plot.require().close(figure)
+
+
+def test_chart_of_modulo_context_alone(plot: Any, tmp_path: Path) -> None:
+    suite = dataclasses.replace(_suite(), cases=[], context=_context_results())
+    figure = plot.figure(suite)
+    try:
+        assert [axes.get_label() for axes in figure.axes] == [plot.CONTEXT]
+    finally:
+        plot.require().close(figure)
+    chart = tmp_path / "context.png"
+    plot.draw(suite, str(chart))
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_chart_without_modulo_context_has_the_example_panels_only(plot: Any) -> None:
+    figure = plot.figure(_suite())
+    try:
+        assert [axes.get_label() for axes in figure.axes] == list(plot.PANELS)
     finally:
         plot.require().close(figure)

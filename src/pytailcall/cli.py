@@ -86,8 +86,8 @@ def _configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="also draw the examples as a bar chart, in the format of FILE's extension (.png, "
-        '.svg, .pdf, ...; needs matplotlib: pip install ".[plot]" from the clone)',
+        help="also draw the examples and modulo context as a bar chart, in the format of FILE's "
+        'extension (.png, .svg, .pdf, ...; needs matplotlib: pip install ".[plot]" from the clone)',
     )
     parser.add_argument(
         "--only",
@@ -144,9 +144,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if path:
             _check_writable(option, path)
     if args.plot:
-        if not cases:
+        if not cases and not context:
             only = ", ".join(repr(name) for name in args.only or ())
-            raise CliError(f"--plot draws the examples, and --only {only} selects none of them", 2)
+            raise CliError(
+                f"--plot draws the examples and modulo context, and --only {only} selects "
+                "none of them",
+                2,
+            )
         _require_plot(args.plot)
     strategies = _strategies()
     missing = [ex.display_label(ex.label(name)) for name in ex.STRATEGIES if name not in strategies]

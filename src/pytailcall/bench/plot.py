@@ -1,6 +1,8 @@
 """The seed's chart: per-call time of every variant on every example row, log scale; below
 it, each strategy's time relative to the hand-written loop (beside the guarded loop's, the
-floor of an exact rewrite) and to native recursion.
+floor of an exact rewrite) and to native recursion; last, when measured, tail recursion
+modulo context: the optimized function's and the two hand-written loops' time relative to
+native recursion.
 
 matplotlib is an optional extra (``pip install ".[plot]"`` from a clone): it is imported
 only here, by name, so the package and its type-checking need nothing of it.
@@ -17,7 +19,13 @@ from typing import Any
 
 from pytailcall.bench import examples as ex
 from pytailcall.bench import report
-from pytailcall.bench.measure import CaseResult, SuiteResult
+from pytailcall.bench.measure import (
+    CONTEXT_SPEEDUP,
+    HAND_SPEEDUP,
+    CaseResult,
+    ContextResult,
+    SuiteResult,
+)
 from pytailcall.bench.report import example_labels, unavailable
 
 INSTALL_HINT = (
@@ -115,7 +123,9 @@ TIMES = "time per call"
 VS_HAND = "ratio to hand_loop"
 VS_NATIVE = "ratio to native"
 PANELS = (TIMES, VS_HAND, VS_NATIVE)
-"""The labels (``Axes.get_label()``) of the chart's panels, top to bottom."""
+"""The labels (``Axes.get_label()``) of the chart's example panels, top to bottom."""
+CONTEXT = "modulo context"
+"""The label of the modulo-context panel, under the example panels (alone without them)."""
 
 
 def draw(result: SuiteResult, path: str) -> None:
@@ -129,7 +139,8 @@ def draw(result: SuiteResult, path: str) -> None:
 
 
 def figure(result: SuiteResult) -> Any:
-    """The chart of the examples: a matplotlib ``Figure``, not yet written anywhere.
+    """The chart of the examples and of modulo context: a matplotlib ``Figure``, not yet
+    written anywhere.
 
     Three panels sharing one group of bars per case (labelled ``gcd_2: gcd(23305295513,
     3)`` as in the text report), one colour per variant, named in the legend as the report
@@ -148,21 +159,49 @@ def figure(result: SuiteResult) -> Any:
     is slower than its reference, one hanging below it faster.  A variant that overflowed
     the stack has no bar; an ``x`` in its slot says so.  Strategies not available are left
     out.
+
+    When the suite measured tail recursion modulo context, a last panel (:data:`CONTEXT`,
+    the only one without examples) has a group per case: the optimized function's time and
+    the two hand-written loops' over native recursion's, 1 / the report's loop speedup and
+    hand speedup, drawn as the ratio panels are.
     """
     plt = require()
+    cases = result.cases
+    context = result.context or []
+    heights = ([5.0, 3.6, 3.6] if cases else []) + ([3.6] if context else [])
+    chart = plt.figure(
+        figsize=(
+            max(10.0, 0.62 * len(cases) + 2.5),
+            (15.0 if cases else 0.0) + (4.8 if context else 0.0),
+        ),
+        layout="constrained",
+    )
+    panels = list(chart.subplots(len(heights), 1, height_ratios=heights, squeeze=False)[:, 0])
+    if cases:
+        _draw_examples(result, *panels[:3])
+    if context:
+        _draw_context(panels[-1], context)
+    env = report.environment()
+    rounds = "round" if result.settings.rounds == 1 else "rounds"
+    chart.suptitle(
+        f"pytailcall benchmark, Python {env['python']} ({env['implementation']}, "
+        f"{env['machine']}): {result.settings.rounds} interleaved {rounds}",
+        fontsize=12,
+    )
+    return chart
+
+
+def _draw_examples(result: SuiteResult, times: Any, vs_hand: Any, vs_native: Any) -> None:
+    """The three example panels of :func:`figure`, sharing one group of bars per case."""
     missing = unavailable(result)
     references = [ex.HAND_LOOP, ex.GUARDED_LOOP]
     labels = [label for label in [*example_labels(), *references] if label not in missing]
     strategies = [label for label in ex.STRATEGIES.values() if label not in missing]
     cases = result.cases
-    chart, (times, vs_hand, vs_native) = plt.subplots(
-        3,
-        1,
-        sharex=True,
-        figsize=(max(10.0, 0.62 * len(cases) + 2.5), 15.0),
-        height_ratios=[5.0, 3.6, 3.6],
-        layout="constrained",
-    )
+    for axes in (vs_hand, vs_native):
+        axes.sharex(times)
+    for axes in (times, vs_hand):
+        axes.tick_params(labelbottom=False)
     _draw_times(times, cases, labels)
     too_deep = [
         row for row, case in enumerate(cases) if case.measurement.per_call_s.get(ex.NATIVE) is None
@@ -204,14 +243,32 @@ def figure(result: SuiteResult) -> Any:
         fontsize=8,
     )
     vs_native.set_xlim(-0.6, len(cases) - 0.4)
-    env = report.environment()
-    rounds = "round" if result.settings.rounds == 1 else "rounds"
-    chart.suptitle(
-        f"pytailcall benchmark, Python {env['python']} ({env['implementation']}, "
-        f"{env['machine']}): {result.settings.rounds} interleaved {rounds}",
-        fontsize=12,
+
+
+def _draw_context(axes: Any, results: Sequence[ContextResult]) -> None:
+    """The modulo-context panel: per case, the optimized function's time and the hand
+    loops' over native recursion's (1 / the report's speedups)."""
+    too_deep = [
+        row
+        for row, result in enumerate(results)
+        if result.measurement.per_call_s.get(ex.NATIVE) is None
+    ]
+    _draw_ratios(
+        axes,
+        {
+            label: [_reciprocal(result.measurement.ratios.get(key)) for result in results]
+            for label, key in ((ex.LOOP, CONTEXT_SPEEDUP), (ex.HAND_LOOP, HAND_SPEEDUP))
+        },
+        ylabel=f"variant time / {ex.NATIVE} time",
+        title="Tail recursion modulo context: tail_optimize's function (default options) and two "
+        f"hand-written loops ({ex.HAND_LOOP}),\neach over native recursion ({ex.NATIVE}): 1 / "
+        f"the report's loop speedup and hand speedup,\n{RATIOS}; below 1x is faster",
+        gaps=too_deep,
     )
-    return chart
+    axes.set_label(CONTEXT)
+    axes.set_xticks(range(len(results)))
+    axes.set_xticklabels([result.call for result in results], fontsize=8)
+    axes.set_xlim(-0.6, len(results) - 0.4)
 
 
 def _offset(slot: int, slots: int) -> float:
