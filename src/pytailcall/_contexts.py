@@ -166,6 +166,8 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
             ins = flow.instrs[flow.index[ins.offset] + 1]
     else:
         return Found(None, Refusal.OTHER.format("too long"))
+    if stack.discarded:
+        return Found(None, None)  # not the value returned: the analysis's reason stands
     null_loads = []
     for slot in stack.nulls:
         load = _null_load(flow, depths, facts, first, slot)
@@ -175,7 +177,11 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
     if null_loads:
         replay = [ins._replace(arg=ins.arg - 1) if ins.offset in stack.shortened else ins
                   for ins in replay]
-    text = _source_text(code, positions, call, replay)
+    # After a jump (the join of a conditional expression), the source around the call
+    # holds branches that are not part of the context: no text then.
+    joined = any(ins.name == "JUMP_FORWARD" or ins.offset in flow.jump_sources
+                 for ins in _walk(flow, call))
+    text = None if joined else _source_text(code, flow, positions, call, replay, ret)
     return Found(Context(tuple(replay), saved - len(null_loads), tuple(reads),
                          stack.popped_old, contiguous_end, text, tuple(null_loads)), None)
 
@@ -257,7 +263,9 @@ class _Ages:
     """
 
     def __init__(self, saved: int, facts: Facts) -> None:
-        self.items: list[int | str] = [*range(saved), "new"]
+        self.items: list[int | str] = [*range(saved), "result"]
+        #: The call's result was popped unused: the call is a statement of its own.
+        self.discarded = False
         self.facts = facts
         self.nulls: list[int] = []
         self.shortened: set[int] = set()
@@ -277,14 +285,16 @@ class _Ages:
         if ins.name == "PRECALL":  # 3.11: its CALL takes the callee and the arguments
             self.precall = ins
             return True
-        if ins.name in ("POP_TOP", "POP_ITER") and items[-1] != "new":
+        if ins.name in ("POP_TOP", "POP_ITER") and items[-1] == "result":
+            self.discarded = True
+        elif ins.name in ("POP_TOP", "POP_ITER") and items[-1] != "new":
             self.popped_old = True
         effect = self.facts.stack_effect(ins.op, ins.arg, jump=False)
         if ins.name == "CALL" and self.facts.has_precall:
             effect = -ins.arg - 1
         pushed = 0 if ins.name in _PUSH_NOTHING else max(1, effect)
         popped = pushed - effect
-        if (ins.name in _CALLS and (popped > len(items) or items[-popped] != "new")
+        if (ins.name in _CALLS and (popped > len(items) or isinstance(items[-popped], int))
                 and not self._drops_null(ins, items[-popped:])):
             return False
         del items[len(items) - popped:]
@@ -306,21 +316,38 @@ class _Ages:
         return True
 
 
-def _source_text(code: types.CodeType, positions: Sequence[Position], call: Instr,
-                 replay: Sequence[Instr]) -> str | None:
+def _walk(flow: Flow, call: Instr) -> list[Instr]:
+    """The instructions from ``call`` to its ``RETURN_VALUE`` (see ``_return_of``)."""
+    seen: list[Instr] = []
+    ins = flow.instruction_at(call.end)
+    while ins.name != "RETURN_VALUE" and len(seen) < 500:
+        seen.append(ins)
+        if ins.name == "JUMP_FORWARD" and ins.target is not None:
+            ins = flow.instruction_at(ins.target)
+        else:
+            ins = flow.instrs[flow.index[ins.offset] + 1]
+    return seen
+
+
+def _source_text(code: types.CodeType, flow: Flow, positions: Sequence[Position],
+                 call: Instr, replay: Sequence[Instr], ret: Instr) -> str | None:
     """``n * _ % m`` for ``return n * fact_mod(n - 1, m) % m``: the outermost expression of
     the context, from the source, with the call replaced by ``_``. None without source or
     when the expression spans several lines."""
     call_pos = positions[call.offset]
+    statement = positions[ret.offset]
     widest: Position | None = None
     for ins in replay:
         pos = positions[ins.offset]
-        if None in pos or pos[0] != pos[1]:
-            continue
+        if None in pos or pos[0] != pos[1] or pos == statement:
+            continue  # (the loop clean-up before a return has the return's position)
         if widest is None or (pos[2] <= widest[2] and pos[3] >= widest[3]):  # type: ignore
             widest = pos
     if widest is None or None in call_pos or call_pos[0] != widest[0]:
         return None
+    if any(ins.target is not None and _inside(positions[ins.offset], widest)
+           for ins in flow.instrs):
+        return None  # a branch within it (``a if c else f(n) + 1``): not all of it is saved
     line = linecache.getline(code.co_filename, widest[0]) if widest[0] else ""
     encoded = line.encode()
     start, end = widest[2], widest[3]

@@ -387,14 +387,14 @@ class Rewriter:
         base = self.shift + len(body) // 2
         items: list[Item] = []
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
-        return_labels: list[tuple[Instr, int, Label]] = []
+        return_labels: list[tuple[Instr, int, Label, str]] = []
         if self.unwinder is not None:
             positions = list(self.code.co_positions())
             items += self.unwinder.replays(positions)
-            for ret, first, label, ops in self._return_stubs([*sites, *calls_out], moved,
-                                                             positions):
+            for ret, first, label, ops, jump in self._return_stubs([*sites, *calls_out], moved,
+                                                                   positions):
                 items += [label, *ops]
-                return_labels.append((ret, first, label))
+                return_labels.append((ret, first, label, jump))
             self._own_borrowed_loads(body)
         for site in sorted([*sites, *calls_out], key=lambda s: s.call.offset):
             own = site.callee == "self"
@@ -428,11 +428,10 @@ class Rewriter:
                 h = site.handler.moved(self.shift, self.stack_base)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
                                         h.depth, h.lasti))
-        for ret, first, label in return_labels:
+        for ret, first, label, jump in return_labels:
             try:
                 body[2 * first:2 * ret.end] = jump_in_place(
-                    "JUMP_FORWARD", first + self.shift, ret.end - first, stubs.labels[label],
-                    facts)
+                    jump, first + self.shift, ret.end - first, stubs.labels[label], facts)
             except NoRoomForJump:
                 raise _ReturnTooFar(ret) from None
         if self.counts_jumps:
@@ -487,10 +486,11 @@ class Rewriter:
 
     def _return_stubs(self, sites: Sequence[SelfCall], moved: set[int],
                       positions: Sequence[Position]
-                      ) -> list[tuple[Instr, int, Label, list[Item]]]:
-        """For each return the sites' jumps leave in place: where its jump starts, and a
-        stub that returns as the unwinder says. A return too far from its stub for a
-        one-unit jump (``moved``) takes the instruction before it along, for room."""
+                      ) -> list[tuple[Instr, int, Label, list[Item], str]]:
+        """For each return the sites' jumps leave in place: where its jump starts, a stub
+        that returns as the unwinder says, and the jump. A return too far from its stub for
+        a one-unit jump (``moved``) takes the instruction before it along, for room, or,
+        after a conditional jump over it alone, turns that jump into one to the stub."""
         assert self.unwinder is not None
         flow = self.analysis.flow
         taken = [self._overwritten(site) for site in sites]
@@ -501,8 +501,14 @@ class Rewriter:
                 continue
             ops: list[Item] = []
             first = ins.start
-            if ins.offset in moved:
-                before = flow.instrs[i - 1] if i else None
+            jump = "JUMP_FORWARD"
+            before = flow.instrs[i - 1] if i else None
+            if ins.offset in moved and self._skips_return(before, ins, taken):
+                # ``if c: return x`` (3.12+: one unit): branch the other way, to the stub.
+                assert before is not None
+                jump = self._inverse_branch[before.name]
+                first = before.start
+            elif ins.offset in moved:
                 if (before is None or ins.offset in flow.jump_sources
                         or before.target is not None or not self.facts.falls_through(before.op)
                         or before.name in ("RESUME", "COPY_FREE_VARS", "MAKE_CELL")
@@ -515,8 +521,24 @@ class Rewriter:
             if ins.name == "RETURN_CONST":
                 ops.append(Op("LOAD_CONST", ins.arg, position=positions[ins.offset]))
             ops += self.unwinder.returning(positions[ins.offset])
-            stubs.append((ins, first, Label(), ops))
+            stubs.append((ins, first, Label(), ops, jump))
         return stubs
+
+    @property
+    def _inverse_branch(self) -> dict[str, str]:
+        f = self.facts
+        return {f.pop_jump_if_false: f.pop_jump_if_true, f.pop_jump_if_true: f.pop_jump_if_false,
+                f.pop_jump_if_none: f.pop_jump_if_not_none,
+                f.pop_jump_if_not_none: f.pop_jump_if_none}
+
+    def _skips_return(self, before: Instr | None, ret: Instr,
+                      taken: Sequence[tuple[int, int]]) -> bool:
+        """Is ``before`` a conditional jump over ``ret`` alone, that may be turned around?"""
+        flow = self.analysis.flow
+        return (before is not None and before.name in self._inverse_branch
+                and before.target == ret.end and ret.offset not in flow.jump_sources
+                and not any(h.covers(before.offset) for h in flow.handlers)
+                and not any(first <= before.offset < last for first, last in taken))
 
     def _own_borrowed_loads(self, body: bytearray) -> None:
         """A saved context keeps values that were on the stack when the parameters were
@@ -932,8 +954,10 @@ class Restart(Continuation):
         capture = []
         if site.context is not None:
             assert rewriter.unwinder is not None
-            # Over the callee: its arguments (and NULL), and the binder if one was pushed.
-            above = depth - 1 + int(binding.stores is None)
+            # Over the callee (or the NULL under it, 3.11 and 3.12): its arguments (and
+            # NULL), and the binder if one was pushed.
+            null_under = rewriter.facts.null_before_callable and not binding.drop_null
+            above = depth - 1 + int(null_under) + int(binding.stores is None)
             capture = rewriter.unwinder.capture(site, above)
         return [*self.interrupt_check(rewriter, site), *capture,
                 *super().continue_from(rewriter, site, binding, depth)]
