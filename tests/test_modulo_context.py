@@ -494,3 +494,33 @@ def test_calls_out_while_contexts_are_saved_return_values_not_bounces() -> None:
     result = optimized["g"](DEEP)
     if NATIVE_RUNS_DEEP:
         assert result == natively_deep(native["g"], DEEP)
+
+
+def test_tracers_see_the_same_lines_and_the_same_final_return() -> None:
+    """Coverage tools record the lines a function runs: the same set as natively. (The
+    saved levels have no call or return events of their own; see the README.)"""
+    native, optimized = pair(SHAPES["fact_mod"][0])
+
+    def trace(func: Any) -> tuple[set[int], list[Any]]:
+        lines: set[int] = set()
+        returns: list[Any] = []
+
+        def tracer(frame: Any, event: str, arg: Any) -> Any:
+            if frame.f_code.co_name == "fact_mod":
+                if event == "line":
+                    lines.add(frame.f_lineno - frame.f_code.co_firstlineno)
+                elif event == "return":
+                    returns.append(arg)
+            return tracer
+
+        sys.settrace(tracer)
+        try:
+            func(6, 1000003)
+        finally:
+            sys.settrace(None)
+        return lines, returns
+
+    native_lines, native_returns = trace(native)
+    optimized_lines, optimized_returns = trace(optimized)
+    assert optimized_lines == native_lines
+    assert optimized_returns == native_returns[-1:] == [720]
