@@ -165,20 +165,18 @@ def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis
         return Analysis(code, facts, flow, sites, (), (), cells, instrs[resume + 1], nparams)
     finder = _SiteFinder(code, facts, flow, depths, positions, escape_try)
     sites, calls_out = finder.find()
-    return Analysis(code, facts, flow, sites, calls_out,
-                    _reset_slots(code, flow, nparams, cells), cells, instrs[resume + 1], nparams)
+    return Analysis(code, facts, flow, sites, calls_out, _reset_slots(finder), cells,
+                    instrs[resume + 1], nparams)
 
 
-def _reset_slots(code: types.CodeType, flow: Flow, nparams: int,
-                 cells: Sequence[int]) -> tuple[int, ...]:
+def _reset_slots(finder: _SiteFinder) -> tuple[int, ...]:
     """Plain locals whose unboundness the function can observe at the start of a call."""
-    plain = [slot for slot in range(nparams, code.co_nlocals) if slot not in cells]
+    code = finder.code
+    plain = [slot for slot in range(parameter_count(code), code.co_nlocals)
+             if slot not in finder.cells]
     if _INTROSPECTION & set(code.co_names):
         return tuple(plain)
-    bound = frozenset(range(code.co_nlocals + len(code.co_cellvars) + len(code.co_freevars)))
-    bound -= frozenset(plain)
-    risky = flow.maybe_unbound_reads(bound)
-    return tuple(slot for slot in plain if slot in risky)
+    return tuple(slot for slot in plain if slot in finder.maybe_unbound)
 
 
 def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],

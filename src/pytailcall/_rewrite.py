@@ -348,6 +348,11 @@ class Rewriter:
         self.prefix = assemble(prefix, 0, self.facts).code
         self.shift = len(self.prefix) // 2
 
+    @functools.cached_property
+    def positions(self) -> list[Position]:
+        """Source positions of the function's own instructions, by code unit."""
+        return list(self.code.co_positions())
+
     @property
     def has_list(self) -> bool:
         """A list lies at the bottom of the stack (under the jump count, if any)."""
@@ -389,7 +394,7 @@ class Rewriter:
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
         return_labels: list[tuple[Instr, int, Label, str]] = []
         if self.unwinder is not None:
-            positions = list(self.code.co_positions())
+            positions = self.positions
             items += self.unwinder.replays(positions)
             for ret, first, label, ops, jump in self._return_stubs([*sites, *calls_out], moved,
                                                                    positions):
@@ -879,7 +884,7 @@ class Rewriter:
         """
         ops: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
         if site.context is not None:
-            ops += Unwinder.replayed(site, list(self.code.co_positions()))
+            ops += Unwinder.replayed(site, self.positions)
         if self.unwinder is None:
             return [*ops, Op("RETURN_VALUE")]
         return [*ops, *self.unwinder.returning(None)]
