@@ -524,3 +524,16 @@ def test_tracers_see_the_same_lines_and_the_same_final_return() -> None:
     optimized_lines, optimized_returns = trace(optimized)
     assert optimized_lines == native_lines
     assert optimized_returns == native_returns[-1:] == [720]
+
+
+def test_a_call_in_the_arguments_of_a_tail_call_leaves_the_tail_call_a_jump() -> None:
+    src = """
+        def f(n, a):
+            if n <= 0:
+                return a
+            return f(n - 1, f(min(n - 1, 1), 0) + a)
+        """
+    with pytest.warns(TailCallWarning, match="calls the function again"):
+        native, optimized = pair(src)
+    assert optimized(50, 1) == native(50, 1)
+    assert optimized(DEEP, 1) == 1

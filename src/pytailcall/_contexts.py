@@ -173,6 +173,9 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
         load = _null_load(flow, depths, facts, first, slot)
         if load is None:
             return Found(None, Refusal.CALLEE_BEFORE)
+        if _loads_own_name(code, facts, flow, load):
+            # ``f(n - 1, f(m, 0))``: the outer call is a tail call, which jumps.
+            return Found(None, Refusal.CALLS_ITSELF)
         null_loads.append(load)
     if null_loads:
         replay = [ins._replace(arg=ins.arg - 1) if ins.offset in stack.shortened else ins
@@ -237,6 +240,19 @@ def _inside(inner: Position, outer: Position) -> bool:
         return outer[0] <= inner[0] and inner[1] <= outer[1]  # type: ignore[operator]
     return ((outer[0], outer[2]) <= (inner[0], inner[2])
             and (inner[1], inner[3]) <= (outer[1], outer[3]))
+
+
+def _loads_own_name(code: types.CodeType, facts: Facts, flow: Flow, load: Instr) -> bool:
+    """Does the callee that ``load`` (a NULL's push, see ``_null_load``) goes with name the
+    function itself?"""
+    if load.name == "PUSH_NULL":
+        i = flow.index[load.offset] + (1 if facts.null_before_callable else -1)
+        if not 0 <= i < len(flow.instrs):
+            return True  # (cannot tell: say yes, and refuse)
+        load = flow.instrs[i]
+    if load.name not in ("LOAD_GLOBAL", "LOAD_DEREF"):
+        return False
+    return _own_name(code, facts, load)
 
 
 def _own_name(code: types.CodeType, facts: Facts, ins: Instr) -> bool:
