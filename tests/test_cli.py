@@ -554,6 +554,12 @@ def hop(n):
 
 def land(n):
     return n
+
+
+def product(n):
+    if n <= 1:
+        return 1
+    return n * product(n - 1)
 """
 
 
@@ -589,6 +595,19 @@ def test_explain_reports_refusals_and_escape_try(
     assert "normal call" in capsys.readouterr().out
     assert main(["explain", "--escape-try", f"{target}:guarded"]) == 0
     assert "-> jump (optimized)" in capsys.readouterr().out
+
+
+def test_explain_and_dis_of_a_saved_context_and_without_it(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", f"{target}:product"]) == 0
+    assert "line 51: product(...) -> jump, saving `n * _` for the return (modulo context)" in (
+        capsys.readouterr().out)
+    assert main(["explain", "--no-modulo-context", f"{target}:product"]) == 0
+    assert "line 51: product(...) -> normal call: not a tail call" in capsys.readouterr().out
+    assert main(["dis", "--stacked", f"{target}:product"]) == 0
+    out = capsys.readouterr().out
+    assert "LIST_APPEND" in out and "(modulo context)" in out
 
 
 def test_dis_side_by_side(

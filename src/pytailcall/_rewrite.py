@@ -373,11 +373,11 @@ class Rewriter:
                     continue
                 problem = f"a return on unit {far.ret.offset} is too far from the added code"
             except NoRoomForJump as exc:
-                if exc.site is not None:
+                if exc.site is not None or self.unwinder is None:
                     raise
                 problem = str(exc)
             # Leave the saved contexts out, one at a time; the tail calls may still jump.
-            assert self.unwinder is not None
+            assert self.unwinder is not None  # (only returns through contexts move)
             no_room = NoRoomForJump(problem)
             no_room.site = self.unwinder.sites[0]
             no_room.reason = Reason.RETURN_TOO_FAR

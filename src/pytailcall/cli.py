@@ -330,6 +330,13 @@ def _configure_target(parser: argparse.ArgumentParser) -> None:
         help="as tail_optimize(escape_try=True): also optimize calls in try/except bodies",
     )
     parser.add_argument("--strategy", choices=STRATEGY_NAMES, help="as tail_optimize(strategy=...)")
+    parser.add_argument(
+        "--no-modulo-context",
+        dest="modulo_context",
+        action="store_false",
+        help="as tail_optimize(modulo_context=False): leave calls whose result is still "
+        "worked on (return n * f(n - 1)) as normal calls",
+    )
 
 
 def _configure_dis(parser: argparse.ArgumentParser) -> None:
@@ -344,12 +351,12 @@ def _configure_dis(parser: argparse.ArgumentParser) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print ``explain()``'s report: for a plain function what ``tail_optimize`` would do,
-    for an optimized one what it did (with ``--strategy``/``--escape-try``: what those
-    options do)."""
+    for an optimized one what it did (with ``--strategy``/``--escape-try``/
+    ``--no-modulo-context``: what those options do)."""
     from pytailcall import explain
 
     func = _resolve(args.target)
-    if args.strategy or args.escape_try:
+    if args.strategy or args.escape_try or not args.modulo_context:
         made, _ = _optimize(func, args)
         report = explain(made)
     else:
@@ -406,7 +413,8 @@ def _optimize(
 
     from pytailcall.bench.examples import decorate
 
-    options: dict[str, Any] = {"escape_try": args.escape_try}
+    options: dict[str, Any] = {"escape_try": args.escape_try,
+                               "modulo_context": args.modulo_context}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         made = _call(lambda f: decorate(f, args.strategy or "loop", options), func)
