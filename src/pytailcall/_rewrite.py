@@ -343,8 +343,10 @@ class Rewriter:
             Op("COPY_FREE_VARS", len(self.added_free))]
         if self.counts_jumps:
             prefix.append(Op("LOAD_CONST", self.consts.index(0)))  # under the list, if any
-        if self.has_list:
+        if self.keeps_iterators:
             prefix.append(Op("BUILD_LIST", 0))
+        elif self.unwinder is not None:
+            prefix.append(Op("LOAD_CONST", self.consts.index(None)))  # (see _unwinding)
         self.prefix = assemble(prefix, 0, self.facts).code
         self.shift = len(self.prefix) // 2
 
@@ -939,7 +941,7 @@ class Continuation:
         """Everything after the identity check, given the callee at ``depth`` (1-based)."""
         return [*rewriter.bind(site, binding, depth), *self.after_binding(rewriter, site)]
 
-    def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Op]:
+    def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Item]:
         raise NotImplementedError
 
 
@@ -982,7 +984,8 @@ class Restart(Continuation):
         return [*rewriter.load_target(), *rewriter.call_method("periodic_check", []),
                 Op("POP_TOP")]
 
-    def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Op]:
+    def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Item]:
+        ops: list[Item]
         if site.context is not None:
             assert rewriter.unwinder is not None
             ops = rewriter.unwinder.save(site)

@@ -1,11 +1,13 @@
 """The code that keeps saved contexts (see ``_contexts``) and replays them at returns.
 
 A function with such calls gets a list at the bottom of its stack (where the loop strategy
-otherwise keeps loop iterators). At a call whose context is saved, the stub appends one
-*record* to it: a tuple of the values the context needs, laid out so that unpacking it at a
-return leaves the stack exactly as the compiler's code had it after the call. Every return
-of the function checks the list: while it holds records, the most recent is popped and its
-context replayed on the value being returned, innermost first, as native returns would.
+otherwise keeps loop iterators), made at the first call whose context is saved (until then
+``None`` stands there: a call that saves nothing allocates nothing). At a call whose
+context is saved, the stub appends one *record* to it: a tuple of the values the context
+needs, laid out so that unpacking it at a return leaves the stack exactly as the
+compiler's code had it after the call. Every return of the function checks the list:
+while it holds records, the most recent is popped and its context replayed on the value
+being returned, innermost first, as native returns would.
 
 Record layout, first item first: the context's number (only when the function has several
 contexts), ``None`` padding to a common length, the locals the context reads, then the
@@ -77,7 +79,7 @@ class Unwinder:
                   *[f"x{i}" for i in range(above)]]
         return [*loads, *_shuffle(now, wanted)]
 
-    def save(self, site: SelfCall) -> list[Op]:
+    def save(self, site: SelfCall) -> list[Item]:
         """Over ``[list, v0 ... v[k-1], parameters read, stand-in]``, append the record and
         leave ``[list]``."""
         context = site.context
@@ -86,7 +88,7 @@ class Unwinder:
         k = context.saved
         params = self.parameters_read(site)
         others = [slot for slot in self.reads(site) if slot not in params]
-        ops = [Op("POP_TOP")]
+        ops: list[Item] = [Op("POP_TOP")]
         pushed: list[Op] = []
         if self.numbered:
             pushed.append(Op("LOAD_CONST", rewriter.consts.index(self.number[id(site)])))
@@ -104,7 +106,18 @@ class Unwinder:
         ops += _shuffle(now, wanted)
         if not self.single:
             ops.append(Op("BUILD_TUPLE", len(wanted)))
-        return [*ops, Op("LIST_APPEND", 1)]
+        # [list or None, record]: the first record makes the list.
+        made = Label()
+        return [
+            *ops,
+            Op("COPY", 2),
+            *rewriter.branch(rewriter.facts.pop_jump_if_not_none, made),
+            Op("BUILD_LIST", 0),
+            Op("SWAP", 3),
+            Op("POP_TOP"),
+            made,
+            Op("LIST_APPEND", 1),
+        ]
 
     # -- at a return ------------------------------------------------------------------------
 
