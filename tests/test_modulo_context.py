@@ -93,7 +93,7 @@ SHAPES = {
         def show(n):
             if n == 0:
                 return "0"
-            return f"({n!r} {show(n - 1)})".upper()
+            return f"({n!r} {show(n - 1).upper()})"
         """, [(0,), (3,)], (2000,)),
     "dict_of_result": ("""
         def nest(n, key="k"):
@@ -117,13 +117,13 @@ SHAPES = {
         def clamp(n, limit=10**9, pick=min):
             if n == 0:
                 return 1
-            return max(n, pick(limit, clamp(n - 1) * 3 + n, key=abs))
+            return max(n, pick(limit, clamp(n - 1) * 3 + n, key=abs)) % 1000003
         """, [(0,), (6,), (5, 40)], (DEEP // 10,)),
     "keyword_call_of_result": ("""
         def tree(n):
             if n == 0:
                 return None
-            return dict(value=n, child=tree(n - 1))
+            return [dict(value=n, child=tree(n - 1))]
         """, [(0,), (3,)], None),
     "second_of_two_calls": ("""
         def fib(n):
@@ -537,3 +537,25 @@ def test_a_call_in_the_arguments_of_a_tail_call_leaves_the_tail_call_a_jump() ->
         native, optimized = pair(src)
     assert optimized(50, 1) == native(50, 1)
     assert optimized(DEEP, 1) == 1
+
+
+MUTUAL_THROUGH_AN_ARGUMENT = """
+def ping(n):
+    if n <= 0:
+        return "done"
+    return pong(n - 1, ping(min(n - 1, 1)))
+
+def pong(n, seen):
+    if n <= 0:
+        return seen
+    return ping(n - 1)
+"""
+
+
+def test_a_tail_call_of_another_function_still_bounces_when_its_argument_could_be_saved() -> None:
+    namespace: dict[str, Any] = {}
+    exec(MUTUAL_THROUGH_AN_ARGUMENT, namespace)
+    with pytest.warns(TailCallWarning, match="tail call of another function"):
+        namespace["ping"] = tail_optimize(namespace["ping"])
+    namespace["pong"] = tail_optimize(namespace["pong"])
+    assert namespace["ping"](DEEP) == "done"

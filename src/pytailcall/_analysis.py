@@ -61,6 +61,9 @@ class Reason:
                               "returns, and the function also jumps to itself from inside a "
                               "for loop, whose kept iterators would have to be released in "
                               "between the saved work")
+    CONTEXT_BEFORE_TAIL_CALL = ("not a tail call: its result goes to a tail call of another "
+                                "function, which bounces in constant stack when that function "
+                                "is optimized")
     CONTEXT_VIRTUAL_ITERATOR = ("not a tail call: its result is used inside a for loop, whose "
                                 "iterator from CPython 3.14 may be virtual and cannot be saved")
     NO_ROOM = ("the call's bytecode is too short for a jump as far as its rewritten form, "
@@ -241,6 +244,16 @@ def _mark_shared_callees(sites: list[SelfCall], calls_out: list[SelfCall]
     return mark(sites), mark(calls_out)
 
 
+def _prefer_tail_calls_out(sites: list[SelfCall], calls_out: list[SelfCall]) -> list[SelfCall]:
+    """A context that ends with a tail call of another function (``g(x, f(n))``) is not
+    saved: that call bounces when ``g`` is optimized, in constant stack (mutual recursion),
+    where a replayed context would call it and nest."""
+    bouncing = {site.call.offset for site in calls_out if site.refusal is None}
+    return [replace(site, context=None, refusal=Reason.CONTEXT_BEFORE_TAIL_CALL)
+            if site.context is not None and site.context.final_call in bouncing else site
+            for site in sites]
+
+
 def _refuse_finally_copies(sites: list[SelfCall]) -> list[SelfCall]:
     """Refuse every copy of a call the compiler duplicated out of a ``finally`` block.
 
@@ -341,6 +354,7 @@ class _SiteFinder:
                 elif site.refusal is None or site.refusal == Reason.METHOD_LAYOUT:
                     calls_out.append(site)  # (a method-layout refusal is reported)
         sites, calls_out = _mark_shared_callees(sites, calls_out)
+        sites = _prefer_tail_calls_out(sites, calls_out)
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
                             Reason.UNRECOGNISED)
         sites.sort(key=lambda s: s.call.offset)

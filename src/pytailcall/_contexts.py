@@ -86,6 +86,9 @@ class Context:
     #: (``g`` in ``g(x, f(n))``): the rewriter drops the NULL (a record cannot hold one),
     #: and the replayed calls, one argument shorter, call the callee as their "self".
     null_loads: tuple[Instr, ...] = ()
+    #: The call the context ends with (its result is returned), if it does: a tail call
+    #: of another function, which the analysis may prefer to bounce.
+    final_call: int | None = None
 
 
 @dataclass(frozen=True)
@@ -185,8 +188,12 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
     joined = any(ins.name == "JUMP_FORWARD" or ins.offset in flow.jump_sources
                  for ins in _walk(flow, call))
     text = None if joined else _source_text(code, flow, positions, call, replay, ret)
+    last = next((ins for ins in reversed(replay)
+                 if ins.name not in ("SWAP", "POP_TOP", "POP_ITER")), None)
+    final_call = last.offset if last is not None and last.name in _CALLS else None
     return Found(Context(tuple(replay), saved - len(null_loads), tuple(reads),
-                         stack.popped_old, contiguous_end, text, tuple(null_loads)), None)
+                         stack.popped_old, contiguous_end, text, tuple(null_loads),
+                         final_call), None)
 
 
 def _null_load(flow: Flow, depths: dict[int, int], facts: Facts, first: Instr,
