@@ -312,6 +312,7 @@ class Rewriter:
         #: The first of the continuation's free variables.
         self.bounce_slot = self.self_slot + 2
         self.keeps_iterators = False
+        self._bindings: dict[int, Binding] = {}
         #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
         self.unwinder: Unwinder | None = None
         #: How much deeper than the compiler's the stack is everywhere (the iterator list).
@@ -349,6 +350,13 @@ class Rewriter:
             prefix.append(Op("LOAD_CONST", self.consts.index(None)))  # (see _unwinding)
         self.prefix = assemble(prefix, 0, self.facts).code
         self.shift = len(self.prefix) // 2
+
+    def binding(self, site: SelfCall) -> Binding:
+        """``plan_binding`` for a call to itself, planned once per site."""
+        planned = self._bindings.get(id(site))
+        if planned is None:
+            planned = self._bindings[id(site)] = plan_binding(site, self.analysis)
+        return planned
 
     @functools.cached_property
     def positions(self) -> list[Position]:
@@ -405,7 +413,7 @@ class Rewriter:
             self._own_borrowed_loads(body)
         for site in sorted([*sites, *calls_out], key=lambda s: s.call.offset):
             own = site.callee == "self"
-            binding = plan_binding(site, self.analysis) if own else Binding(False, None)
+            binding = self.binding(site) if own else Binding(False, None)
             start, end = Label(), Label()
             items.append(start)
             items += self._stub(site, binding) if own else self._bounce_out_stub(site, binding)
@@ -485,7 +493,7 @@ class Rewriter:
 
     def _overwritten(self, site: SelfCall) -> tuple[int, int]:
         """The code units a site's jump to its stub takes the place of."""
-        binding = plan_binding(site, self.analysis) if site.callee == "self" else None
+        binding = self.binding(site) if site.callee == "self" else None
         elided = binding.elided if binding is not None else ()
         first = min([site.region[0].start] + [ins.start for ins, name, _ in elided
                                               if name == "NOP"])

@@ -179,8 +179,6 @@ def _invariant_parameters(rewriter: Rewriter, sites: Sequence[SelfCall]) -> froz
     """Parameters that keep their value for the whole frame: nothing in the function
     assigns or deletes them, and every call that jumps passes them on unchanged
     (``m`` in ``return n * f(n - 1, m) % m``). A context reads them as they are."""
-    from pytailcall._rewrite import plan_binding
-
     analysis = rewriter.analysis
     touched = {slot for ins in analysis.flow.instrs
                for kind, slot in rewriter.facts.local_accesses(ins.name, ins.arg)
@@ -189,7 +187,7 @@ def _invariant_parameters(rewriter: Rewriter, sites: Sequence[SelfCall]) -> froz
     for site in sites:
         if site.callee != "self":
             continue
-        binding = plan_binding(site, analysis)
+        binding = rewriter.binding(site)
         if binding.stores is None:
             return frozenset()
         kept &= set(binding.reload)
