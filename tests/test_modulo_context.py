@@ -7,6 +7,7 @@ Every shape is compared with native recursion at a depth native recursion reache
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import pytest
@@ -559,3 +560,34 @@ def test_a_tail_call_of_another_function_still_bounces_when_its_argument_could_b
         namespace["ping"] = tail_optimize(namespace["ping"])
     namespace["pong"] = tail_optimize(namespace["pong"])
     assert namespace["ping"](DEEP) == "done"
+
+
+def test_the_traceback_note_counts_the_saved_levels_still_pending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With PYTAILCALL_TRACEBACK_NOTE, an exception raised while contexts are replayed
+    counts the levels that natively would still be frames: not those already returned."""
+    monkeypatch.setenv("PYTAILCALL_TRACEBACK_NOTE", "1")
+    native, optimized = pair("""
+        def k(n):
+            if n <= 0:
+                return 1
+            return k(n - 1) + 1 // (n - 25)
+        """)
+    with pytest.raises(ZeroDivisionError) as raised:
+        optimized(50)
+    assert raised.value.__notes__ == [
+        "pytailcall: k(), tail calls elided (their frames are not shown): 25"]
+    with pytest.raises(ZeroDivisionError) as natively:
+        native(50)
+    assert len(natively.traceback) == 1 + 26  # the test's frame, then k's 26 frames
+
+
+def test_copies_of_one_refused_call_warn_once() -> None:
+    src = ("def f(n):\n    return g(n - 1, f(n // 2 if n > 10 else 0))\n\n"
+           "def g(a, b):\n    return a\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tail_optimize(_make(src))
+    messages = [str(w.message) for w in caught if issubclass(w.category, TailCallWarning)]
+    assert len(messages) == len(set(messages)) == 1

@@ -51,8 +51,9 @@ class Reason:
                     "without arguments, eval() or exec(), a frame's "
                     "f_locals), which would also show the hidden variables of the rewritten code")
     NOT_UNDERSTOOD = "the rewriter could not analyse this function's bytecode"
-    RETURN_TOO_FAR = ("a return of this long function is too far from the code added for "
-                      "returning through saved contexts; please report this")
+    RETURN_TOO_FAR = ("a return of this function is too far from the code added for "
+                      "returning through saved contexts, and shared by two paths (or after a "
+                      "jump), so its one unit cannot reach it")
     CONTEXT_TRAMPOLINE = ("not a tail call: its result is used before the function returns; "
                           "only the loop strategy keeps that work on a list (modulo context)")
     CONTEXT_OFF = ("not a tail call: its result is used before the function returns "

@@ -428,8 +428,10 @@ def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options, *,
     """Warn (or with strict=True, raise) about every call to itself left as a normal call,
     and about a function with nothing of its own to optimize."""
     code = func.__code__
-    problems = [(site.lineno or code.co_firstlineno, _refusal_message(func, site))
-                for site in analysis.sites if site.refusal is not None]
+    # (dict.fromkeys: the compiler's copies of one call, 3.12+, are one problem)
+    problems = list(dict.fromkeys((site.lineno or code.co_firstlineno,
+                                   _refusal_message(func, site))
+                                  for site in analysis.sites if site.refusal is not None))
     where = f"{func.__qualname__}() (line {code.co_firstlineno})"
     if wrapper and not analysis.sites:
         problems.append((code.co_firstlineno, (

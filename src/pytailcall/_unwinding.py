@@ -29,6 +29,9 @@ from pytailcall._bytecode.code import Instr, Position
 if TYPE_CHECKING:
     from pytailcall._rewrite import Rewriter
 
+#: ``BINARY_OP``'s argument for ``-``, the same on every version.
+NB_SUBTRACT = 10
+
 #: Borrowed loads replayed as owned ones: the replayed value may outlive the next store.
 _OWNED = {"LOAD_FAST_BORROW": "LOAD_FAST",
           "LOAD_FAST_BORROW_LOAD_FAST_BORROW": "LOAD_FAST_LOAD_FAST"}
@@ -138,11 +141,13 @@ class Unwinder:
         """Pop a record, put its values back, replay its context, return (or go on)."""
         rewriter = self.rewriter
         labels = [Label() for _ in self.sites]
-        items: list[Item] = [
-            self.pop,
-            Op("COPY", 2),
-            *rewriter.call_method("pop", []),
-        ]
+        items: list[Item] = [self.pop]
+        if rewriter.counts_jumps:
+            # [count, list, value]: this level returns now, so it no longer counts as a
+            # call without a frame (see Rewriter._note_handler).
+            items += [Op("SWAP", 3), Op("LOAD_CONST", rewriter.consts.index(1)),
+                      Op("BINARY_OP", NB_SUBTRACT), Op("SWAP", 3)]
+        items += [Op("COPY", 2), *rewriter.call_method("pop", [])]
         if not self.single:
             items.append(Op("UNPACK_SEQUENCE", self.length))
         if self.numbered:  # the first context's code comes first: no test for it
