@@ -591,3 +591,18 @@ def test_copies_of_one_refused_call_warn_once() -> None:
         tail_optimize(_make(src))
     messages = [str(w.message) for w in caught if issubclass(w.category, TailCallWarning)]
     assert len(messages) == len(set(messages)) == 1
+
+
+def test_a_far_return_of_a_call_result_moves_the_whole_call_sequence() -> None:
+    """A return too far from the added code takes the instructions before it along; when
+    they end a call, the whole call sequence goes (3.11's specialised ``PRECALL`` makes
+    the call itself and skips the ``CALL`` it expects right after it)."""
+    filler = "\n".join(f"    n = n + {i} - {i}" for i in range(60))
+    src = (f"def f(n, **kw):\n    if n <= 0:\n        return kw.get('z', n)\n{filler}\n"
+           "    return 1 + f(n - 1, **kw)\n")
+    native, optimized = pair(src)
+    assert saved_sites(optimized)
+    for _ in range(50):  # long enough for the interpreter to specialise the calls
+        assert optimized(3, z=7) == native(3, z=7) == 10
+        assert optimized(0) == native(0) == 0
+    assert optimized(DEEP, z=1) == DEEP + 1

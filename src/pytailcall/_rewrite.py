@@ -524,20 +524,39 @@ class Rewriter:
                 jump = self._inverse_branch[before.name]
                 first = before.start
             elif ins.offset in moved:
-                if (before is None or ins.offset in flow.jump_sources
-                        or before.target is not None or not self.facts.falls_through(before.op)
-                        or before.name in ("RESUME", "COPY_FREE_VARS", "MAKE_CELL")
-                        or any(h.covers(before.offset) for h in flow.handlers)
-                        or any(first_ <= before.offset < last for first_, last in taken)):
+                run = self._movable_before(i, taken)
+                if run is None:
                     raise NoRoomForJump(f"a return on unit {ins.offset} is too far from the "
                                         "added code, and the instruction before it cannot move")
-                ops.append(Op(before.name, before.arg, position=positions[before.offset]))
-                first = before.start
+                ops += [Op(one.name, one.arg, position=positions[one.offset]) for one in run]
+                first = run[0].start
             if ins.name == "RETURN_CONST":
                 ops.append(Op("LOAD_CONST", ins.arg, position=positions[ins.offset]))
             ops += self.unwinder.returning(positions[ins.offset])
             stubs.append((ins, first, Label(), ops, jump))
         return stubs
+
+    def _movable_before(self, i: int, taken: Sequence[tuple[int, int]]) -> list[Instr] | None:
+        """The instructions right before the return ``instrs[i]`` that its stub may run in
+        its place: one, or a whole call sequence (3.11's specialised ``PRECALL`` runs the
+        call and skips the ``CALL`` it expects right after it; ``KW_NAMES`` goes with its
+        ``CALL``). None if they cannot move: something jumps to the return or into them, or
+        they jump, are covered by a handler, or belong to a site's call."""
+        flow = self.analysis.flow
+        if i == 0 or flow.instrs[i].offset in flow.jump_sources:
+            return None
+        run = [flow.instrs[i - 1]]
+        while (run[0].name in ("CALL", "PRECALL") and flow.index[run[0].offset] > 0
+               and flow.instrs[flow.index[run[0].offset] - 1].name in ("PRECALL", "KW_NAMES")):
+            run.insert(0, flow.instrs[flow.index[run[0].offset] - 1])
+        for one in run:
+            if (one.target is not None or not self.facts.falls_through(one.op)
+                    or one.name in ("RESUME", "COPY_FREE_VARS", "MAKE_CELL")
+                    or any(h.covers(one.offset) for h in flow.handlers)
+                    or any(first <= one.offset < last for first, last in taken)
+                    or (one is not run[0] and one.offset in flow.jump_sources)):
+                return None
+        return run
 
     @property
     def _inverse_branch(self) -> dict[str, str]:
