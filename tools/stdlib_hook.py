@@ -144,6 +144,7 @@ class ModuleCount:
     defs: int = 0  # every def, async def included
     optimized: int = 0  # decorate() returned an optimized function
     self_calls: int = 0  # ... of which with a call to itself made a jump (recursion)
+    contexts: int = 0  # ... of which with a call to itself whose work after it is saved
     refused: int = 0  # explain() shows something to optimize but decorate() left it
 
 
@@ -210,8 +211,11 @@ def count_file(stdlib: Path, path: Path) -> ModuleCount | None:
         func = function_of(code)
         if _auto.decorate(func) is not func:  # the hook's own decision, and its rewrite
             count.optimized += 1
-            if any(site.via == "jump" for site in explain(func).sites):
+            vias = [site.via or "" for site in explain(func).sites]
+            if "jump" in vias:
                 count.self_calls += 1
+            if any("modulo context" in via for via in vias):
+                count.contexts += 1
         elif _auto._has_something_to_optimize(func):
             count.refused += 1  # explain() said yes, tail_optimize() raised
     return count
@@ -247,16 +251,19 @@ def print_count(result: StdlibCount, top: int) -> None:
     print(f"## Standard library of Python {sys.version.split()[0]} ({result.stdlib})\n")
     print(f"{len(result.modules)} modules, {defs} def functions, {optimized} optimized by the "
           f"hook ({optimized / max(defs, 1):.1%}); {result.total('self_calls')} of them with a "
-          f"tail call to itself made a jump, the others only with tail calls that bounce when "
-          f"the callee is an optimized function (another function, a method on 3.13+). "
+          f"tail call to itself made a jump, {result.total('contexts')} with a call to itself "
+          f"whose remaining work is saved for the return (modulo context), the others only "
+          f"with tail calls that bounce when the callee is an optimized function (another "
+          f"function, a method on 3.13+). "
           f"{result.total('refused')} that explain() accepts but tail_optimize() refuses. "
           f"Not compiled: {', '.join(result.not_compiled) or 'none'}. "
           f"({result.seconds:.0f} s)\n")
-    print("| module | defs | optimized | with a jump |")
-    print("|---|---:|---:|---:|")
+    print("| module | defs | optimized | with a jump | with a saved context |")
+    print("|---|---:|---:|---:|---:|")
     ranked = sorted(result.modules, key=lambda module: (-module.optimized, module.module))
     for module in ranked[:top]:
-        print(f"| {module.module} | {module.defs} | {module.optimized} | {module.self_calls} |")
+        print(f"| {module.module} | {module.defs} | {module.optimized} | {module.self_calls} "
+              f"| {module.contexts} |")
     print()
 
 
