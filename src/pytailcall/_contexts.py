@@ -56,8 +56,10 @@ class Refusal:
             "shares, which later calls may change")
     MAYBE_UNBOUND = ("not a tail call: the code after it reads a local variable that may be "
                      "unbound at the call")
-    CALLEE_BEFORE = ("not a tail call: its result is passed to a function loaded before it "
-                     "(``g(x, f(...))``), which the saved context cannot hold yet")
+    CALLEE_BEFORE = ("not a tail call: its result is passed to a method loaded before it, "
+                     "or through ``*args`` (``obj.m(x, f(...))``): that callee's place on the "
+                     "stack may hold NULL, which a saved context cannot hold (a function, as "
+                     "in ``g(x, f(...)) + 1``, can be saved)")
     CALLS_ITSELF = ("not a tail call: the code after it calls the function again (that "
                     "later call may be optimized instead)")
     HANDLER = "not a tail call: the code after it is inside a try, with or except block"
