@@ -606,3 +606,19 @@ def test_a_far_return_of_a_call_result_moves_the_whole_call_sequence() -> None:
         assert optimized(3, z=7) == native(3, z=7) == 10
         assert optimized(0) == native(0) == 0
     assert optimized(DEEP, z=1) == DEEP + 1
+
+
+def test_a_far_return_right_after_a_loop_is_not_moved_into_a_stub() -> None:
+    """An exhausted ``FOR_ITER`` lands past its ``END_FOR`` (3.12; 3.13 also past the
+    ``POP_TOP`` after it): a return there cannot take those along to its stub, or the loop
+    would land in the middle of the jump put in their place (a crash, found by the fuzzer).
+    Here no instruction can move, so the contexts are left out, with a warning."""
+    filler = "\n".join(f"    n = n + {i} - {i}" for i in range(60))
+    src = ("def f(n, xs):\n    if n <= 0:\n        try:\n            return n\n"
+           "        finally:\n            for x in xs:\n                pass\n"
+           f"{filler}\n    return 1 + f(n - 1, xs)\n")
+    with pytest.warns(TailCallWarning, match="too far"):
+        native, optimized = pair(src)
+    for _ in range(50):  # long enough for the interpreter to specialise the loop
+        assert optimized(3, [1, 2]) == native(3, [1, 2]) == 3
+        assert optimized(0, range(3)) == native(0, range(3)) == 0

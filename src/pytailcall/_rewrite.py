@@ -541,9 +541,12 @@ class Rewriter:
         its place: one, or a whole call sequence (3.11's specialised ``PRECALL`` runs the
         call and skips the ``CALL`` it expects right after it; ``KW_NAMES`` goes with its
         ``CALL``). None if they cannot move: something jumps to the return or into them, or
-        they jump, are covered by a handler, or belong to a site's call."""
+        they jump, are covered by a handler, or belong to a site's call; nor may the end of
+        a loop (an exhausted ``FOR_ITER`` lands one instruction *past* its target, which
+        would then be the middle of the jump put there)."""
         flow = self.analysis.flow
-        if i == 0 or flow.instrs[i].offset in flow.jump_sources:
+        ret = flow.instrs[i]
+        if i == 0 or ret.offset in flow.jump_sources:
             return None
         run = [flow.instrs[i - 1]]
         while (run[0].name in ("CALL", "PRECALL") and flow.index[run[0].offset] > 0
@@ -551,12 +554,30 @@ class Rewriter:
             run.insert(0, flow.instrs[flow.index[run[0].offset] - 1])
         for one in run:
             if (one.target is not None or not self.facts.falls_through(one.op)
-                    or one.name in ("RESUME", "COPY_FREE_VARS", "MAKE_CELL")
+                    or one.name in ("RESUME", "COPY_FREE_VARS", "MAKE_CELL", "END_FOR",
+                                    "END_SEND")
+                    or any(flow.at[source].name in ("FOR_ITER", "SEND")
+                           for source in flow.jump_sources.get(one.offset, ()))
                     or any(h.covers(one.offset) for h in flow.handlers)
                     or any(first <= one.offset < last for first, last in taken)
                     or (one is not run[0] and one.offset in flow.jump_sources)):
                 return None
+        if any(run[0].start < unit < ret.end for unit in self._loop_exits):
+            return None
         return run
+
+    @functools.cached_property
+    def _loop_exits(self) -> frozenset[int]:
+        """Where an exhausted ``FOR_ITER`` may land: its target, an ``END_FOR`` that it skips
+        (3.12), and the instruction after that, which 3.13 skips too. A jump patched over
+        one of them must start there, not run through it."""
+        flow = self.analysis.flow
+        exits: set[int] = set()
+        for ins in flow.instrs:
+            if ins.name == "FOR_ITER" and ins.target is not None:
+                j = flow.index[flow.instruction_at(ins.target).offset]
+                exits.update(one.start for one in flow.instrs[j:j + 3])
+        return frozenset(exits)
 
     @property
     def _inverse_branch(self) -> dict[str, str]:
@@ -571,6 +592,7 @@ class Rewriter:
         flow = self.analysis.flow
         return (before is not None and before.name in self._inverse_branch
                 and before.target == ret.end and ret.offset not in flow.jump_sources
+                and not any(before.start < unit < ret.end for unit in self._loop_exits)
                 and not any(h.covers(before.offset) for h in flow.handlers)
                 and not any(first <= before.offset < last for first, last in taken))
 
