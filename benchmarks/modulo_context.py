@@ -49,37 +49,11 @@ def total(xs, i):
 
 
 def hand_loops() -> dict[str, Any]:
-    def fact_mod(n: int, m: int) -> int:
-        pending = []
-        while n > 1:
-            pending.append(n)
-            n -= 1
-        result = 1
-        while pending:
-            result = pending.pop() * result % m
-        return result
+    """The hand-written two-loop versions, as ``python -m pytailcall bench`` times them."""
+    from pytailcall.bench import examples
 
-    def length(node: Any) -> int:
-        pending = 0
-        while node is not None:
-            pending += 1
-            node = node[1]
-        result = 0
-        for _ in range(pending):
-            result = 1 + result
-        return result
-
-    def build(n: int) -> Any:
-        pending = []
-        while n != 0:
-            pending.append(n)
-            n -= 1
-        result = None
-        while pending:
-            result = (pending.pop(), result)
-        return result
-
-    return {"fact_mod": fact_mod, "length": length, "build": build}
+    return {name: getattr(examples, f"{name}_unrecursed")
+            for name in ("fact_mod", "length", "build")}
 
 
 def namespaces() -> tuple[dict[str, Any], dict[str, Any]]:
