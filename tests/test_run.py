@@ -255,11 +255,18 @@ def test_ctrl_c_stops_an_endless_optimized_loop(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A test run started in the background (``nohup cmd &``) ignores SIGINT, and the
+        # child would inherit that: Python only handles SIGINT it finds at its default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     ) as process:
         assert process.stdout is not None
         assert process.stdout.readline() == "ready\n"
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=120)
+        try:
+            _, stderr = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()  # (or leaving the with block would wait for it forever)
+            raise
     assert process.returncode == -2
     assert stderr.splitlines()[-1] == "KeyboardInterrupt"
     assert ", in forever" in stderr
