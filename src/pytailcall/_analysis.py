@@ -167,7 +167,7 @@ def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis
     except FlowError:
         sites = tuple(_unmatched(code, facts, instrs, positions, set(), Reason.NOT_UNDERSTOOD))
         return Analysis(code, facts, flow, sites, (), (), cells, instrs[resume + 1], nparams)
-    finder = _SiteFinder(code, facts, flow, depths, positions, escape_try)
+    finder = _SiteFinder(code, facts, flow, depths, positions, escape_try, cells)
     sites, calls_out = finder.find()
     return Analysis(code, facts, flow, sites, calls_out, _reset_slots(finder), cells,
                     instrs[resume + 1], nparams)
@@ -318,7 +318,8 @@ def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[In
 
 class _SiteFinder:
     def __init__(self, code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
-                 positions: Sequence[Position], escape_try: bool) -> None:
+                 positions: Sequence[Position], escape_try: bool,
+                 cells: tuple[int, ...]) -> None:
         self.code = code
         self.facts = facts
         self.flow = flow
@@ -327,8 +328,7 @@ class _SiteFinder:
         self.positions = positions
         self.escape_try = escape_try
         self.jump_sources = flow.jump_sources
-        resume = next(i for i, ins in enumerate(self.instrs) if ins.name == "RESUME")
-        self.cells = tuple(ins.arg for ins in self.instrs[:resume] if ins.name == "MAKE_CELL")
+        self.cells = cells
 
     @functools.cached_property
     def maybe_unbound(self) -> set[int]:

@@ -122,9 +122,12 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
     ins = flow.instruction_at(call.end)
     contiguous_end = call.end
     contiguous = True
+    joined = False  # another path joins the context's code before the return
     for _ in range(500):
         if any(h.covers(ins.offset) for h in flow.handlers):
             return Found(None, Refusal.HANDLER)
+        if ins.offset in flow.jump_sources and ins.name != "RETURN_VALUE":
+            joined = True
         if contiguous and ins.offset in flow.jump_sources:
             contiguous = False
         if ins.name == "RETURN_VALUE":
@@ -167,6 +170,7 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
             assert ins.target is not None
             ins = flow.instruction_at(ins.target)
             contiguous = False
+            joined = True
         else:
             ins = flow.instrs[flow.index[ins.offset] + 1]
     else:
@@ -187,8 +191,6 @@ def find(code: types.CodeType, facts: Facts, flow: Flow, depths: dict[int, int],
                   for ins in replay]
     # After a jump (the join of a conditional expression), the source around the call
     # holds branches that are not part of the context: no text then.
-    joined = any(ins.name == "JUMP_FORWARD" or ins.offset in flow.jump_sources
-                 for ins in _walk(flow, call))
     text = None if joined else _source_text(code, flow, positions, call, replay, ret)
     last = next((ins for ins in reversed(replay)
                  if ins.name not in ("SWAP", "POP_TOP", "POP_ITER")), None)
@@ -339,19 +341,6 @@ class _Ages:
         if self.facts.has_precall and self.precall is not None:
             self.shortened.add(self.precall.offset)
         return True
-
-
-def _walk(flow: Flow, call: Instr) -> list[Instr]:
-    """The instructions from ``call`` to its ``RETURN_VALUE`` (see ``_return_of``)."""
-    seen: list[Instr] = []
-    ins = flow.instruction_at(call.end)
-    while ins.name != "RETURN_VALUE" and len(seen) < 500:
-        seen.append(ins)
-        if ins.name == "JUMP_FORWARD" and ins.target is not None:
-            ins = flow.instruction_at(ins.target)
-        else:
-            ins = flow.instrs[flow.index[ins.offset] + 1]
-    return seen
 
 
 def _source_text(code: types.CodeType, flow: Flow, positions: Sequence[Position],
