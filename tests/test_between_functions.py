@@ -17,6 +17,7 @@ import pytest
 from conftest import STRATEGIES
 
 from pytailcall import TailCallWarning, explain, tail_optimize
+from pytailcall._analysis import Reason
 
 PAIRS = [(a, b) for a in STRATEGIES for b in STRATEGIES]
 
@@ -258,10 +259,6 @@ class Doubling(Counter):
         return super().count(n, acc) * 2
 """
 
-method_layout = pytest.mark.skipif(
-    sys.version_info < (3, 13), reason="method tail calls are optimized on CPython 3.13+")
-
-
 def _counter_class(strategy):
     ns = _namespace(METHODS)
     with warnings.catch_warnings():
@@ -270,7 +267,6 @@ def _counter_class(strategy):
     return ns
 
 
-@method_layout
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_method_tail_call_runs_in_constant_stack(strategy, deep):
     ns = _counter_class(strategy)
@@ -278,7 +274,6 @@ def test_method_tail_call_runs_in_constant_stack(strategy, deep):
     assert all(site.optimized for site in explain(ns["Counter"].count).sites)
 
 
-@method_layout
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_method_override_in_a_subclass_is_called(strategy):
     ns = _counter_class(strategy)
@@ -287,16 +282,131 @@ def test_method_override_in_a_subclass_is_called(strategy):
     assert ns["Doubling"]().count(5) == native["Doubling"]().count(5)
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.11 and 3.12 only")
-def test_method_tail_call_is_reported_before_3_13():
-    ns = _namespace(METHODS)
-    with pytest.warns(TailCallWarning, match="3.13"):
-        count = tail_optimize(ns["Counter"].count)
-    ns["Counter"].count = count
-    assert ns["Counter"]().count(100) == 100
+METHOD_SHAPES = """
+import sys
+
+class Shapes:
+    def __init__(self):
+        self.helper = self.plain  # an instance attribute holding a bound method
+
+    def plain(self, n, acc=0):
+        return ("plain", n, acc)
+
+    def no_arguments(self):
+        self.left -= 1
+        if self.left == 0:
+            return ("none", sys._getframe().f_back is None)
+        return self.no_arguments()
+
+    def keywords(self, n, acc=0):
+        if n == 0:
+            return ("keywords", acc)
+        return self.keywords(n - 1, acc=acc + 1)
+
+    def comprehension(self, xs):
+        if len(xs) == 0:
+            return "comprehension"
+        return self.comprehension([x for x in xs[1:]])
+
+    def conditional(self, n, flag=False):
+        if n == 0:
+            return ("conditional", flag)
+        return self.conditional(n - 1, True if n % 2 else False)
+
+    def through_attribute(self, n):
+        return self.helper(n, acc=1)
+
+    @staticmethod
+    def static(n):
+        return n if n == 0 else Shapes.static(n - 1)
+
+    def receiver(self, others, n):
+        if n == 0:
+            return ("receiver", len(others))
+        return others[n % len(others)].receiver(others, n - 1)
+
+class Base:
+    def count(self, n, acc=0):
+        return ("base", n, acc)
+
+class Child(Base):
+    def count(self, n, acc=0):
+        if n == 0:
+            return acc
+        return super().count(n - 1, acc + 1)
+"""
+
+_OPTIMIZED_SHAPES = ("no_arguments", "keywords", "comprehension", "conditional",
+                     "through_attribute", "receiver")
 
 
-@method_layout
+def _shapes(strategy=None):
+    ns = _namespace(METHOD_SHAPES)
+    if strategy is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TailCallWarning)
+            for name in _OPTIMIZED_SHAPES:
+                setattr(ns["Shapes"], name, tail_optimize(getattr(ns["Shapes"], name),
+                                                          strategy=strategy))
+            ns["Shapes"].static = staticmethod(tail_optimize(ns["Shapes"].static,
+                                                             strategy=strategy))
+            ns["Child"].count = tail_optimize(ns["Child"].count, strategy=strategy)
+    return ns
+
+
+def _run_shapes(ns, n):
+    shapes = ns["Shapes"]()
+    shapes.left = n
+    return [shapes.no_arguments(), shapes.keywords(n), shapes.comprehension(list(range(n))),
+            shapes.conditional(n), shapes.through_attribute(n), ns["Shapes"].static(n),
+            shapes.receiver([shapes, ns["Shapes"]()], n), ns["Child"]().count(n)]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_method_call_shapes_agree_with_native(strategy):
+    """Every layout of a method tail call (3.11 and 3.12 rewrite it to a bound-method load:
+    no arguments, keywords, a comprehension with its own handler among the arguments, a
+    conditional argument, a bound method in an instance attribute, a static method,
+    another receiver, ``super()``) gives the native result."""
+    assert _run_shapes(_shapes(strategy), 30) == _run_shapes(_shapes(), 30)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_method_call_shapes_run_in_constant_stack(strategy, deep):
+    ns = _shapes(strategy)
+    shapes = ns["Shapes"]()
+    shapes.left = deep
+    assert shapes.no_arguments() == ("none", False)
+    assert shapes.keywords(deep) == ("keywords", deep)
+    assert shapes.receiver([shapes, ns["Shapes"]()], deep) == ("receiver", 2)
+    assert ns["Shapes"].static(deep) == 0
+    for name in _OPTIMIZED_SHAPES:
+        report = explain(getattr(ns["Shapes"], name))
+        sites = (*report.sites, *report.calls_out)
+        if name == "conditional" and sys.version_info[:2] == (3, 12):
+            # 3.12 copies the call into both arms of the conditional, sharing one method
+            # load: it stays a normal call, reported (see Reason.METHOD_BOUND_FORM).
+            assert [site.reason for site in sites] == [Reason.METHOD_BOUND_FORM] * 2
+        else:
+            assert sites and all(site.optimized for site in sites), report
+
+
+def test_missing_method_raises_the_native_error():
+    source = """
+    class Thing:
+        def go(self, n):
+            return self.gone(n)
+    """
+    native, optimized = _namespace(source)["Thing"], _namespace(source)["Thing"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        optimized.go = tail_optimize(optimized.go)
+    errors = []
+    for cls in (native, optimized):
+        with pytest.raises(AttributeError) as info:
+            cls().go(1)
+        errors.append((str(info.value), info.traceback[-1].lineno))
+    assert errors[0] == errors[1]
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_classmethod_tail_call_bounces(strategy, deep):
     ns = _namespace("""

@@ -45,8 +45,10 @@ class Reason:
     RESULT_USED = "not a tail call: its result is used before the function returns"
     NOT_RETURNED = "not a tail call: its result is not returned"
     UNRECOGNISED = "the rewriter does not recognise the bytecode of this call"
-    METHOD_LAYOUT = ("method tail calls need CPython 3.13 or later: before it the callee's "
-                     "place on the stack may hold NULL, which cannot be checked")
+    METHOD_BOUND_FORM = ("a method tail call on CPython 3.11 or 3.12 whose method load "
+                         "also serves another call, or whose argument code has an exception "
+                         "handler shared with other code: the call is rewritten to load a "
+                         "bound method, one stack item fewer, and that code cannot follow")
     SHOWS_LOCALS = ("the function can list its own local variables (locals(), vars() or dir() "
                     "without arguments, eval() or exec(), a frame's "
                     "f_locals), which would also show the hidden variables of the rewritten code")
@@ -121,6 +123,12 @@ class SelfCall:
     #: For a call whose result is used before it is returned: the work left to do then,
     #: which the loop strategy saves and replays (tail recursion modulo context).
     context: _contexts.Context | None = None
+    #: A method call before 3.13, whose stack then holds ``method_or_NULL, self_or_callable``
+    #: (NULL cannot be looked at): the rewriter loads a bound method instead (a plain
+    #: attribute load, one item), and these exception-table entries of the argument code,
+    #: now one item shallower, move down with it.
+    bound_method: bool = False
+    shallower_handlers: tuple[Handler, ...] = ()
 
     @property
     def call(self) -> Instr:
@@ -352,8 +360,8 @@ class _SiteFinder:
                 if site.callee == "self" or site.target == self.code.co_name:
                     sites.append(site)
                     matched.add(site.loader.offset)
-                elif site.refusal is None or site.refusal == Reason.METHOD_LAYOUT:
-                    calls_out.append(site)  # (a method-layout refusal is reported)
+                elif site.refusal is None or site.refusal == Reason.METHOD_BOUND_FORM:
+                    calls_out.append(site)  # (a method left a call is reported)
         sites, calls_out = _mark_shared_callees(sites, calls_out)
         sites = _prefer_tail_calls_out(sites, calls_out)
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
@@ -440,11 +448,60 @@ class _SiteFinder:
                                     first_of_call)
             if saving.context is not None or saving.refusal is not None:
                 context, refusal = saving.context, saving.refusal
-        if callee == "method" and refusal is None and not self.facts.method_callable_first:
-            refusal = Reason.METHOD_LAYOUT
+        bound_method = callee == "method" and not self.facts.method_callable_first
+        shallower: tuple[Handler, ...] = ()
+        if bound_method:
+            moved = self._handlers_inside(arguments, base)
+            if moved is None or not self._sole_consumer(loader, call, base):
+                refusal = refusal or Reason.METHOD_BOUND_FORM
+            else:
+                shallower = moved
         contiguous = arguments == tuple(self.instrs[self.flow.index[last.offset] + 1:first])
         return SelfCall(position[0], target, position, loader, null_push, tuple(region), shape,
-                        arguments, exit_ops, handler, refusal, callee, contiguous, context)
+                        arguments, exit_ops, handler, refusal, callee, contiguous, context,
+                        bound_method, shallower)
+
+    def _sole_consumer(self, loader: Instr, call: Instr, base: int) -> bool:
+        """Every path from the method load keeps its two items on the stack until ``call``
+        (no copy of the call elsewhere consumes them: all consumers would need the new
+        form, and a copy may be left a normal call)."""
+        seen: set[int] = set()
+        work = [loader]
+        while work:
+            ins = work.pop()
+            if ins.offset in seen or ins.offset == call.offset:
+                continue
+            seen.add(ins.offset)
+            for succ, _ in self.flow.successors(ins):
+                depth = self.depths.get(succ.offset)
+                if depth is None or depth < base + 2:
+                    return False
+                work.append(succ)
+        return True
+
+    def _handlers_inside(self, arguments: Sequence[Instr], base: int
+                         ) -> tuple[Handler, ...] | None:
+        """The exception-table entries the argument code pushes (deeper than the callee
+        pair: a comprehension inlined in the arguments, 3.12), or None if one of them also
+        covers, or lands in, code that is not argument code or its own handler."""
+        inside = {ins.offset for ins in arguments}
+        entries = [h for h in self.flow.handlers
+                   if h.depth >= base + 2 and any(h.covers(offset) for offset in inside)]
+        for h in entries:
+            covered = [ins for ins in self.instrs if h.covers(ins.offset)]
+            if any(ins.offset not in inside for ins in covered):
+                return None
+            if not self._reached_only_from(h, entries):
+                return None
+        return tuple(entries)
+
+    def _reached_only_from(self, handler: Handler, entries: Sequence[Handler]) -> bool:
+        """The handler's code runs only after an exception in one of ``entries``: no other
+        entry and no jump or fall-through leads into it (its depths move with them)."""
+        target = self.flow.instruction_at(handler.target)
+        if any(h.target == handler.target and h not in entries for h in self.flow.handlers):
+            return False
+        return not self.flow.predecessors.get(target.offset)
 
     def _argument_code(self, start: Instr, base: int
                        ) -> tuple[tuple[Instr, ...], Instr] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pytailcall import _runtime
@@ -425,7 +425,9 @@ class Rewriter:
             handler_ops, adding, added, failed = self._note_handler()
             items += [note, *handler_ops]
         stubs = assemble(items, base, facts)
-        handlers = [h.moved(self.shift, self.stack_base) for h in parse_exception_table(
+        shallower = {h for site in [*sites, *calls_out] for h in site.shallower_handlers}
+        handlers = [(replace(h, depth=h.depth - 1) if h in shallower else h).moved(
+            self.shift, self.stack_base) for h in parse_exception_table(
             self.code.co_exceptiontable)]
         for site, binding, start, end in stub_labels:
             # The jump takes the place of the call sequence and of the elided loads before it.
@@ -666,6 +668,14 @@ class Rewriter:
         raise RuntimeError("code with free variables has no COPY_FREE_VARS")
 
     def _patch_site(self, body: bytearray, site: SelfCall, binding: Binding) -> None:
+        if site.bound_method:
+            # ``LOAD_METHOD name`` (3.11) or ``LOAD_ATTR`` with the method bit (3.12) becomes a
+            # plain ``LOAD_ATTR``: the stack holds the bound method, never NULL.
+            loader = site.loader
+            assert loader is not None
+            index = loader.arg >> int(self.facts.load_attr_method_bit)
+            self._put(body, loader.start, loader.size, "LOAD_ATTR",
+                      self.facts.load_attr_arg(index))
         for load in site.context.null_loads if site.context is not None else ():
             # The context calls this callee without its NULL (see Context.null_loads).
             if load.name == "PUSH_NULL":
@@ -693,9 +703,16 @@ class Rewriter:
     def _call_ops(self, site: SelfCall, binding: Binding) -> list[Op]:
         """The original call sequence; with the NULL dropped, the callee becomes "self"."""
         ops = [Op("LOAD_FAST", slot) for slot in binding.reload]
+        # A bound method with arguments takes the first argument's place as "the method",
+        # the first argument then stands in for "self": the call is the same.
+        drop_null = binding.drop_null or site.bound_method
+        assert site.shape is not None
+        if site.bound_method and site.shape.nargs == 0:
+            ops += [Op("PUSH_NULL"), Op("SWAP", 2)]
+            drop_null = False
         for ins in site.region:
             arg = ins.arg
-            if binding.drop_null and ins.name in ("PRECALL", "CALL", "CALL_KW"):
+            if drop_null and ins.name in ("PRECALL", "CALL", "CALL_KW"):
                 arg -= 1
             ops.append(Op(ins.name, arg))
         return ops
@@ -761,43 +778,48 @@ class Rewriter:
 
         The test is inline: ``MATCH_CLASS`` checks the callee's type and reads its
         ``__tail_call__`` record without calling anything, and the record must be a Target
-        that names this very callee; so calls to anything else run no code of pytailcall's.
-        A bound method is checked by the runtime (``method_maker``), exactly, by type.
+        that names this very callee. A bound method has its ``__func__`` checked the same
+        way, and then the Target checks its type exactly (``MATCH_CLASS`` believes an object
+        that says it is a bound method, as ``isinstance`` does). So calls to anything that
+        is not, or does not say it is, an optimized function or a method bound to one run no
+        code of pytailcall's.
         """
         shape = site.shape
         assert shape is not None
         depth = self._callee_depth(site, binding)
         exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
         npositional = Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1))
-        method, replace, pop2_normal, normal_pop = Label(), Label(), Label(), Label()
+        method, replace = Label(), Label()
+        normal = [Label() for _ in range(4)]  # the normal call, with 0 to 3 items to drop
         ops: list[Item] = [
             # A function whose record is a Target that says it is that function.
             *self._match_class(depth, "FUNCTION", ("__tail_call__",)),
             *self.branch(self.facts.pop_jump_if_none, method),
             Op("UNPACK_SEQUENCE", 1),
-            Op("COPY", 1),
-            *self.load_target(),
-            self.load_attr("TARGET"),
-            Op("LOAD_CONST", self.consts.index(("public",))),
-            Op("MATCH_CLASS", 0),
-            Op("COPY", 1),
-            *self.branch(self.facts.pop_jump_if_none, pop2_normal),
-            Op("UNPACK_SEQUENCE", 1),
-            Op("COPY", depth + 2),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, normal_pop),
+            *self._names_its_function(depth + 1, normal),
             *self._bounce_or_drive(site, "", [npositional]),
             Op("JUMP_FORWARD", target=replace),
-            # A bound method (or something that says it is one): the runtime looks.
+            # A bound method whose function is optimized: the same test on ``__func__``.
             method,
             Op("POP_TOP"),
-            *self._match_class(depth, "METHOD", ()),
-            *self.branch(self.facts.pop_jump_if_none, normal_pop),
-            Op("POP_TOP"),
+            *self._match_class(depth, "METHOD", ("__func__",)),
+            *self.branch(self.facts.pop_jump_if_none, normal[1]),
+            Op("UNPACK_SEQUENCE", 1),
+            Op("COPY", 1),
             *self.load_target(),
+            self.load_attr("FUNCTION"),
+            Op("LOAD_CONST", self.consts.index(("__tail_call__",))),
+            Op("MATCH_CLASS", 0),
+            Op("COPY", 1),
+            *self.branch(self.facts.pop_jump_if_none, normal[2]),
+            Op("UNPACK_SEQUENCE", 1),
+            # [.., function, record]: the record must name the function under it.
+            *self._names_its_function(2, normal, below=1),
+            Op("SWAP", 2),
+            Op("POP_TOP"),
             *self._bounce_or_drive(site, "method_", [Op("COPY", depth + 2)]),
             Op("COPY", 1),
-            *self.branch(self.facts.pop_jump_if_none, normal_pop),
+            *self.branch(self.facts.pop_jump_if_none, normal[1]),
             # What the Target gave takes the callee's place, with the same arguments.
             replace,
             Op("SWAP", depth + 1),
@@ -805,14 +827,38 @@ class Rewriter:
             *self._hand_over_jumps(site),
             *self._call_ops(site, binding),
             *self.return_result(site),
-            pop2_normal,
+            normal[3],
             Op("POP_TOP"),
-            normal_pop,
+            normal[2],
             Op("POP_TOP"),
+            normal[1],
+            Op("POP_TOP"),
+            normal[0],
             *self._call_ops(site, binding),
             *self.return_result(site),
         ]
         return _positioned(ops, site)
+
+    def _names_its_function(self, function_depth: int, normal: list[Label], *,
+                            below: int = 0) -> list[Item]:
+        """With a ``__tail_call__`` record on top: go on if it is a Target whose public
+        function is the value at ``function_depth`` (counted with the record); else drop the
+        record and the ``below`` items under it and go to the normal call (``normal[k]``
+        drops k items first)."""
+        drop_record, drop_both = normal[1 + below], normal[2 + below]
+        return [
+            Op("COPY", 1),
+            *self.load_target(),
+            self.load_attr("TARGET"),
+            Op("LOAD_CONST", self.consts.index(("public",))),
+            Op("MATCH_CLASS", 0),
+            Op("COPY", 1),
+            *self.branch(self.facts.pop_jump_if_none, drop_both),
+            Op("UNPACK_SEQUENCE", 1),
+            Op("COPY", function_depth + 1),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, drop_record),
+        ]
 
     def _bounce_or_drive(self, site: SelfCall, kind: str, arguments: list[Op]) -> list[Item]:
         """Ask the Target on top for what replaces the callee: a driver (in public code,
@@ -824,7 +870,7 @@ class Rewriter:
             return [*self.call_method(kind + how, arguments)]
         assert site.shape is not None
         # [count?, list, the compiler's stack at the call, Target]
-        below = self.analysis.flow.stack_depths[site.region[0].offset] + 2
+        below = self._depth_at_call(site) + 2
         drive, done = Label(), Label()
         return [
             Op("COPY", below),
@@ -837,6 +883,10 @@ class Rewriter:
             done,
         ]
 
+    def _depth_at_call(self, site: SelfCall) -> int:
+        """The compiler's stack depth where the call sequence starts, as rewritten."""
+        return self.analysis.flow.stack_depths[site.region[0].offset] - int(site.bound_method)
+
     def _hand_over_jumps(self, site: SelfCall) -> list[Op]:
         """When jumps are counted in a frame that is about to return a bounce (an
         implementation run by a driver), add its count to ``Target.HANDED_OVER.count`` for
@@ -846,7 +896,7 @@ class Rewriter:
             return []
         # Everything on the stack, down to the count at the bottom: the compiler's depth
         # before the call sequence, and the frame's own items under it.
-        total = self.analysis.flow.stack_depths[site.region[0].offset] + self.stack_base
+        total = self._depth_at_call(site) + self.stack_base
         return [
             *self.load_target(),
             self.load_attr("HANDED_OVER"),

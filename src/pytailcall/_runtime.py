@@ -172,21 +172,19 @@ class Target:
         """A callable that runs a call of this function and every bounce after it."""
         return self.drive
 
-    @staticmethod
-    def method_maker(callee: object) -> Any:
-        """For a bound method of an optimized function: its bounce maker bound to the same
-        object; None for anything else (including what only says it is a method)."""
-        target = _method_target(callee)
-        if target is None:
+    def method_maker(self, callee: object) -> Any:
+        """For a bound method of this optimized function: its bounce maker bound to the same
+        object. The rewritten code found ``callee.__func__`` to be this function, but only
+        this checks that ``callee`` is a bound method, not an object saying it is one
+        (a proxy, which must be called itself): None then."""
+        if type(callee) is not types.MethodType:
             return None
-        return types.MethodType(target.general, callee.__self__)  # type: ignore[attr-defined]
+        return types.MethodType(self.general, callee.__self__)
 
-    @staticmethod
-    def method_driver(callee: object) -> Any:
-        target = _method_target(callee)
-        if target is None:
+    def method_driver(self, callee: object) -> Any:
+        if type(callee) is not types.MethodType:
             return None
-        return types.MethodType(target.drive, callee.__self__)  # type: ignore[attr-defined]
+        return types.MethodType(self.drive, callee.__self__)
 
     def check_wrapper(self, callee: object) -> None:
         """Warn once if a call to itself found its name bound to a wrapper of this function:
@@ -214,18 +212,6 @@ class Target:
             warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
                                    code.co_firstlineno,
                                    module=self.public.__module__ or code.co_filename)
-
-
-def _method_target(callee: object) -> Target | None:
-    if type(callee) is not types.MethodType:
-        return None
-    func = callee.__func__
-    if type(func) is not types.FunctionType:
-        return None
-    target = func.__dict__.get(TARGET_KEY)
-    if type(target) is Target and target.public is func:
-        return target
-    return None
 
 
 #: What a callee's record must be (matched by the rewritten code).

@@ -1083,9 +1083,7 @@ def _build_tail(b: Builder, kind: str) -> str:
     if b.flag(mix.third):
         fns.append(Fn("u", b.make_params(rich=b.flag(30))))
     deep = plain and b.flag(mix.deep)
-    # On 3.11 and 3.12 method tail calls stay calls, and a tail call to OBJ.m is not even
-    # listed by explain(): a DEEP call through m could not be told from a failure.
-    if not deep and b.flag(mix.method):
+    if b.flag(mix.method):
         fns.append(Fn("m", b.make_params(rich=b.flag(30)), method=True))
     f.nested = b.flag(20)
     f.uses_global = b.flag(15)
