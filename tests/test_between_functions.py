@@ -425,3 +425,76 @@ def test_classmethod_tail_call_bounces(strategy, deep):
         warnings.simplefilter("ignore", TailCallWarning)
         walker.walk = classmethod(tail_optimize(walker.walk.__func__, strategy=strategy))
     assert ns["Runner"].walk(deep) == ("Runner", deep)
+
+
+OWN_METHOD = """
+import sys
+
+class Walker:
+    def walk(self, n, acc=0):
+        if n == 0:
+            return (type(self).__name__, acc, sys._getframe(1).f_code.co_name)
+        return self.walk(n - 1, acc + 1)
+
+    def captured(self, n):
+        if n == 0:
+            return (lambda: self)() is self
+        return self.captured(n - 1)
+
+class Louder(Walker):
+    def walk(self, n, acc=0):
+        return super().walk(n, acc + 100) if n % 10 == 0 else ("louder", n, acc)
+
+def caller(walker, n):
+    return walker.walk(n)
+"""
+
+
+def _own_method_namespace(strategy=None):
+    ns = _namespace(OWN_METHOD)
+    if strategy is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TailCallWarning)
+            for name in ("walk", "captured"):
+                setattr(ns["Walker"], name, tail_optimize(getattr(ns["Walker"], name),
+                                                          strategy=strategy))
+    return ns
+
+
+def test_own_method_call_jumps_in_one_frame(very_deep):
+    """``self.walk(...)`` in ``walk`` jumps when the method found is this function: the base
+    case's caller is the first caller, as after a self tail call (no driver frame)."""
+    ns = _own_method_namespace("loop")
+    assert ns["caller"](ns["Walker"](), very_deep) == ("Walker", very_deep, "caller")
+    assert ns["Walker"]().captured(10_000) is True
+    site, = explain(ns["Walker"].walk).sites
+    assert site.optimized and site.via.startswith("jump when the method found is this function")
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_own_method_call_finds_overrides_and_proxies(strategy):
+    native, optimized = _own_method_namespace(), _own_method_namespace(strategy)
+    for ns in (native, optimized):
+        ns["results"] = [ns["caller"](ns["Louder"](), 20), ns["caller"](ns["Louder"](), 3)]
+        walker = ns["Walker"]()
+        # An object that says it is a bound method of walk (its class and __func__ agree)
+        # is called, not jumped through.
+        walker.walk = _MethodProxy(walker.walk)
+        ns["results"].append(ns["Walker"].walk(walker, 2))
+    assert optimized["results"] == native["results"]
+    assert native["results"][-1] == ("proxied", 1, 1)
+
+
+class _MethodProxy:
+    def __init__(self, wrapped):
+        object.__setattr__(self, "_wrapped", wrapped)
+
+    @property
+    def __class__(self):
+        return type(self._wrapped)
+
+    def __getattr__(self, name):
+        return getattr(self._wrapped, name)
+
+    def __call__(self, *args, **kwargs):
+        return ("proxied", *args)

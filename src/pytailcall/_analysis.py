@@ -16,6 +16,7 @@ from pytailcall import _contexts
 from pytailcall._bytecode.code import Handler, Instr, Position, decode, parse_exception_table
 from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import Flow, FlowError
+from pytailcall._signature import EXTRA, direct_targets
 
 CALL_INSTRUCTIONS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION_EX"})
 
@@ -129,6 +130,14 @@ class SelfCall:
     #: now one item shallower, move down with it.
     bound_method: bool = False
     shallower_handlers: tuple[Handler, ...] = ()
+    #: ``x.name(...)`` inside the function called ``name``, loaded as a bound method, whose
+    #: arguments (with the bound object first) plain stores can bind: when the method found
+    #: is this function, the call jumps like a call to itself; else it bounces.
+    own_method: bool = False
+
+    @property
+    def may_jump(self) -> bool:
+        return self.callee == "self" or self.own_method
 
     @property
     def call(self) -> Instr:
@@ -236,6 +245,15 @@ def _lists_own_locals(code: types.CodeType, instrs: Sequence[Instr]) -> bool:
         elif name in _NAMESPACE_RUNNERS:
             return True  # (with only a source they see this frame's; any use is refused)
     return False
+
+
+def _binds_with_stores(shape: CallShape, code: types.CodeType) -> bool:
+    """A method call's arguments, after the bound object, bind to parameters by plain
+    stores, the object to the first (a jump then stores it there)."""
+    if shape.kind == "CALL_FUNCTION_EX":
+        return False
+    targets = direct_targets(shape.npositional + 1, shape.kwnames, code)
+    return targets is not None and EXTRA not in targets and targets[-1] == 0
 
 
 def _mark_shared_callees(sites: list[SelfCall], calls_out: list[SelfCall]
@@ -448,18 +466,26 @@ class _SiteFinder:
                                     first_of_call)
             if saving.context is not None or saving.refusal is not None:
                 context, refusal = saving.context, saving.refusal
-        bound_method = callee == "method" and not self.facts.method_callable_first
+        # Before 3.13 every method call is loaded as a bound method (the stack may hold NULL
+        # otherwise); from 3.13, only a call to a method of the function's own name, which
+        # then may jump.
+        own_method = (callee == "method" and target == self.code.co_name
+                      and _binds_with_stores(shape, self.code))
+        bound_method = callee == "method" and (own_method
+                                               or not self.facts.method_callable_first)
         shallower: tuple[Handler, ...] = ()
         if bound_method:
             moved = self._handlers_inside(arguments, base)
             if moved is None or not self._sole_consumer(loader, call, base):
-                refusal = refusal or Reason.METHOD_BOUND_FORM
+                if not self.facts.method_callable_first:
+                    refusal = refusal or Reason.METHOD_BOUND_FORM
+                bound_method = own_method = False
             else:
                 shallower = moved
         contiguous = arguments == tuple(self.instrs[self.flow.index[last.offset] + 1:first])
         return SelfCall(position[0], target, position, loader, null_push, tuple(region), shape,
                         arguments, exit_ops, handler, refusal, callee, contiguous, context,
-                        bound_method, shallower)
+                        bound_method, shallower, own_method and refusal is None)
 
     def _sole_consumer(self, loader: Instr, call: Instr, base: int) -> bool:
         """Every path from the method load keeps its two items on the stack until ``call``

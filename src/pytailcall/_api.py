@@ -399,7 +399,11 @@ def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *,
     def entry(site: SelfCall) -> CallSite:
         if site.refusal is not None:
             return CallSite(site.lineno, site.target, False, site.refusal)
-        if site.callee != "self":
+        if site.own_method:
+            how = "jump" if strategy == "loop" else f"bounce ({strategy})"
+            via = (f"{how} when the method found is this function; else a bounce to it when "
+                   "it is an optimized function, else a normal call")
+        elif site.callee != "self":
             via = "bounce to it when it is an optimized function"
         elif site.context is not None:
             work = f"`{site.context.text}`" if site.context.text else "the work after it"

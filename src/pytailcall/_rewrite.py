@@ -46,7 +46,7 @@ from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import Flow
 from pytailcall._signature import CO_VARARGS as _CO_VARARGS
 from pytailcall._signature import CO_VARKEYWORDS as _CO_VARKEYWORDS
-from pytailcall._signature import parameter_source
+from pytailcall._signature import EXTRA, direct_targets, parameter_source
 from pytailcall._unwinding import Unwinder
 
 #: The free variable through which the rewritten code finds its own function object.
@@ -102,56 +102,36 @@ class _Pool:
         return len(self.items) - 1
 
 
-#: A stack value bound to ``*args`` rather than to a named parameter.
-_EXTRA = -1
-
-
 def plan_binding(site: SelfCall, analysis: Analysis) -> Binding:
     shape = site.shape
     assert shape is not None
     code = analysis.code
     # A callee load shared with a copy of the call (see _argument_code) must keep its NULL:
     # the other copy may stay a normal call.
+    if site.own_method:
+        # The bound object goes to the first parameter (see Rewriter._method_stub), the
+        # values on the stack to the others.
+        targets = direct_targets(shape.npositional + 1, shape.kwnames, code)
+        assert targets is not None
+        return Binding(False, _store_ops(targets[:-1], code))
     drop_null = (shape.kind != "CALL_FUNCTION_EX" and shape.npositional >= 1
                  and site.contiguous)
     if not drop_null:
         return Binding(False, None)
-    targets = _direct_targets(shape.npositional, shape.kwnames, code)
+    targets = direct_targets(shape.npositional, shape.kwnames, code)
     if targets is None:
         return Binding(True, None)
     elided, reload = _identity_suffix(site, targets, analysis)
     return Binding(True, _store_ops(targets[len(reload):], code), elided, reload)
 
 
-def _direct_targets(npositional: int, kwnames: tuple[str, ...],
-                    code: types.CodeType) -> list[int] | None:
-    """Parameter slot of each stack value, top first; None if a binder must decide."""
-    argcount, kwonly = code.co_argcount, code.co_kwonlyargcount
-    named = argcount + kwonly
-    if npositional > argcount and not code.co_flags & _CO_VARARGS:
-        return None
-    filled = set(range(min(npositional, argcount)))
-    keyword_slots = []
-    names = code.co_varnames
-    for name in kwnames:
-        slot = names.index(name) if name in names[:named] else -1
-        if slot < code.co_posonlyargcount or slot in filled:
-            return None
-        filled.add(slot)
-        keyword_slots.append(slot)
-    if len(filled) != named:
-        return None  # an omitted default, or a missing argument: the binder knows which
-    extras = [_EXTRA] * max(0, npositional - argcount)
-    return keyword_slots[::-1] + extras + list(range(min(npositional, argcount)))[::-1]
-
-
 def _store_ops(targets: list[int], code: types.CodeType) -> tuple[Op, ...]:
-    extras = targets.count(_EXTRA)
+    extras = targets.count(EXTRA)
     ops = []
     for i, slot in enumerate(targets):
-        if slot != _EXTRA:
+        if slot != EXTRA:
             ops.append(Op("STORE_FAST", slot))
-        elif i == targets.index(_EXTRA):  # the extras are contiguous: collect them at once
+        elif i == targets.index(EXTRA):  # the extras are contiguous: collect them at once
             varargs_slot = code.co_argcount + code.co_kwonlyargcount
             ops += [Op("BUILD_TUPLE", extras), Op("STORE_FAST", varargs_slot)]
     return tuple(ops)
@@ -338,7 +318,7 @@ class Rewriter:
                 raise RuntimeError("contexts and kept iterators would share one list")
             self.unwinder = Unwinder(self, sites)
         self.counts_jumps = self.note_elided and self.continuation.jumps_in_frame and any(
-            site.callee == "self" for site in sites)
+            site.may_jump for site in sites)
         self.stack_base = int(self.counts_jumps) + int(self.has_list)
         prefix = [] if self.code.co_freevars else [
             Op("COPY_FREE_VARS", len(self.added_free))]
@@ -412,11 +392,15 @@ class Rewriter:
                 return_labels.append((ret, first, label, jump))
             self._own_borrowed_loads(body)
         for site in sorted([*sites, *calls_out], key=lambda s: s.call.offset):
-            own = site.callee == "self"
-            binding = self.binding(site) if own else Binding(False, None)
+            binding = self.binding(site) if site.may_jump else Binding(False, None)
             start, end = Label(), Label()
             items.append(start)
-            items += self._stub(site, binding) if own else self._bounce_out_stub(site, binding)
+            if site.callee == "self":
+                items += self._stub(site, binding)
+            elif site.own_method:
+                items += self._method_stub(site, binding)
+            else:
+                items += self._bounce_out_stub(site, binding)
             items.append(end)
             stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
@@ -495,7 +479,7 @@ class Rewriter:
 
     def _overwritten(self, site: SelfCall) -> tuple[int, int]:
         """The code units a site's jump to its stub takes the place of."""
-        binding = self.binding(site) if site.callee == "self" else None
+        binding = self.binding(site) if site.may_jump else None
         elided = binding.elided if binding is not None else ()
         first = min([site.region[0].start] + [ins.start for ins, name, _ in elided
                                               if name == "NOP"])
@@ -721,7 +705,7 @@ class Rewriter:
         """1-based depth of the callee on the stack when the stub starts."""
         shape = site.shape
         assert shape is not None
-        if binding.drop_null:
+        if binding.drop_null or site.bound_method:
             return shape.nargs - len(binding.reload) + 1
         return shape.nargs + (1 if self.facts.null_before_callable else 2)
 
@@ -768,6 +752,38 @@ class Rewriter:
         ]
         # The whole stub stands for the call: tracebacks name its line, and as the call site
         # jumps here from that same line, tracing and monitoring see no extra line event.
+        return _positioned(ops, site)
+
+    def _method_stub(self, site: SelfCall, binding: Binding) -> list[Item]:
+        """``x.name(...)`` in the function ``name``, with the bound method on the stack: when
+        it is exactly a method of this very function, bind its object and the arguments and
+        continue as a call to itself does; anything else goes on as a tail call to another
+        function (a bounce when that is optimized). An override in a subclass is another
+        function, called (or bounced to) as natively.
+
+        The type test is a ``type()`` call (a C function; ``MATCH_CLASS`` would believe an
+        object that says it is a method), made only when ``__func__`` is this function."""
+        depth = self._callee_depth(site, binding)
+        other = Label()
+        ops: list[Item] = [
+            *self.load_target(),
+            *self.call_method("TYPE", [Op("COPY", depth + 2)]),
+            *self.load_target(),
+            self.load_attr("METHOD"),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, other),
+            Op("COPY", depth),
+            self.load_attr("__func__"),
+            Op("LOAD_DEREF", self.self_slot),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, other),
+            Op("COPY", depth),
+            self.load_attr("__self__"),
+            Op("STORE_FAST", 0),
+            *self.continuation.continue_from(self, site, binding, depth),
+            other,
+            *self._bounce_out_stub(site, binding),
+        ]
         return _positioned(ops, site)
 
     def _bounce_out_stub(self, site: SelfCall, binding: Binding) -> list[Item]:

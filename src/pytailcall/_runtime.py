@@ -135,6 +135,8 @@ class Target:
     #: the code object holds no constant ``marshal`` cannot write).
     FUNCTION = types.FunctionType
     METHOD = types.MethodType
+    #: The exact type test of a method call to the function's own name (see _method_stub).
+    TYPE = type
     #: Called (it returns ``()``) only so that the interpreter checks for signals there:
     #: it does after every call of something written in C, and this is the cheapest.
     periodic_check = tuple
