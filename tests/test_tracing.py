@@ -95,27 +95,34 @@ def _line_events(func: Callable[..., Any], args: tuple[Any, ...]) -> list[int]:
     return lines
 
 
-def _pair(make_pair: Any, shape: str) -> tuple[Any, Any, tuple[Any, ...]]:
+def _pair(make_pair: Any, shape: str, name_guard: bool) -> tuple[Any, Any, tuple[Any, ...]]:
     src, args, *options = SHAPES[shape]
     with warnings.catch_warnings():
         # Calls in for loops (trampolines; any strategy on 3.14+) and under escape_try
         # (trampolines) are left normal calls: their tracing must be native all the more.
         warnings.filterwarnings("ignore", "pytailcall: .* inside a (for loop|try block)",
                                 TailCallWarning)
-        native, optimized = make_pair(src, **(options[0] if options else {}))
+        native, optimized = make_pair(src, **(options[0] if options else {}),
+                                      name_guard=name_guard)
     return native, optimized, args
 
 
+#: Without the name guard, a jump that only stores is written in place of the call.
+NAME_GUARD = pytest.mark.parametrize("name_guard", [True, False], ids=["guarded", "unguarded"])
+
+
+@NAME_GUARD
 @pytest.mark.parametrize("shape", SHAPES)
-def test_settrace_sees_the_native_line_sequence(make_pair, shape):
-    native, optimized, args = _pair(make_pair, shape)
+def test_settrace_sees_the_native_line_sequence(make_pair, shape, name_guard):
+    native, optimized, args = _pair(make_pair, shape, name_guard)
     assert _line_events(optimized, args) == _line_events(native, args)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in 3.12")
+@NAME_GUARD
 @pytest.mark.parametrize("shape", SHAPES)
-def test_monitoring_sees_the_native_line_sequence(make_pair, shape):
-    native, optimized, args = _pair(make_pair, shape)
+def test_monitoring_sees_the_native_line_sequence(make_pair, shape, name_guard):
+    native, optimized, args = _pair(make_pair, shape, name_guard)
     monitoring = sys.monitoring  # type: ignore[attr-defined]
     tool = monitoring.DEBUGGER_ID
 

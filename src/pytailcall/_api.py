@@ -35,7 +35,7 @@ class _DefaultStrategy(str):
 _DEFAULT_STRATEGY = cast(Strategy, _DefaultStrategy("loop"))
 #: Strategies by name. "return_tuple" and "partial" are planned; each entry takes the
 #: function to rewrite, its analysis and the function whose metadata the result copies.
-_STRATEGIES: dict[str, Callable[[types.FunctionType, Analysis, types.FunctionType],
+_STRATEGIES: dict[str, Callable[[types.FunctionType, Analysis, types.FunctionType, bool],
                                 types.FunctionType]] = {}
 
 
@@ -45,12 +45,13 @@ class Options:
     escape_try: bool = False
     strict: bool = False
     modulo_context: bool = True
+    name_guard: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.strategy, str) or self.strategy not in _STRATEGIES:
             known = ", ".join(repr(name) for name in _STRATEGIES)
             raise ValueError(f"unknown tail_optimize strategy {self.strategy!r}; known: {known}")
-        for name in ("escape_try", "strict", "modulo_context"):
+        for name in ("escape_try", "strict", "modulo_context", "name_guard"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"tail_optimize option {name} must be True or False")
 
@@ -77,13 +78,16 @@ _DECORATOR_FORM: Any = _DecoratorForm()
 
 @overload
 def tail_optimize(func: Callable[P, R], /, *, strategy: Strategy = ..., escape_try: bool = ...,
-                  strict: bool = ..., modulo_context: bool = ...) -> Callable[P, R]: ...
+                  strict: bool = ..., modulo_context: bool = ..., name_guard: bool = ...
+                  ) -> Callable[P, R]: ...
 @overload
 def tail_optimize(*, strategy: Strategy = ..., escape_try: bool = ..., strict: bool = ...,
-                  modulo_context: bool = ...) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+                  modulo_context: bool = ..., name_guard: bool = ...
+                  ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *,
                   strategy: Strategy = _DEFAULT_STRATEGY,
-                  escape_try: bool = False, strict: bool = False, modulo_context: bool = True
+                  escape_try: bool = False, strict: bool = False, modulo_context: bool = True,
+                  name_guard: bool = True
                   ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Return a copy of ``func`` whose tail calls to itself do not grow the stack.
 
@@ -103,20 +107,26 @@ def tail_optimize(func: Callable[P, R] = _DECORATOR_FORM, /, *,
     return does the kept work, innermost first, as native returns would (tail recursion
     modulo context). ``modulo_context=False`` leaves such calls as normal calls.
 
+    ``name_guard=False`` is a promise that the function's name will always refer to the
+    optimized function (never rebound, e.g. by a later decorator or a mock): calls to itself
+    then jump without checking it, at the speed of a hand-written loop. Broken, the promise
+    makes such calls run the optimized function where native code would call the new value.
+
     ``strategy`` chooses what a tail call to itself becomes: ``"loop"`` a jump in the same
     frame, ``"return_tuple"`` or ``"partial"`` a bounce for a driver loop. Tail calls to
     *other* optimized functions bounce with every strategy, so mutual recursion runs in
     constant stack too. On an interpreter whose bytecode pytailcall does not know, the
     default falls back to a source-rewriting trampoline with a warning.
     """
-    options = Options(strategy, escape_try, strict, modulo_context)
+    options = Options(strategy, escape_try, strict, modulo_context, name_guard)
     if func is _DECORATOR_FORM:
         return lambda f: _optimize(f, options)
     return _optimize(func, options)
 
 
 def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATEGY,
-            escape_try: bool = False, modulo_context: bool = True) -> TailCallReport:
+            escape_try: bool = False, modulo_context: bool = True,
+            name_guard: bool = True) -> TailCallReport:
     """Which calls of ``func`` to itself are (or, undecorated, would be) optimized, and why not.
 
     ``str()`` of the result is a readable report. For a function ``tail_optimize`` made,
@@ -125,7 +135,8 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
     """
     target = _target_of(func)
     if target is not None:
-        if escape_try or not modulo_context or not isinstance(strategy, _DefaultStrategy):
+        if (escape_try or not modulo_context or not name_guard
+                or not isinstance(strategy, _DefaultStrategy)):
             raise ValueError(
                 f"explain(): {func.__qualname__}() is already optimized, and its report says "
                 "what was done; to see what other options would do, explain "
@@ -136,9 +147,10 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
         facts = _facts.current()
     except TailCallError:
         return _portable_report(plain, applied=False)
-    options = Options(strategy, escape_try, modulo_context=modulo_context)  # validates them
+    options = Options(strategy, escape_try, modulo_context=modulo_context,
+                      name_guard=name_guard)  # validates them
     analysis = _within_limits(analyse(plain.__code__, facts, escape_try=escape_try), options)
-    return _report(plain, analysis, strategy, applied=False)
+    return _report(plain, analysis, options, applied=False)
 
 
 def _checked_function(func: object, caller: str) -> types.FunctionType:
@@ -210,20 +222,21 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         return _portable_fallback(given, str(unknown), options)
     analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
                               options)
-    made, analysis = _build(source, analysis, given, options.strategy)
+    made, analysis = _build(source, analysis, given, options)
     _diagnose(source, analysis, options, wrapper=_is_wrapper(given))
-    _record(made, _original(given), _report(given, analysis, options.strategy, applied=True))
+    _record(made, _original(given), _report(given, analysis, options, applied=True))
     return made
 
 
 def _build(source: types.FunctionType, analysis: Analysis, given: types.FunctionType,
-           strategy: str) -> tuple[types.FunctionType, Analysis]:
+           options: Options) -> tuple[types.FunctionType, Analysis]:
     """The made function, and the analysis as it turned out: a call too short to jump from
     stays a normal call (the others are still optimized); any other failure of our own
     verification leaves the whole function as it was."""
     for _ in range(len(analysis.sites) + len(analysis.calls_out) + 1):
         try:
-            return _STRATEGIES[strategy](source, analysis, given), analysis
+            return (_STRATEGIES[options.strategy](source, analysis, given, options.name_guard),
+                    analysis)
         except NoRoomForJump as exc:
             if exc.site is None:
                 break
@@ -375,17 +388,17 @@ def _copy(source: types.FunctionType, given: types.FunctionType) -> types.Functi
     return new
 
 
-def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.FunctionType],
+def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.FunctionType, bool],
                                      types.FunctionType]:
     def build(source: types.FunctionType, analysis: Analysis,
-              given: types.FunctionType) -> types.FunctionType:
+              given: types.FunctionType, name_guard: bool) -> types.FunctionType:
         sites = _optimizable(analysis.sites)
         calls_out = _optimizable(analysis.calls_out)
         if not sites and not calls_out:
             return _copy(source, given)
         return _strategies.build(kind, source, analysis, sites, calls_out,
                                  _wrapper_of(given), _original(given),
-                                 note_elided=notes_elided())
+                                 note_elided=notes_elided(), name_guard=name_guard)
     return build
 
 
@@ -394,8 +407,11 @@ for _kind in ("loop", "return_tuple", "partial"):
 
 
 
-def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *,
+def _report(func: types.FunctionType, analysis: Analysis, options: Options, *,
             applied: bool) -> TailCallReport:
+    strategy = options.strategy
+    unguarded = "" if options.name_guard else ", without the name guard (name_guard=False)"
+
     def entry(site: SelfCall) -> CallSite:
         if site.refusal is not None:
             return CallSite(site.lineno, site.target, False, site.refusal)
@@ -409,7 +425,7 @@ def _report(func: types.FunctionType, analysis: Analysis, strategy: str, *,
             work = f"`{site.context.text}`" if site.context.text else "the work after it"
             via = f"jump, saving {work} for the return (modulo context)"
         else:
-            via = "jump" if strategy == "loop" else f"bounce ({strategy})"
+            via = ("jump" if strategy == "loop" else f"bounce ({strategy})") + unguarded
         return CallSite(site.lineno, site.target, True, None, via)
 
     return TailCallReport(func.__qualname__, func.__code__.co_filename, strategy, applied,

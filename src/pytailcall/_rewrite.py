@@ -265,8 +265,11 @@ class Rewriter:
 
     def __init__(self, func: types.FunctionType, analysis: Analysis,
                  continuation: Continuation, *, drive_calls_out: bool = False,
-                 note_elided: bool = False) -> None:
+                 note_elided: bool = False, name_guard: bool = True) -> None:
         self.func = func
+        #: False: calls to itself jump without checking that the name still refers to
+        #: this function (the user promised it always will).
+        self.name_guard = name_guard
         #: Asked for (``PYTAILCALL_TRACEBACK_NOTE``): count the calls that jumped in this frame
         #: and note the count on an exception leaving it (see ``_plan_frame``).
         self.note_elided = note_elided
@@ -393,6 +396,13 @@ class Rewriter:
             self._own_borrowed_loads(body)
         for site in sorted([*sites, *calls_out], key=lambda s: s.call.offset):
             binding = self.binding(site) if site.may_jump else Binding(False, None)
+            inline = self._inline_restart(site, binding)
+            if inline is not None:
+                self._patch_site(body, site, binding)
+                self._drop_callee(body, site)
+                first, last = self._overwritten(site)
+                body[2 * first:2 * last] = inline
+                continue
             start, end = Label(), Label()
             items.append(start)
             if site.callee == "self":
@@ -459,6 +469,63 @@ class Rewriter:
         if facts.local_name(code, self.self_slot) != SELF_NAME:
             raise RuntimeError("the self-reference is not where the stubs load it from")
         return code
+
+    def _inline_restart(self, site: SelfCall, binding: Binding) -> bytes | None:
+        """Without the name guard (``name_guard=False``), a jump that needs nothing but
+        stores is written where the call and its return were, and the callee is not even
+        loaded: the loop of a hand-written ``while``. None where that does not apply or fit
+        (the stub then jumps, unchecked, from there)."""
+        if (self.name_guard or site.callee != "self" or not isinstance(self.continuation, Restart)
+                or binding.stores is None or not binding.drop_null or site.context is not None
+                or site.exit_ops or site.handler is not None or self.counts_jumps):
+            return None
+        loader = site.loader
+        assert loader is not None
+        flow = self.analysis.flow
+        first_load = min(loader.offset, site.null_push.offset if site.null_push else loader.offset)
+        base = flow.stack_depths[first_load]
+        inside = {ins.offset for ins in site.arguments}
+        if any(h.depth > base and any(h.covers(offset) for offset in inside)
+               for h in flow.handlers):
+            return None  # (their depths would move with the callee's removal)
+        # sys.monitoring reports no LINE event for an instruction of the line before it: a
+        # jump from the call's line to a start on that same line would hide one.
+        start = self.analysis.body_start
+        if self.positions[start.offset][0] == self.positions[site.call.offset][0]:
+            return None
+        first, last = self._overwritten(site)
+        ops = [*self._paired(self.bind(site, binding, 0)), *self.continuation.restart(self)]
+        code = assemble(ops, first + self.shift, self.facts).code
+        if len(code) > 2 * (last - first):
+            return None
+        nop = encode(self.facts.op("NOP"), 0, self.facts)
+        return code + nop * (last - first - len(code) // 2)
+
+    def _paired(self, ops: list[Op]) -> list[Op]:
+        """Two ``STORE_FAST`` in a row as one ``STORE_FAST_STORE_FAST`` (3.13+), as the
+        compiler writes the stores of ``a, b = ...``."""
+        if not self.facts.stores_fast_in_pairs:
+            return ops
+        out: list[Op] = []
+        for op in ops:
+            last = out[-1] if out else None
+            if (op.name == "STORE_FAST" and last is not None and last.name == "STORE_FAST"
+                    and last.arg < 16 and op.arg < 16):
+                out[-1] = Op("STORE_FAST_STORE_FAST", last.arg << 4 | op.arg)
+            else:
+                out.append(op)
+        return out
+
+    def _drop_callee(self, body: bytearray, site: SelfCall) -> None:
+        """Skip the callee's load (its NULL is already gone: ``binding.drop_null``)."""
+        loader = site.loader
+        assert loader is not None
+        if loader.size == 1:
+            self._put(body, loader.start, 1, "NOP", 0)
+        else:
+            body[2 * loader.start:2 * loader.end] = jump_in_place(
+                "JUMP_FORWARD", loader.start + self.shift, loader.size, loader.end + self.shift,
+                self.facts)
 
     def _end_of_return(self, site: SelfCall) -> int:
         """Where the straight run from the call to its RETURN_VALUE ends, short of anything
@@ -718,6 +785,11 @@ class Rewriter:
         binder = None if binding.stores is not None else (
             "star_binder" if self._binds_through_star_binder(site, binding) else "binder")
         mine, other, not_source, normal, normal_pop = Label(), Label(), Label(), Label(), Label()
+        if not self.name_guard:
+            return _positioned([
+                *([*self.load_target(), self.load_attr(binder)] if binder is not None else []),
+                *self.continuation.continue_from(self, site, binding, depth),
+            ], site)
         ops: list[Item] = [
             Op("COPY", depth),
             Op("LOAD_DEREF", self.self_slot),
@@ -1114,12 +1186,17 @@ class Restart(Continuation):
             above = [Op("SWAP", 2)] if rewriter.has_list else []
             ops += [*above, Op("LOAD_CONST", rewriter.consts.index(1)),
                     Op("BINARY_OP", NB_ADD), *above]
-        ops += rewriter.fresh_frame_state()
+        return [*ops, *self.restart(rewriter, escaping=site.handler is not None)]
+
+    @staticmethod
+    def restart(rewriter: Rewriter, *, escaping: bool = False) -> list[Item]:
+        """With the parameters bound and the stack empty: a new call's state, and back to
+        the start (without an interrupt check when ``interrupt_check`` made one)."""
         start = rewriter.analysis.body_start.start + rewriter.shift
-        jump = "JUMP_BACKWARD" if site.handler is None else "JUMP_BACKWARD_NO_INTERRUPT"
+        jump = "JUMP_BACKWARD_NO_INTERRUPT" if escaping else "JUMP_BACKWARD"
         # Lineless, so that the restart's first line is a new line, as in a new frame:
         # sys.monitoring hides a LINE event after an instruction of the same line.
-        return [*ops, Op(jump, target=start, position=NO_LINE)]
+        return [*rewriter.fresh_frame_state(), Op(jump, target=start, position=NO_LINE)]
 
 
 class _ReturnTooFar(Exception):

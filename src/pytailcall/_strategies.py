@@ -108,15 +108,16 @@ _CONTINUATIONS: dict[str, Callable[[], Continuation]] = {
 def build(kind: str, source: types.FunctionType, analysis: Analysis,
           sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
           wrap: Wrap, original: types.FunctionType, *,
-          note_elided: bool = False) -> types.FunctionType:
+          note_elided: bool = False, name_guard: bool = True) -> types.FunctionType:
     """The public function for ``source`` rewritten with strategy ``kind``, carrying its
     :class:`~pytailcall._runtime.Target` (the caller adds the report). ``original`` is the
     user's function, which the rewritten code treats as itself. With ``note_elided``, an
     exception leaving a frame that ran calls without frames of their own (jumps, bounces)
-    gets a note with their count."""
+    gets a note with their count. ``name_guard=False`` drops the check that a call to itself
+    finds its name still bound to it (see ``tail_optimize``)."""
     nparams = analysis.nparams
     rewriter = Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop",
-                        note_elided=note_elided)
+                        note_elided=note_elided, name_guard=name_guard)
     code = rewriter.rewrite(sites, calls_out)
     added = len(code.co_freevars) - len(source.__code__.co_freevars)
     cells = [types.CellType() for _ in range(added)]
@@ -132,7 +133,8 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         if any(site.callee != "self" for site in (*sites, *calls_out)):
             # What other optimized functions bounce into: calls out return bounces (but
             # while contexts are saved: see Rewriter._bounce_or_drive).
-            bouncing = Rewriter(source, analysis, Restart(), note_elided=note_elided)
+            bouncing = Rewriter(source, analysis, Restart(), note_elided=note_elided,
+                                name_guard=name_guard)
             impl = _implementation(bouncing.rewrite(sites, calls_out), source, closure)
             uses_binder |= bouncing.uses_binder
             _bounce_into(target, impl, source)

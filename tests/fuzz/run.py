@@ -100,7 +100,8 @@ def _probe(n: int) -> int:
 
 
 def available_modes() -> list[dict[str, Any]]:
-    """Every option set to compare: each known strategy, with and without escape_try."""
+    """Every option set to compare: each known strategy, with and without escape_try, and
+    the loop strategy without the name guard."""
     modes = []
     for strategy in STRATEGIES:
         try:
@@ -113,6 +114,8 @@ def available_modes() -> list[dict[str, Any]]:
             raise
         for escape_try in (False, True):
             modes.append({"strategy": strategy, "escape_try": escape_try})
+    # The programs never rebind a function's name: without the name guard, the same results.
+    modes.append({"strategy": "loop", "escape_try": True, "name_guard": False})
     return modes
 
 

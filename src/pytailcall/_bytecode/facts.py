@@ -73,6 +73,9 @@ class Facts:
     #: 3.14+ borrowed loads, each mapped to the load that takes its own reference. A borrowed
     #: value must not be on the stack when the local it was borrowed from is overwritten.
     owned_load_for: Mapping[int, int]
+    #: 3.13+ store two locals (slots below 16) in one ``STORE_FAST_STORE_FAST``, as the
+    #: compiler does for ``a, b = ...``.
+    stores_fast_in_pairs: bool
     #: Opcodes that take an argument, and those that are relative jumps.
     has_arg: frozenset[int] = field(default_factory=frozenset)
     relative_jumps: frozenset[int] = field(default_factory=frozenset)
@@ -187,6 +190,7 @@ def _build(version: tuple[int, int]) -> Facts:
         not_taken_after_branch="NOT_TAKEN" in opmap,
         loop_iterator_is_an_object="POP_ITER" not in opmap,
         owned_load_for={opmap[b]: opmap[o] for b, o in borrows.items() if b in opmap},
+        stores_fast_in_pairs="STORE_FAST_STORE_FAST" in opmap,
         has_arg=_has_arg_set(),
         relative_jumps=frozenset(dis.hasjrel),
     )

@@ -1,0 +1,144 @@
+"""``name_guard=False``: calls to itself jump without checking that the function's name
+still refers to it. Everything else is exact, as with the guard; the one difference is the
+broken promise, which is documented and tested here too.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from conftest import STRATEGIES, _outcome
+
+from pytailcall import TailCallWarning, explain, tail_optimize
+
+SHAPES = {
+    "positional": ("""
+        def walk(n, acc):
+            if n == 0:
+                return acc
+            return walk(n - 1, acc + n)
+        """, (40, 0)),
+    "defaults through the binder": ("""
+        def walk(n, acc=0):
+            if n == 0:
+                return acc
+            if n % 2:
+                return walk(n - 1)
+            return walk(n - 1, acc + 1)
+        """, (41,)),
+    "keywords": ("""
+        def walk(n, acc=0):
+            if n <= 0:
+                return acc
+            return walk(acc=acc + n, n=n - 1)
+        """, (40,)),
+    "a parameter passed on unchanged": ("""
+        def modulo(val, div):
+            if val < div:
+                return val
+            return modulo(val - div, div)
+        """, (1000, 7)),
+    "reset locals and cells": ("""
+        def walk(n, fs=()):
+            if n == 0:
+                return [f() for f in fs]
+            if n % 3:
+                seen = n
+            k = n
+            return walk(n - 1, (*fs, lambda: k))
+        """, (12,)),
+    "in a for loop": ("""
+        def walk(n, xs):
+            for x in xs:
+                if n > 0:
+                    return walk(n - 1, xs)
+            return n
+        """, (30, [1, 2])),
+    "escape_try": ("""
+        def walk(n, acc):
+            try:
+                if n == 0:
+                    return acc // n
+                return walk(n - 1, acc + 1)
+            except ZeroDivisionError:
+                return -acc
+        """, (30, 0), {"escape_try": True}),
+    "an exception in the arguments": ("""
+        def walk(n, acc):
+            return walk(n - 1, acc + 1 // (n - 5))
+        """, (20, 0)),
+    "a comprehension in the arguments": ("""
+        def walk(n, xs):
+            if n == 0:
+                return xs
+            return walk(n - 1, [x + 1 for x in xs])
+        """, (20, [1, 2])),
+    "more than sixteen parameters": ("""
+        def walk(n, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16,
+                 a17):
+            if n == 0:
+                return (a1, a17)
+            return walk(n - 1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,
+                        a16, a17, a1)
+        """, (35, *range(17))),
+}
+
+
+def _pair(make_pair, shape):
+    src, args, *options = SHAPES[shape]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "pytailcall: .* inside a (for loop|try block)",
+                                TailCallWarning)
+        native, optimized = make_pair(src, **(options[0] if options else {}),
+                                      name_guard=False)
+    return native, optimized, args
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_results_and_errors_are_native(make_pair, shape):
+    native, optimized, args = _pair(make_pair, shape)
+    assert _outcome(optimized, *args) == _outcome(native, *args)
+
+
+@pytest.mark.parametrize("shape", ["positional", "keywords", "a parameter passed on unchanged",
+                                   "more than sixteen parameters"])
+def test_runs_in_constant_stack(make_pair, shape, deep):
+    _, optimized, args = _pair(make_pair, shape)
+    # ``deep`` levels (more than the recursion limit allows): the count is the first argument.
+    count = deep * 7 if shape == "a parameter passed on unchanged" else deep
+    assert _outcome(optimized, count, *args[1:])[0] == "ok"
+
+
+def test_explain_reports_the_missing_guard(make):
+    walk = make(SHAPES["positional"][0])
+    report = explain(walk, name_guard=False)
+    assert [site.via for site in report.sites] == [
+        "jump, without the name guard (name_guard=False)"]
+    optimized = tail_optimize(walk, name_guard=False)
+    assert explain(optimized).sites == report.sites
+    with pytest.raises(ValueError, match="already optimized"):
+        explain(optimized, name_guard=False)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_broken_promise_keeps_calling_the_optimized_function(make, strategy):
+    """The documented trade: the name rebound to another function is not called by the
+    function's calls to itself (with the guard, it is, as natively)."""
+    walk = make(SHAPES["positional"][0])
+    namespace = walk.__globals__
+    unguarded = tail_optimize(walk, strategy=strategy, name_guard=False)
+    guarded = tail_optimize(walk, strategy=strategy)
+
+    def replacement(n, acc):
+        return ("replacement", n, acc)
+
+    namespace["walk"] = replacement
+    assert guarded(3, 0) == ("replacement", 2, 3)
+    assert unguarded(3, 0) == 6
+
+
+def test_the_option_must_be_a_bool(make):
+    walk = make(SHAPES["positional"][0])
+    with pytest.raises(TypeError, match="name_guard must be True or False"):
+        tail_optimize(walk, name_guard=0)  # type: ignore[arg-type]
