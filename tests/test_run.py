@@ -539,6 +539,24 @@ def test_decorate_optimizes_a_tail_recursive_function() -> None:
     assert count(DEEP) == DEEP
 
 
+def test_decorate_drops_the_name_guard_only_when_the_variable_asks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    namespace = load("""
+    def count(n, acc=0):
+        return acc if n == 0 else count(n - 1, acc + 1)
+    """)
+    guarded = explain(namespace["count"]).sites[0].via
+    assert guarded == "jump"
+    monkeypatch.setenv(_api.NO_NAME_GUARD_VARIABLE, "1")
+    namespace = load("""
+    def count(n, acc=0):
+        return acc if n == 0 else count(n - 1, acc + 1)
+    """)
+    assert explain(namespace["count"]).sites[0].via == (
+        "jump, without the name guard (name_guard=False)")
+    assert namespace["count"](DEEP) == DEEP
+
+
 def test_decorate_returns_the_same_object_when_nothing_is_optimizable() -> None:
     namespace = load("""\
         def add(a, b):

@@ -209,6 +209,17 @@ def notes_elided() -> bool:
     return _switched_on(NOTE_VARIABLE)
 
 
+#: Set to anything but "" or "0", the functions ``pytailcall run``, the import hook and the
+#: IPython extension optimize get ``name_guard=False``: the user's promise, for a whole
+#: program, that no function's name is ever rebound. Explicit ``@tail_optimize`` ignores it.
+NO_NAME_GUARD_VARIABLE = "PYTAILCALL_NO_NAME_GUARD"
+
+
+def automatic_name_guard() -> bool:
+    """The name guard of functions optimized without being asked to be (see above)."""
+    return not _switched_on(NO_NAME_GUARD_VARIABLE)
+
+
 def _optimize(func: object, options: Options) -> types.FunctionType:
     given = _checked_function(func, "tail_optimize")
     if disabled():

@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from pytailcall._api import _target_of, disabled, explain, tail_optimize
+from pytailcall._api import _target_of, automatic_name_guard, disabled, explain, tail_optimize
 from pytailcall._errors import TailCallWarning
 
 #: The global name the added decorators look up.
@@ -87,7 +87,8 @@ def _has_something_to_optimize(func: types.FunctionType) -> bool:
 
 def decorate(func: _F) -> _F:
     """``tail_optimize(func)`` when ``explain(func)`` shows a call it would optimize (to
-    itself, or a tail call to another function); else ``func`` itself.  Never warns:
+    itself, or a tail call to another function); else ``func`` itself.  The name guard
+    stays unless ``PYTAILCALL_NO_NAME_GUARD`` asks the whole program to drop it.  Never warns:
     the user did not ask for this function to be optimized.  Anything that is not a plain
     function, and generator, coroutine and async generator functions, are returned as is."""
     if not isinstance(func, types.FunctionType) or func.__code__.co_flags & _NOT_A_FRAME:
@@ -97,7 +98,7 @@ def decorate(func: _F) -> _F:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TailCallWarning)
-            made: Any = tail_optimize(func)
+            made: Any = tail_optimize(func, name_guard=automatic_name_guard())
     except Exception:
         return func
     target = _target_of(made)
