@@ -7,9 +7,16 @@ results as the native function, look its own name up as a *global* at run time, 
 itself in a closure cell.  The ``bench`` command's report and JSON are covered in
 ``tests/test_cli.py``, the chart in ``tests/test_plot.py``.
 
+Then the unguarded loop (the loop strategy with ``name_guard=False``): built for every
+example in a namespace of its own, its self calls jump without the name guard, which the
+check before timing insists on.
+
 Then the modulo-context section's workload: each hand-written two-loop version returns what
 native recursion does, and each optimized variant is one whose self call ``explain()`` says
 is optimized modulo context, which the check before timing insists on.
+
+Last, the methods section's: ``Walker``'s hand loops return what its methods do, and in the
+optimized copy of the class ``walk``'s call to itself jumps and ``ping``/``pong`` bounce.
 """
 
 from __future__ import annotations
@@ -106,10 +113,12 @@ def test_guarded_loop_first_call_arguments(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_variants_and_ratios_include_the_guarded_loop() -> None:
     variants = ex.build_variants([_example("gcd")], strategies=("loop",))
-    assert list(variants["gcd"]) == [ex.NATIVE, ex.LOOP, ex.HAND_LOOP, ex.GUARDED_LOOP]
+    labels = [ex.NATIVE, ex.LOOP, ex.UNGUARDED_LOOP, ex.HAND_LOOP, ex.GUARDED_LOOP]
+    assert list(variants["gcd"]) == labels
     assert variants["gcd"][ex.GUARDED_LOOP] is ex.gcd_guarded
     pairs = {pair.key: (pair.candidate, pair.reference) for pair in measure.ratio_pairs(["loop"])}
     assert pairs["guarded_loop_vs_hand"] == (ex.GUARDED_LOOP, ex.HAND_LOOP)
+    assert pairs["unguarded_loop_vs_hand"] == (ex.UNGUARDED_LOOP, ex.HAND_LOOP)
     assert pairs[f"{ex.LOOP}_vs_guarded"] == (ex.LOOP, ex.GUARDED_LOOP)
     assert pairs[f"{ex.LOOP}_vs_hand"] == (ex.LOOP, ex.HAND_LOOP)
 
@@ -119,6 +128,52 @@ def test_a_wrong_guarded_loop_is_a_mismatch() -> None:
     variants = ex.build_variants([wrong], strategies=())
     problems = ex.check_case(ex.Case(wrong, 0, (5, 3)), variants["gcd"])
     assert problems == ["gcd_0: guarded_loop returned -1, expected 1"]
+
+
+# --- the unguarded loop: the loop strategy with name_guard=False -----------------------------
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_unguarded_loop_jumps_without_the_name_guard(name: str) -> None:
+    from pytailcall import explain
+
+    example = _example(name)
+    variants = ex.build_variants([example], strategies=("loop",))[name]
+    unguarded = variants[ex.UNGUARDED_LOOP]
+    assert unguarded is not variants[ex.LOOP]
+    report = explain(unguarded)
+    assert report.applied and report.strategy == "loop" and report.optimized
+    assert all(site.via and ex.UNGUARDED in site.via for site in report.optimized)
+    assert not any(ex.UNGUARDED in (site.via or "") for site in explain(variants[ex.LOOP]).sites)
+    # built in a namespace of its own, where its name holds it (the promise is kept) ...
+    assert unguarded.__globals__[example.native.__name__] is unguarded
+    assert example.native.__globals__[example.native.__name__] is example.native
+    # ... and it agrees with every other variant on every case, native included
+    for index, args in enumerate(example.params):
+        assert ex.check_case(ex.Case(example, index, args), variants) == []
+
+
+def test_unguarded_loop_needs_the_loop_strategy() -> None:
+    variants = ex.build_variants([_example("gcd")], strategies=("partial",))
+    assert ex.UNGUARDED_LOOP not in variants["gcd"]
+    keys = {pair.key for pair in measure.ratio_pairs(["partial"])}
+    assert "unguarded_loop_vs_hand" not in keys and "guarded_loop_vs_hand" in keys
+
+
+def test_unguarded_loop_that_checks_its_name_is_a_problem() -> None:
+    example = _example("gcd")
+    variants = dict(ex.build_variants([example], strategies=("loop",))["gcd"])
+    case = ex.Case(example, 0, (5, 3))
+    variants[ex.UNGUARDED_LOOP] = ex.optimized(example, "loop")  # with the name guard
+    assert ex.check_case(case, variants) == [
+        "gcd_0: unguarded_loop checks its name (explain(): jump)"
+    ]
+    variants[ex.UNGUARDED_LOOP] = ex.gcd_unrecursed  # not made by pytailcall at all
+    assert ex.check_case(case, variants) == [
+        "gcd_0: unguarded_loop is not a function tail_optimize made"
+    ]
+    variants[ex.UNGUARDED_LOOP] = lambda a, b: -1
+    assert "gcd_0: unguarded_loop returned -1, expected 1" in ex.check_case(case, variants)
 
 
 # --- tail recursion modulo context ----------------------------------------------------------
@@ -221,3 +276,89 @@ def test_context_is_a_section() -> None:
     assert ex.select([ex.CONTEXT]) == []
     assert ex.context_selected(None) and ex.context_selected([ex.CONTEXT, "gcd"])
     assert not ex.context_selected(["gcd"]) and not ex.context_selected([ex.BOUNCE])
+
+
+# --- tail calls in methods ------------------------------------------------------------------
+
+
+def test_methods_workload_is_walk_then_ping_pong() -> None:
+    workload = ex.METHOD_WORKLOAD
+    assert workload.cls is ex.Walker
+    assert [(case.name, case.call, case.args) for case in workload.cases] == [
+        ("walk", "walk(500, 0)", (500, 0))
+    ]
+    assert workload.mutual.title == "ping/pong"
+    assert workload.mutual.natives == (ex.Walker.ping, ex.Walker.pong)
+    assert workload.mutual.ns == ex.EVEN_ODD.ns and workload.mutual.reference_n == 500
+    assert workload.optimized == ("walk", "ping", "pong")
+
+
+def test_methods_hand_loops_agree_with_native() -> None:
+    walker = ex.Walker()
+    for n in (0, 1, 7, 500):
+        assert walker.walk_unrecursed(n, 3) == walker.walk(n, 3) == n + 3
+        assert walker.ping_unrecursed(n) == walker.ping(n) == (n % 2 == 0)
+        assert walker.pong(n) == (n % 2 == 1)
+
+
+def test_method_variants_jump_and_bounce_in_a_copy_of_the_class() -> None:
+    from pytailcall import explain
+
+    variants = ex.build_method_variants()
+    walk = variants.cases["walk"]
+    assert list(walk) == list(variants.bounce) == [ex.NATIVE, ex.LOOP, ex.HAND_LOOP]
+    # bound methods: native and hand loop of one Walker, optimized of the class's copy
+    made = walk[ex.LOOP].__self__
+    assert type(walk[ex.NATIVE].__self__) is ex.Walker is type(walk[ex.HAND_LOOP].__self__)
+    assert type(made) is not ex.Walker and type(made).__qualname__ == "Walker"
+    assert variants.bounce[ex.LOOP].__self__ is made
+    (site,) = explain(walk[ex.LOOP].__func__).optimized
+    assert site.via is not None and site.via.startswith(ex.METHOD_JUMP)
+    (out,) = explain(variants.bounce[ex.LOOP].__func__).calls_out
+    assert out.optimized and out.target == "pong"
+    assert ex.check_methods(ex.METHOD_WORKLOAD, variants) == []
+    # far past the recursion limit, and the module's class left native
+    assert walk[ex.LOOP](100_000, 0) == 100_000
+    assert variants.bounce[ex.LOOP](100_001) is False
+    assert not hasattr(ex.Walker.walk, "__wrapped__")
+    with pytest.raises(RecursionError):
+        ex.Walker().walk(100_000, 0)
+
+
+def test_method_that_does_not_jump_or_bounce_is_a_problem() -> None:
+    import warnings
+
+    from pytailcall import TailCallWarning, tail_optimize
+
+    workload = ex.METHOD_WORKLOAD
+    variants = ex.build_method_variants(workload)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        bouncing = tail_optimize(ex.Walker.walk, strategy="return_tuple")
+    walk = variants.cases["walk"]
+    walk[ex.LOOP] = bouncing.__get__(walk[ex.LOOP].__self__)
+    variants.bounce[ex.LOOP] = variants.bounce[ex.NATIVE]  # not made by pytailcall
+    problems = ex.check_methods(workload, variants)
+    assert problems[0].startswith(
+        "walk(500, 0): loop (internal_loop) does not jump (explain(): bounce (return_tuple) "
+        "when the method found is this function"
+    )
+    assert problems[1:] == [
+        "ping(...): loop (internal_loop) is not a method tail_optimize made",
+        "ping(100000): internal_loop raised RecursionError",
+    ]
+
+
+def test_method_pairs_are_the_context_ratios() -> None:
+    pairs = {pair.key: (pair.candidate, pair.reference) for pair in measure.method_pairs()}
+    assert pairs == {
+        f"{ex.LOOP}_speedup_vs_native": (ex.NATIVE, ex.LOOP),
+        f"{ex.HAND_LOOP}_speedup_vs_native": (ex.NATIVE, ex.HAND_LOOP),
+        f"{ex.LOOP}_vs_hand": (ex.LOOP, ex.HAND_LOOP),
+    }
+
+
+def test_methods_is_a_section() -> None:
+    assert ex.METHODS in ex.SECTIONS and ex.select([ex.METHODS]) == []
+    assert ex.methods_selected(None) and ex.methods_selected([ex.METHODS, "gcd"])
+    assert not ex.methods_selected(["gcd"]) and not ex.methods_selected([ex.CONTEXT])

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import types
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -45,28 +46,36 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     row = next(line for line in captured.out.splitlines() if line.startswith("gcd_2 "))
     assert re.split(r"\s{2,}", row)[:2] == ["gcd_2", "gcd(23305295513, 3)"]
     header = next(line for line in captured.out.splitlines() if line.startswith("case "))
-    assert re.split(r"\s{2,}", header)[:6] == [
+    # the loop strategy without the name guard next to the loop strategy
+    assert re.split(r"\s{2,}", header)[:7] == [
         "case",
         "call",
         "native",
         "loop (internal_loop)",
+        "unguarded_loop",
         "partial (partial_func)",
         "return_tuple",
     ]
-    # then the two references, their ratio and the loop strategy's ratios to each
-    assert re.split(r"\s{2,}", header)[6:] == [
+    # then the two references, the ratios of each loop to the hand loop and the loop
+    # strategy's ratios
+    assert re.split(r"\s{2,}", header)[7:] == [
         "hand_loop",
         "guarded_loop",
         "guarded/hand",
+        "unguarded/hand",
         "loop/hand",
         "loop/guarded",
         "loop speedup",
     ]
-    assert all(cell.endswith("x") for cell in re.split(r"\s{2,}", row)[8:11])
+    assert all(cell.endswith("x") for cell in re.split(r"\s{2,}", row)[9:14])
+    assert not re.split(r"\s{2,}", row)[4].endswith("x")  # unguarded_loop's time
     assert "loop (internal_loop)  : " in captured.out  # fib's rows too
     assert "guarded_loop          : " in captured.out
+    assert "unguarded_loop        : " in captured.out
     assert "examples, us per call (min over rounds); ratios (median over rounds" in captured.out
     assert "loop/guarded (loop over guarded_loop)" in captured.out
+    assert "unguarded/hand (unguarded_loop over hand_loop)" in captured.out
+    assert "unguarded_loop: loop with name_guard=False" in captured.out
 
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["schema"] == 2
@@ -81,7 +90,9 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert set(fib_5["results"]) == SEED_FIB_KEYS
     assert fib_5["results"]["fib"] > 0 and fib_5["speedup"]["internal_loop"] > 0
     assert fib_5["guarded_loop"] > 0 and fib_5["speedup"]["guarded_loop"] > 0
-    assert set(fib_5["median"]) == SEED_FIB_KEYS | {"guarded_loop"}
+    assert fib_5["unguarded_loop"] > 0 and fib_5["speedup"]["unguarded_loop"] > 0
+    assert set(fib_5["median"]) == SEED_FIB_KEYS | {"guarded_loop", "unguarded_loop"}
+    assert fib_1500["unguarded_loop"] > 0 and "unguarded_loop" not in fib_1500["notes"]
     assert fib_1500["results"]["fib"] is None and fib_1500["notes"]["fib"] == "RecursionError"
     assert fib_1500["results"]["internal_loop"] > 0
 
@@ -94,8 +105,13 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
             if label in doc["unavailable"]:
                 assert seconds is None and entry["notes"][label] == "strategy not available"
     assert all(gcd_0["results"][label] > 0 for label in available | {"native"})
-    assert gcd_0["hand_loop"] > 0 and gcd_0["guarded_loop"] > 0
-    assert set(gcd_0["median"]) == SEED_EXAMPLE_KEYS | {"hand_loop", "guarded_loop"}
+    assert gcd_0["hand_loop"] > 0 and gcd_0["guarded_loop"] > 0 and gcd_0["unguarded_loop"] > 0
+    assert set(gcd_0["median"]) == SEED_EXAMPLE_KEYS | {
+        "unguarded_loop",
+        "hand_loop",
+        "guarded_loop",
+    }
+    assert gcd_0["ratios"]["unguarded_loop_vs_hand"] > 0
     assert gcd_0["ratios"]["internal_loop_vs_hand"] > 0
     assert gcd_0["ratios"]["internal_loop_vs_guarded"] > 0
     assert gcd_0["ratios"]["guarded_loop_vs_hand"] > 0
@@ -107,11 +123,13 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     )
     assert modulo_1["ratios"]["internal_loop_speedup_vs_native"] is None
     assert modulo_1["guarded_loop"] > 0 and modulo_1["ratios"]["internal_loop_vs_guarded"] > 0
+    assert modulo_1["unguarded_loop"] > 0 and modulo_1["ratios"]["unguarded_loop_vs_hand"] > 0
     assert set(doc["decorate_us"]["loop"]) == {"gcd", "modulo"}
     # --only picks examples: tail calls between functions are not measured unless named,
-    # nor is tail recursion modulo context.
+    # nor is tail recursion modulo context, nor are tail calls in methods.
     assert doc["bounce"] is None and "Tail calls between functions" not in captured.out
     assert doc["context"] is None and "Tail recursion modulo context" not in captured.out
+    assert doc["methods"] is None and "Tail calls in methods" not in captured.out
 
 
 def test_bench_bounce_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -227,6 +245,7 @@ def test_bench_context_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["schema"] == 2
     assert doc["fib"] == [] and doc["examples"] == [] and doc["bounce"] is None
+    assert doc["methods"] is None and "Tail calls in methods" not in captured.out
     cases = doc["context"]["cases"]
     assert [(case["name"], case["call"]) for case in cases] == [(row[0], row[1]) for row in rows]
     for case in cases:
@@ -271,6 +290,123 @@ def test_bench_context_wrong_result_fails_before_timing(
     assert "timing" not in captured.err and "Traceback" not in captured.err
 
 
+def test_bench_methods_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--tiny", "--only", ex.METHODS, "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Testing all functions work\n")
+    assert "Tail calls in methods (walk: self.walk(...); ping: self.pong(...)" in captured.out
+    assert "walk's call jumps when the" in captured.out
+    assert "x faster than" in captured.out and "higher is better" in captured.out
+    assert "examples, us per call" not in captured.out and "decoration time" not in captured.out
+    assert "Tail calls between functions" not in captured.out
+    assert "Tail recursion modulo context" not in captured.out
+    assert "Testing with N=" not in captured.out
+    lines = captured.out.splitlines()
+    header = next(line for line in lines if line.startswith("case "))
+    assert re.split(r"\s{2,}", header) == [
+        "case",
+        "call",
+        "native",
+        "loop (internal_loop)",
+        "hand_loop",
+        "loop speedup",
+        "hand speedup",
+        "loop/hand",
+    ]
+    row = re.split(r"\s{2,}", lines[lines.index(header) + 1])
+    assert row[:2] == ["walk", "walk(500, 0)"] and len(row) == 8
+    assert all(cell.endswith("x") for cell in row[5:])
+    # then the methods calling each other, per bounce, as the functions' table
+    bounce = captured.out[captured.out.index("Tail calls between methods (ping/pong)") :]
+    assert "(target, not a result: vs native at most 1.5x)" in bounce
+    variants = [line.split("  ")[0] for line in bounce.splitlines()[5:8]]
+    assert variants == ["native", "loop (internal_loop)", "hand_loop"]
+    assert "timing walk(500, 0) (methods)" in captured.err
+    assert "timing ping/pong N=2000 (methods)" in captured.err
+
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["schema"] == 2
+    assert doc["fib"] == [] and doc["examples"] == [] and doc["decorate_us"] == {}
+    assert doc["bounce"] is None and doc["context"] is None
+    methods = doc["methods"]
+    (case,) = methods["cases"]
+    assert (case["name"], case["call"]) == ("walk", "walk(500, 0)")
+    assert set(case["results"]) == set(case["median"]) == CONTEXT_LABELS
+    assert set(case["ratios"]) == CONTEXT_RATIOS
+    assert all(seconds > 0 for seconds in case["results"].values())
+    assert all(ratio > 0 for ratio in case["ratios"].values())
+    assert case["notes"] == {}
+    pingpong = methods["bounce"]
+    assert pingpong["functions"] == "ping/pong"
+    assert pingpong["reference_n"] == 500 and pingpong["target_vs_native"] == 1.5
+    assert [run["n"] for run in pingpong["runs"]] == [500, 2000]  # the tiny mode's depths
+    shallow, deep = pingpong["runs"]
+    for run in pingpong["runs"]:
+        for key in ("results", "median", "per_bounce", "vs_native"):
+            assert set(run[key]) == CONTEXT_LABELS
+        for label in ("internal_loop", "hand_loop"):
+            assert run["results"][label] > 0 and run["vs_native"][label] > 0
+            assert run["per_bounce"][label] == pytest.approx(run["results"][label] / run["n"])
+    assert shallow["vs_native"]["native"] == 1.0 and shallow["notes"] == {}
+    assert deep["results"]["native"] is None and deep["notes"] == {"native": "RecursionError"}
+
+
+def test_bench_methods_after_context(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["bench", "--tiny", "--only", ex.METHODS, "--only", ex.CONTEXT, "--only", "gcd_0"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    context = out.index("Tail recursion modulo context")
+    assert out.index("examples, us per call") < context < out.index("Tail calls in methods")
+    assert out.index("Tail calls in methods") < out.index("decoration time")
+
+
+def test_bench_method_that_does_not_jump_fails_before_timing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # methods optimized by a trampoline: walk's call to itself bounces instead of jumping
+    def bouncing_class(cls: type, names: Sequence[str]) -> type:
+        namespace = {key: value for key, value in vars(cls).items() if not key.startswith("__")}
+        for name in names:
+            namespace[name] = ex.decorate(namespace[name], "return_tuple", {})
+        return type(cls.__name__, (), namespace)
+
+    monkeypatch.setattr(ex, "optimized_class", bouncing_class)
+    assert main(["bench", "--tiny", "--only", ex.METHODS]) == 1
+    captured = capsys.readouterr()
+    assert "mismatch: walk(500, 0): loop (internal_loop) does not jump" in captured.err
+    assert "timing" not in captured.err and "Traceback" not in captured.err
+
+
+def test_bench_methods_wrong_result_fails_before_timing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workload = ex.METHOD_WORKLOAD
+    wrong = dataclasses.replace(workload.mutual, expected=lambda n: n % 2 == 1)
+    monkeypatch.setattr(ex, "METHOD_WORKLOAD", dataclasses.replace(workload, mutual=wrong))
+    assert main(["bench", "--tiny", "--only", ex.METHODS]) == 1
+    captured = capsys.readouterr()
+    assert "mismatch: ping(500): internal_loop returned True, expected False" in captured.err
+    assert "mismatch: ping(2000): hand_loop returned True, expected False" in captured.err
+    assert "timing" not in captured.err and "Traceback" not in captured.err
+
+
+def test_bench_unguarded_loop_that_checks_its_name_fails_before_timing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an unguarded loop built with the name guard after all
+    optimized = ex.optimized
+
+    def guarded(example: ex.Example, strategy: str, name_guard: bool = True) -> ex.AnyFunc:
+        return optimized(example, strategy)
+
+    monkeypatch.setattr(ex, "optimized", guarded)
+    assert main(["bench", "--tiny", "--only", "gcd_0"]) == 1
+    captured = capsys.readouterr()
+    assert "mismatch: gcd_0: unguarded_loop checks its name (explain(): jump)" in captured.err
+    assert "timing" not in captured.err and "Traceback" not in captured.err
+
+
 def test_bench_plot_needs_an_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--tiny", "--only", ex.BOUNCE, "--plot", str(tmp_path / "b.png")]) == 2
     err = capsys.readouterr().err
@@ -289,7 +425,8 @@ def test_bench_shows_unavailable_strategies_as_na(
     assert "partial (partial_func): n/a (strategy not available)" in captured.out
     assert "(n/a): partial (partial_func), return_tuple" in captured.out
     row = next(line for line in captured.out.splitlines() if line.startswith("gcd_0"))
-    assert re.split(r"\s{2,}", row)[4:6] == ["n/a", "n/a"]  # partial_func, return_tuple
+    assert re.split(r"\s{2,}", row)[5:7] == ["n/a", "n/a"]  # partial_func, return_tuple
+    assert not re.split(r"\s{2,}", row)[4].startswith("n/a")  # the loop's, without guard
     bounce_table = captured.out[captured.out.index("Tail calls between functions") :]
     row = next(line for line in bounce_table.splitlines() if line.startswith("return_tuple"))
     assert row.split()[1:] == ["n/a"] * 6  # us/call, ns/bounce, vs native at both depths
@@ -466,6 +603,13 @@ def test_plot_draws_modulo_context_alone(
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_plot_draws_methods_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "methods.png"
+    assert main(["bench", "--tiny", "--only", ex.METHODS, "--plot", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_wrong_result_fails_before_timing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -482,7 +626,7 @@ def test_unknown_example_is_one_line_error(capsys: pytest.CaptureFixture[str]) -
     assert main(["bench", "--tiny", "--only", "nosuch"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'nosuch'" in err and "Traceback" not in err
-    assert "sections: bounce, context" in err
+    assert "sections: bounce, context, methods" in err
 
 
 def test_unknown_subcommand_exit_code(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from pytailcall._auto import Optimized
-    from pytailcall.bench.examples import AnyFunc, Case, ContextCase, Example, Mutual
+    from pytailcall.bench.examples import (
+        AnyFunc,
+        Case,
+        ContextCase,
+        Example,
+        MethodVariants,
+        MethodWorkload,
+        Mutual,
+    )
     from pytailcall.bench.measure import Settings, SuiteResult
 
 PROG = "pytailcall"
@@ -86,15 +94,17 @@ def _configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="also draw the examples and modulo context as a bar chart, in the format of FILE's "
-        'extension (.png, .svg, .pdf, ...; needs matplotlib: pip install ".[plot]" from the clone)',
+        help="also draw the examples, modulo context and methods as a bar chart, in the format "
+        "of FILE's extension (.png, .svg, .pdf, ...; needs matplotlib: "
+        'pip install ".[plot]" from the clone)',
     )
     parser.add_argument(
         "--only",
         metavar="NAME",
         action="append",
         help="only this example (gcd), case (gcd_2) or section (bounce: tail calls between "
-        "functions; context: tail recursion modulo context); may be repeated",
+        "functions; context: tail recursion modulo context; methods: tail calls in methods); "
+        "may be repeated",
     )
     parser.add_argument(
         "--fib-n",
@@ -118,9 +128,11 @@ def _bench_settings(args: argparse.Namespace) -> Settings:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """The seed's tables: check every variant, time fib at three depths, then every example
-    as native recursion, each available strategy and the hand-written loop; then ours, tail
-    calls between functions (is_even/is_odd) in the same variants, and tail recursion modulo
-    context (fact_mod, length, build) natively, optimized and as two hand-written loops."""
+    as native recursion, each available strategy (the loop strategy without the name guard
+    too) and the hand-written loops; then ours, tail calls between functions (is_even/is_odd)
+    in the same variants, tail recursion modulo context (fact_mod, length, build) natively,
+    optimized and as two hand-written loops, and tail calls in methods (walk calling itself,
+    ping/pong calling each other) natively, optimized and as a hand-written loop."""
     from pytailcall.bench import examples as ex
     from pytailcall.bench import measure, report
 
@@ -135,6 +147,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ) from None
     bounce = ex.bounce_selected(args.only)
     context = ex.context_selected(args.only)
+    methods = ex.methods_selected(args.only)
     fib_ns: list[int] = args.fib_n or ([] if args.only else list(ex.FIB_NS))
     negative = [n for n in fib_ns if n < 0]
     if negative:
@@ -144,11 +157,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if path:
             _check_writable(option, path)
     if args.plot:
-        if not cases and not context:
+        if not cases and not context and not methods:
             only = ", ".join(repr(name) for name in args.only or ())
             raise CliError(
-                f"--plot draws the examples and modulo context, and --only {only} selects "
-                "none of them",
+                f"--plot draws the examples, modulo context and methods, and --only {only} "
+                "selects none of them",
                 2,
             )
         _require_plot(args.plot)
@@ -171,8 +184,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     bounce_variants = _build_bounce_variants(mutual, strategies) if bounce else None
     context_cases = ex.CONTEXT_CASES
     context_variants = _build_context_variants(context_cases) if context else None
+    method_workload = ex.METHOD_WORKLOAD
+    if settings.bounce_ns:
+        method_mutual = dataclasses.replace(method_workload.mutual, ns=settings.bounce_ns)
+        method_workload = dataclasses.replace(method_workload, mutual=method_mutual)
+    method_variants = _build_method_variants(method_workload) if methods else None
     _check_results(
-        cases, variants, fib_ns, bounce_variants, mutual, context_variants, context_cases
+        cases,
+        variants,
+        fib_ns,
+        bounce_variants,
+        mutual,
+        context_variants,
+        context_cases,
+        method_variants,
+        method_workload,
     )
     steps = _Steps(sys.stderr)
     try:
@@ -187,6 +213,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             mutual,
             context=context_variants,
             context_cases=context_cases,
+            methods=method_variants,
+            method_workload=method_workload,
         )
     finally:
         steps.close()
@@ -239,16 +267,27 @@ def _check_results(
     mutual: Mutual | None = None,
     context: dict[str, dict[str, AnyFunc]] | None = None,
     context_cases: Sequence[ContextCase] = (),
+    methods: MethodVariants | None = None,
+    method_workload: MethodWorkload | None = None,
 ) -> None:
     """Timing a wrong answer is pointless: compare every variant with the hand loop (and,
     for ``mutual``'s, with its expected results) first; and timing a modulo-context case
-    whose call was not optimized so is no measure of it."""
+    whose call was not optimized so, an unguarded loop that checks its name, or a method
+    that does not jump, is no measure of it."""
     from pytailcall.bench import examples as ex
     from pytailcall.bench.measure import check_all
 
     print("Testing all functions work", flush=True)
     problems = check_all(
-        cases, variants, fib_ns, bounce, mutual or ex.EVEN_ODD, context, context_cases
+        cases,
+        variants,
+        fib_ns,
+        bounce,
+        mutual or ex.EVEN_ODD,
+        context,
+        context_cases,
+        methods,
+        method_workload or ex.METHOD_WORKLOAD,
     )
     for problem in problems:
         print(f"{PROG}: mismatch: {problem}", file=sys.stderr)
@@ -274,6 +313,16 @@ def _build_context_variants(
 
     try:
         return build_context_variants(context_cases)
+    except Exception as exc:
+        raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _build_method_variants(workload: MethodWorkload) -> MethodVariants:
+    """``build_method_variants``, with a decorator failure turned into a one-line error."""
+    from pytailcall.bench.examples import build_method_variants
+
+    try:
+        return build_method_variants(workload)
     except Exception as exc:
         raise CliError(f"tail_optimize failed: {type(exc).__name__}: {exc}") from exc
 

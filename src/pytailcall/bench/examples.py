@@ -7,13 +7,16 @@ each jump back it checks, as an exact rewrite must, that its global name still h
 function itself (``if gcd_guarded is not me: return gcd_guarded(...)``), the floor of any
 exact rewrite.  Optimized variants are built at run time by :func:`build_variants`, in a
 namespace of their own, so that their self call finds the optimized function under its
-global name rather than the native one.
+global name rather than the native one.  Beside the strategies, the loop strategy is built
+once more with ``name_guard=False`` (:data:`UNGUARDED_LOOP`): the promise that the name
+always holds the function lets its self calls jump without the check, which the benchmark
+compares with the hand loop.
 
 Variants are labelled with the seed write-up's names: ``native``, one label per
 ``tail_optimize`` strategy (:data:`STRATEGIES`: ``loop`` is the seed's ``internal_loop``),
-and ours, ``hand_loop`` and ``guarded_loop``.  Which strategies exist is asked of
-``tail_optimize`` at run time (:func:`available_strategies`), so the benchmark runs before
-every strategy is written.
+and ours, ``unguarded_loop``, ``hand_loop`` and ``guarded_loop``.  Which strategies exist is
+asked of ``tail_optimize`` at run time (:func:`available_strategies`), so the benchmark runs
+before every strategy is written.
 
 Beside the examples, one pair of functions calling each other (:data:`EVEN_ODD`,
 ``is_even``/``is_odd``) measures what a tail call *between* optimized functions costs: each
@@ -26,6 +29,12 @@ measure tail recursion modulo context: ``tail_optimize``'s default loop strategy
 work left after the call on a list and replays it at each return, which a hand-written
 two-loop version does too (push the pending operands, then fold them).  The benchmark
 section that times them is named :data:`CONTEXT`.
+
+Then methods (:class:`Walker`, the section :data:`METHODS`): ``return self.walk(n - 1, acc +
+1)`` inside ``walk`` jumps once ``walk`` is optimized, when ``self.walk`` is a bound method of
+that very function; ``ping`` and ``pong`` call each other through ``self`` and bounce, as
+``is_even``/``is_odd`` do.  Their optimized forms live in a copy of the class
+(:func:`optimized_class`), so the module's class stays native.
 """
 
 from __future__ import annotations
@@ -34,7 +43,10 @@ import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytailcall import TailCallReport
 
 AnyFunc = Callable[..., Any]
 
@@ -42,6 +54,12 @@ NATIVE = "native"
 HAND_LOOP = "hand_loop"
 GUARDED_LOOP = "guarded_loop"
 """The hand loop with the identity check exact semantics needs before each jump back."""
+UNGUARDED_LOOP = "unguarded_loop"
+"""The loop strategy with ``name_guard=False``: its self calls jump without checking that
+the global name still holds the function (built where the loop strategy is available)."""
+UNGUARDED = "without the name guard"
+"""What ``explain()`` says, in a call site's ``via``, of a self call that jumps unchecked:
+the :data:`UNGUARDED_LOOP` variant's self calls must all show it."""
 STRATEGIES: dict[str, str] = {
     "loop": "internal_loop",
     "partial": "partial_func",
@@ -62,11 +80,16 @@ BOUNCE = "bounce"
 """The ``--only`` name of the section timing tail calls between functions."""
 CONTEXT = "context"
 """The ``--only`` name of the section timing tail recursion modulo context."""
-SECTIONS = (BOUNCE, CONTEXT)
+METHODS = "methods"
+"""The ``--only`` name of the section timing tail calls in methods."""
+SECTIONS = (BOUNCE, CONTEXT, METHODS)
 """The ``--only`` names of sections, which select no example."""
 MODULO_CONTEXT = "modulo context"
 """What ``explain()`` says, in a call site's ``via``, of a self call optimized by saving the
 work after it: the :data:`CONTEXT` section's optimized variants must show it."""
+METHOD_JUMP = "jump when the method found is this function"
+"""What ``explain()`` says, in a call site's ``via``, of ``self.walk(...)`` inside ``walk``
+optimized by the loop strategy: the :data:`METHODS` section's ``walk`` must show it."""
 
 
 # --- the native tail-recursive functions ------------------------------------------------
@@ -157,6 +180,42 @@ def build(n: int) -> Any:
     if n == 0:
         return None
     return (n, build(n - 1))
+
+
+# Tail calls through ``self``: to the method itself (walk), and between two (ping, pong).
+
+
+class Walker:
+    """The :data:`METHODS` section's class: its tail-recursive methods and, beside them,
+    their hand-written loops, called on an instance like the methods they replace."""
+
+    def walk(self, n: int, acc: int) -> int:
+        if n == 0:
+            return acc
+        return self.walk(n - 1, acc + 1)
+
+    def ping(self, n: int) -> bool:
+        if n == 0:
+            return True
+        return self.pong(n - 1)
+
+    def pong(self, n: int) -> bool:
+        if n == 0:
+            return False
+        return self.ping(n - 1)
+
+    def walk_unrecursed(self, n: int, acc: int) -> int:
+        while True:
+            if n == 0:
+                return acc
+            n, acc = n - 1, acc + 1
+
+    def ping_unrecursed(self, n: int) -> bool:
+        even = True
+        while n:
+            n -= 1
+            even = not even
+        return even
 
 
 # --- the hand-written loops: what an ideal rewrite would compile to -----------------------
@@ -566,6 +625,68 @@ CONTEXT_CASES: tuple[ContextCase, ...] = (
 ``return (n, f(...))``, each 800 levels deep."""
 
 
+@dataclass(frozen=True)
+class MethodCase:
+    """A method's tail call to itself, timed on one call of an instance's method: a row of
+    the :data:`METHODS` section."""
+
+    name: str
+    native: AnyFunc
+    """The method's function, as the class defines it (``Walker.walk``); the instance's
+    method of that name is timed, natively and in the optimized copy of the class."""
+    hand_loop: AnyFunc
+    """The same work as a hand-written loop in a method of the class: the floor."""
+    args: tuple[Any, ...]
+    call: str
+    """The call timed, short enough for a table row."""
+
+
+@dataclass(frozen=True)
+class MethodWorkload:
+    """The :data:`METHODS` section: one class, the calls of its methods to themselves
+    (``cases``) and the methods calling each other (``mutual``: its natives and hand loop
+    are functions of ``cls``, called as methods of an instance)."""
+
+    cls: type
+    cases: tuple[MethodCase, ...]
+    mutual: Mutual
+
+    @property
+    def optimized(self) -> tuple[str, ...]:
+        """The methods ``tail_optimize`` rewrites in the class's optimized copy."""
+        natives = [case.native for case in self.cases] + list(self.mutual.natives)
+        return tuple(dict.fromkeys(func.__name__ for func in natives))
+
+
+METHOD_DEPTH = 500
+"""Levels of the :data:`METHODS` section's ``walk``: within the recursion limit, so native
+method recursion runs too."""
+
+METHOD_WORKLOAD = MethodWorkload(
+    Walker,
+    (
+        MethodCase(
+            "walk",
+            Walker.walk,
+            Walker.walk_unrecursed,
+            (METHOD_DEPTH, 0),
+            f"walk({METHOD_DEPTH}, 0)",
+        ),
+    ),
+    Mutual(
+        "ping/pong",
+        (Walker.ping, Walker.pong),
+        Walker.ping_unrecursed,
+        lambda n: n % 2 == 0,
+        EVEN_ODD.ns,
+        EVEN_ODD.reference_n,
+    ),
+)
+"""The section :data:`METHODS`: ``self.walk(...)`` in ``walk``, 500 levels deep, then
+``ping``/``pong`` at the depths of :data:`EVEN_ODD`, each bounce against a native method
+call."""
+
+
 def example_names() -> list[str]:
     return [example.name for example in EXAMPLES]
 
@@ -600,6 +721,11 @@ def bounce_selected(only: Sequence[str] | None = None) -> bool:
 def context_selected(only: Sequence[str] | None = None) -> bool:
     """Whether the :data:`CONTEXT` section runs: always without ``--only``, else if named."""
     return not only or CONTEXT in only
+
+
+def methods_selected(only: Sequence[str] | None = None) -> bool:
+    """Whether the :data:`METHODS` section runs: always without ``--only``, else if named."""
+    return not only or METHODS in only
 
 
 def examples_of(cases: Iterable[Case]) -> list[Example]:
@@ -648,10 +774,12 @@ def decorate(func: AnyFunc, strategy: str, options: Mapping[str, Any]) -> AnyFun
     return untyped(func, strategy=strategy, **options)
 
 
-def optimized(example: Example, strategy: str) -> AnyFunc:
-    """``tail_optimize(native, strategy=strategy, **options)``, bound under its own name."""
+def optimized(example: Example, strategy: str, name_guard: bool = True) -> AnyFunc:
+    """``tail_optimize(native, strategy=strategy, **options)``, bound under its own name;
+    with ``name_guard=False`` too when asked (:data:`UNGUARDED_LOOP`)."""
     clone, namespace = _rebound_copy(example.native)
-    result = decorate(clone, strategy, example.options)
+    options = example.options if name_guard else {**example.options, "name_guard": False}
+    result = decorate(clone, strategy, options)
     namespace[example.native.__name__] = result
     return result
 
@@ -738,13 +866,16 @@ def fib_example() -> Example | None:
 def build_variants(
     examples: Iterable[Example] = EXAMPLES, strategies: Sequence[str] = ("loop",)
 ) -> dict[str, dict[str, AnyFunc]]:
-    """For each example name: ``{"native": ..., <label(strategy)>: ..., "hand_loop": ...,
-    "guarded_loop": ...}``."""
+    """For each example name: ``{"native": ..., <label(strategy)>: ..., "unguarded_loop":
+    ..., "hand_loop": ..., "guarded_loop": ...}``, the unguarded loop only when ``loop`` is
+    one of ``strategies``."""
     variants: dict[str, dict[str, AnyFunc]] = {}
     for example in examples:
         entry: dict[str, AnyFunc] = {NATIVE: example.native}
         for strategy in strategies:
             entry[label(strategy)] = optimized(example, strategy)
+        if "loop" in strategies:
+            entry[UNGUARDED_LOOP] = optimized(example, "loop", name_guard=False)
         entry[HAND_LOOP] = example.hand_loop
         entry[GUARDED_LOOP] = example.guarded_loop
         variants[example.name] = entry
@@ -790,15 +921,95 @@ def build_context_variants(
     }
 
 
+def optimized_class(cls: type, names: Iterable[str]) -> type:
+    """A copy of ``cls`` (its name, bases and attributes; the module's class untouched)
+    whose methods ``names`` are ``tail_optimize``'d with its default options: a method's
+    ``self.<name>(...)`` then finds the optimized methods, as in a decorated class."""
+    from pytailcall import tail_optimize
+
+    namespace = {
+        key: value for key, value in vars(cls).items() if key not in ("__dict__", "__weakref__")
+    }
+    for name in names:
+        namespace[name] = tail_optimize(namespace[name])
+    copy = type(cls.__name__, cls.__bases__, namespace)
+    copy.__qualname__ = cls.__qualname__
+    return copy
+
+
+@dataclass(frozen=True)
+class MethodVariants:
+    """The :data:`METHODS` section's variants, bound methods of two instances: one of the
+    class (``native``, ``hand_loop``), one of its optimized copy (``internal_loop``)."""
+
+    cases: dict[str, dict[str, AnyFunc]]
+    """Per case name: ``{"native": ..., "internal_loop": ..., "hand_loop": ...}``."""
+    bounce: dict[str, AnyFunc]
+    """The entry point of the workload's ``mutual``, in the same three variants."""
+
+
+def build_method_variants(workload: MethodWorkload = METHOD_WORKLOAD) -> MethodVariants:
+    """Every variant of ``workload``: see :class:`MethodVariants`."""
+    native = workload.cls()
+    made = optimized_class(workload.cls, workload.optimized)()
+
+    def variants(method: AnyFunc, hand_loop: AnyFunc) -> dict[str, AnyFunc]:
+        name = method.__name__
+        return {
+            NATIVE: getattr(native, name),
+            LOOP: getattr(made, name),
+            HAND_LOOP: getattr(native, hand_loop.__name__),
+        }
+
+    mutual = workload.mutual
+    return MethodVariants(
+        {case.name: variants(case.native, case.hand_loop) for case in workload.cases},
+        variants(mutual.natives[0], mutual.hand_loop),
+    )
+
+
 # --- correctness --------------------------------------------------------------------------
 
 
 def check_case(case: Case, variants: Mapping[str, AnyFunc]) -> list[str]:
-    """Problems found calling every variant on ``case.args``, compared with the hand loop.
+    """Problems found calling every variant on ``case.args``, compared with the hand loop,
+    after checking that the unguarded loop, if any, jumps without the name guard.
 
     Only the native variant may overflow the stack; then it is simply not compared.
     """
-    return check_call(case.name, case.args, variants)
+    problems: list[str] = []
+    unguarded = variants.get(UNGUARDED_LOOP)
+    if unguarded is not None:
+        problem = _not_unguarded(unguarded)
+        if problem:
+            problems.append(f"{case.name}: {UNGUARDED_LOOP} {problem}")
+    return problems + check_call(case.name, case.args, variants)
+
+
+def _not_unguarded(func: AnyFunc) -> str | None:
+    """Why ``func``'s self calls do not all jump without the name guard, or ``None``."""
+    made = _explained(func)
+    if made is None:
+        return "is not a function tail_optimize made"
+    sites = made.optimized
+    if not sites:
+        return "optimized no call (explain() lists none)"
+    if all(site.via and UNGUARDED in site.via for site in sites):
+        return None
+    shown = "; ".join(site.via or "?" for site in sites)
+    return f"checks its name (explain(): {shown})"
+
+
+def _explained(func: AnyFunc) -> TailCallReport | None:
+    """``explain(func)`` (of a bound method's function) when ``tail_optimize`` made it,
+    else ``None``."""
+    from pytailcall import explain
+
+    try:
+        made = explain(getattr(func, "__func__", func))
+    except TypeError:  # not a Python function
+        return None
+    return made if made.applied else None
 
 
 def check_call(name: str, args: tuple[Any, ...], variants: Mapping[str, AnyFunc]) -> list[str]:
@@ -833,13 +1044,8 @@ def check_context(case: ContextCase, variants: Mapping[str, AnyFunc]) -> list[st
 
 def _not_modulo_context(func: AnyFunc) -> str | None:
     """Why ``func``'s self call is not optimized modulo context, or ``None`` if it is."""
-    from pytailcall import explain
-
-    try:
-        made = explain(func)
-    except TypeError:  # not a Python function
-        return "is not a function tail_optimize made"
-    if not made.applied:
+    made = _explained(func)
+    if made is None:
         return "is not a function tail_optimize made"
     sites = made.optimized
     if any(site.via and MODULO_CONTEXT in site.via for site in sites):
@@ -848,6 +1054,50 @@ def _not_modulo_context(func: AnyFunc) -> str | None:
         return "optimized no call (explain() lists none)"
     shown = "; ".join(site.via or "?" for site in sites)
     return f"optimized its call without {MODULO_CONTEXT} ({shown})"
+
+
+def check_methods(workload: MethodWorkload, variants: MethodVariants) -> list[str]:
+    """Problems found with the :data:`METHODS` section's variants: each case's optimized
+    method must jump (``explain()`` says :data:`METHOD_JUMP`) and every variant return what
+    the hand loop does; the optimized entry point of ``workload.mutual`` must bounce
+    (``explain()`` lists its tail call out as optimized) and every variant return
+    ``mutual.expected`` at each of its depths."""
+    problems: list[str] = []
+    for case in workload.cases:
+        case_variants = variants.cases[case.name]
+        problem = _not_a_method_jump(case_variants[LOOP])
+        if problem:
+            problems.append(f"{case.call}: {display_label(LOOP)} {problem}")
+        problems.extend(check_call(case.call, case.args, case_variants))
+    problem = _not_a_bounce(variants.bounce[LOOP])
+    if problem:
+        entry = workload.mutual.natives[0].__name__
+        problems.append(f"{entry}(...): {display_label(LOOP)} {problem}")
+    return problems + check_mutual(workload.mutual, variants.bounce)
+
+
+def _not_a_method_jump(method: AnyFunc) -> str | None:
+    """Why ``method``'s call to itself does not jump, or ``None`` if it does."""
+    made = _explained(method)
+    if made is None:
+        return "is not a method tail_optimize made"
+    sites = made.optimized
+    if any(site.via and site.via.startswith(METHOD_JUMP) for site in sites):
+        return None
+    if not sites:
+        return "optimized no call (explain() lists none)"
+    shown = "; ".join(site.via or "?" for site in sites)
+    return f"does not jump (explain(): {shown})"
+
+
+def _not_a_bounce(method: AnyFunc) -> str | None:
+    """Why ``method``'s tail call to another method does not bounce, or ``None``."""
+    made = _explained(method)
+    if made is None:
+        return "is not a method tail_optimize made"
+    if any(site.optimized for site in made.calls_out):
+        return None
+    return "has no tail call out optimized (explain() lists none)"
 
 
 def check_expected(

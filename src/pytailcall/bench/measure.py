@@ -253,6 +253,25 @@ class ContextResult:
 
 
 @dataclass(frozen=True)
+class MethodResult:
+    """One method's tail call to itself: every variant's time per call and, in ``ratios``,
+    the pairs of :func:`method_pairs`."""
+
+    name: str
+    call: str
+    measurement: Measurement
+
+
+@dataclass(frozen=True)
+class MethodSuite:
+    """Tail calls in methods: each method calling itself, then the methods calling each
+    other (``bounce``: native, the optimized methods and the hand loop, per bounce)."""
+
+    results: list[MethodResult]
+    bounce: BounceSuite
+
+
+@dataclass(frozen=True)
 class SuiteResult:
     """Everything ``bench`` measured, ready for :mod:`pytailcall.bench.report`."""
 
@@ -268,12 +287,17 @@ class SuiteResult:
     """Tail calls between functions; ``None`` when not measured."""
     context: list[ContextResult] | None = None
     """Tail recursion modulo context, one result per case; ``None`` when not measured."""
+    methods: MethodSuite | None = None
+    """Tail calls in methods; ``None`` when not measured."""
 
 
 def ratio_pairs(strategies: Sequence[str]) -> list[Pair]:
-    """The ratios reported per case: the guarded loop against the hand loop, then each
-    strategy against the hand loop, the guarded loop and the native."""
+    """The ratios reported per case: the guarded loop against the hand loop, the unguarded
+    loop too when the loop strategy is measured, then each strategy against the hand loop,
+    the guarded loop and the native."""
     pairs = [Pair(f"{ex.GUARDED_LOOP}_vs_hand", ex.GUARDED_LOOP, ex.HAND_LOOP)]
+    if "loop" in strategies:
+        pairs.append(Pair(UNGUARDED_VS_HAND, ex.UNGUARDED_LOOP, ex.HAND_LOOP))
     for strategy in strategies:
         label = ex.label(strategy)
         pairs.append(Pair(f"{label}_vs_hand", label, ex.HAND_LOOP))
@@ -286,6 +310,9 @@ def speedup_pairs(labels: Sequence[str]) -> list[Pair]:
     """The seed's fib figures: native time over each other variant's, keyed by its label."""
     return [Pair(label, ex.NATIVE, label) for label in labels if label != ex.NATIVE]
 
+
+UNGUARDED_VS_HAND = f"{ex.UNGUARDED_LOOP}_vs_hand"
+"""The unguarded loop's time over the hand loop's: the report's unguarded/hand."""
 
 CONTEXT_SPEEDUP = f"{ex.LOOP}_speedup_vs_native"
 HAND_SPEEDUP = f"{ex.HAND_LOOP}_speedup_vs_native"
@@ -303,6 +330,13 @@ def context_pairs() -> list[Pair]:
     ]
 
 
+def method_pairs() -> list[Pair]:
+    """The ratios reported per method case, under the same keys as :func:`context_pairs`:
+    native time over the optimized method's and over the hand loop's, then the optimized
+    method's over the hand loop's."""
+    return context_pairs()
+
+
 def check_all(
     cases: Sequence[ex.Case],
     variants: Mapping[str, Mapping[str, AnyFunc]],
@@ -311,12 +345,16 @@ def check_all(
     mutual: ex.Mutual = ex.EVEN_ODD,
     context: Mapping[str, Mapping[str, AnyFunc]] | None = None,
     context_cases: Sequence[ex.ContextCase] = ex.CONTEXT_CASES,
+    methods: ex.MethodVariants | None = None,
+    method_workload: ex.MethodWorkload = ex.METHOD_WORKLOAD,
 ) -> list[str]:
-    """Every problem found comparing each variant (the guarded loop too) with the hand loop:
-    on fib(50) and the fib timings' ``n`` when fib is measured, then on every case; then,
-    when ``bounce`` holds ``mutual``'s variants, every one of them against
+    """Every problem found comparing each variant (the guarded and unguarded loops too)
+    with the hand loop: on fib(50) and the fib timings' ``n`` when fib is measured, then on
+    every case; then, when ``bounce`` holds ``mutual``'s variants, every one of them against
     ``mutual.expected`` at each of its depths; then, when ``context`` holds the variants of
-    ``context_cases`` (by name), each case's (see :func:`ex.check_context`)."""
+    ``context_cases`` (by name), each case's (see :func:`ex.check_context`); then, when
+    ``methods`` holds ``method_workload``'s variants, theirs (see
+    :func:`ex.check_methods`)."""
     problems: list[str] = []
     fib = variants.get(ex.FIB)
     if fib is not None:
@@ -329,6 +367,8 @@ def check_all(
     if context is not None:
         for context_case in context_cases:
             problems.extend(ex.check_context(context_case, context[context_case.name]))
+    if methods is not None:
+        problems.extend(ex.check_methods(method_workload, methods))
     return problems
 
 
@@ -381,14 +421,20 @@ def run_suite(
     mutual: ex.Mutual = ex.EVEN_ODD,
     context: Mapping[str, Mapping[str, AnyFunc]] | None = None,
     context_cases: Sequence[ex.ContextCase] = ex.CONTEXT_CASES,
+    methods: ex.MethodVariants | None = None,
+    method_workload: ex.MethodWorkload = ex.METHOD_WORKLOAD,
 ) -> SuiteResult:
     """Measure fib at each of ``fib_ns`` (``variants`` must then hold fib's), every case,
     tail calls between functions at each of ``mutual``'s depths when ``bounce`` holds its
     variants, every case of ``context_cases`` when ``context`` holds their variants (by
-    name), then the decoration cost of every example involved."""
+    name), ``method_workload``'s cases and its methods calling each other at each depth when
+    ``methods`` holds its variants, then the decoration cost of every example involved."""
     bounce_ns = mutual.ns if bounce is not None else ()
     timed_context = context_cases if context is not None else ()
-    total = len(fib_ns) + len(cases) + len(bounce_ns) + len(timed_context)
+    method_steps = (
+        [*method_workload.cases, *method_workload.mutual.ns] if methods is not None else []
+    )
+    total = len(fib_ns) + len(cases) + len(bounce_ns) + len(timed_context) + len(method_steps)
     fib_results: list[FibResult] = []
     for position, n in enumerate(fib_ns, start=1):
         progress(f"[{position}/{total}] timing fib N={n}")
@@ -420,6 +466,10 @@ def run_suite(
                 context[context_case.name], context_case.args, context_pairs(), settings
             )
             context_results.append(ContextResult(context_case.name, context_case.call, measurement))
+    method_suite: MethodSuite | None = None
+    if methods is not None:
+        first = len(fib_ns) + len(cases) + len(bounce_ns) + len(timed_context) + 1
+        method_suite = _run_methods(methods, method_workload, settings, progress, first, total)
     if cases:
         progress("timing decoration")
     decorate = {
@@ -438,7 +488,34 @@ def run_suite(
         settings,
         bounce_suite,
         context_results,
+        method_suite,
     )
+
+
+def _run_methods(
+    variants: ex.MethodVariants,
+    workload: ex.MethodWorkload,
+    settings: Settings,
+    progress: Progress,
+    first: int,
+    total: int,
+) -> MethodSuite:
+    """The methods section of :func:`run_suite`, its steps numbered from ``first``."""
+    position = first
+    results: list[MethodResult] = []
+    for case in workload.cases:
+        progress(f"[{position}/{total}] timing {case.call} (methods)")
+        measurement = measure(variants.cases[case.name], case.args, method_pairs(), settings)
+        results.append(MethodResult(case.name, case.call, measurement))
+        position += 1
+    mutual = workload.mutual
+    bounce_results: list[BounceResult] = []
+    for n in mutual.ns:
+        progress(f"[{position}/{total}] timing {mutual.title} N={n} (methods)")
+        bounce_results.append(measure_bounce(variants.bounce, n, mutual.reference_n, settings))
+        position += 1
+    bounce = BounceSuite(mutual.title, mutual.reference_n, ex.BOUNCE_TARGET, bounce_results)
+    return MethodSuite(results, bounce)
 
 
 def _decorator_call(example: ex.Example, strategy: str) -> Callable[[], object]:

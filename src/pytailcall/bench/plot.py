@@ -1,8 +1,10 @@
 """The seed's chart: per-call time of every variant on every example row, log scale; below
-it, each strategy's time relative to the hand-written loop (beside the guarded loop's, the
-floor of an exact rewrite) and to native recursion; last, when measured, tail recursion
-modulo context: the optimized function's and the two hand-written loops' time relative to
-native recursion.
+it, each strategy's time relative to the hand-written loop (beside the loop strategy's
+without the name guard, and the guarded loop's, the floor of an exact rewrite) and to native
+recursion; then, when measured, tail recursion modulo context: the optimized function's and
+the two hand-written loops' time relative to native recursion; last, when measured, tail
+calls in methods: the optimized methods' and the hand-written loop's time relative to native
+method calls.
 
 matplotlib is an optional extra (``pip install ".[plot]"`` from a clone): it is imported
 only here, by name, so the package and its type-checking need nothing of it.
@@ -24,9 +26,10 @@ from pytailcall.bench.measure import (
     HAND_SPEEDUP,
     CaseResult,
     ContextResult,
+    MethodSuite,
     SuiteResult,
 )
-from pytailcall.bench.report import example_labels, unavailable
+from pytailcall.bench.report import missing_variants, table_labels
 
 INSTALL_HINT = (
     'install it with pip install matplotlib, or pip install ".[plot]" from the pytailcall clone'
@@ -52,6 +55,7 @@ KNOWN_FORMATS = (
 COLOURS = {
     ex.NATIVE: "#7f7f7f",
     ex.STRATEGIES["loop"]: "#1f77b4",
+    ex.UNGUARDED_LOOP: "#17becf",
     ex.STRATEGIES["partial"]: "#ff7f0e",
     ex.STRATEGIES["return_tuple"]: "#2ca02c",
     ex.HAND_LOOP: "#d62728",
@@ -126,6 +130,8 @@ PANELS = (TIMES, VS_HAND, VS_NATIVE)
 """The labels (``Axes.get_label()``) of the chart's example panels, top to bottom."""
 CONTEXT = "modulo context"
 """The label of the modulo-context panel, under the example panels (alone without them)."""
+METHODS = "methods"
+"""The label of the methods panel, last (alone without examples and modulo context)."""
 
 
 def draw(result: SuiteResult, path: str) -> None:
@@ -139,8 +145,8 @@ def draw(result: SuiteResult, path: str) -> None:
 
 
 def figure(result: SuiteResult) -> Any:
-    """The chart of the examples and of modulo context: a matplotlib ``Figure``, not yet
-    written anywhere.
+    """The chart of the examples, of modulo context and of methods: a matplotlib
+    ``Figure``, not yet written anywhere.
 
     Three panels sharing one group of bars per case (labelled ``gcd_2: gcd(23305295513,
     3)`` as in the text report), one colour per variant, named in the legend as the report
@@ -148,8 +154,10 @@ def figure(result: SuiteResult) -> Any:
 
     * the seed's chart: every variant's time per call (:data:`report.PER_CALL`), log scale;
     * each strategy's time over the hand-written loop's: the report's ``<label>_vs_hand``,
-      and last the guarded loop's (``guarded_loop_vs_hand``, the report's guarded/hand) as
-      a reference: the floor of an exact rewrite;
+      the loop strategy's without the name guard next to the loop strategy's
+      (``unguarded_loop_vs_hand``, the report's unguarded/hand), and last the guarded
+      loop's (``guarded_loop_vs_hand``, the report's guarded/hand) as a reference: the
+      floor of an exact rewrite;
     * each strategy's time over native recursion's: 1 / the report's speedup (native time
       over the strategy's).  A case too deep for native recursion has no such ratio; its
       slot is shaded and says so.
@@ -160,27 +168,43 @@ def figure(result: SuiteResult) -> Any:
     the stack has no bar; an ``x`` in its slot says so.  Strategies not available are left
     out.
 
-    When the suite measured tail recursion modulo context, a last panel (:data:`CONTEXT`,
-    the only one without examples) has a group per case: the optimized function's time and
+    When the suite measured tail recursion modulo context, a panel (:data:`CONTEXT`, the
+    only one without examples) has a group per case: the optimized function's time and
     the two hand-written loops' over native recursion's, 1 / the report's loop speedup and
     hand speedup, drawn as the ratio panels are.
+
+    When it measured tail calls in methods, a last panel (:data:`METHODS`) has a group per
+    method calling itself, the optimized method's and the hand loop's time over native
+    method recursion's (1 / the report's loop speedup and hand speedup), then a group per
+    depth of the methods calling each other: the time per bounce over one native method
+    call (the report's vs native), drawn as the ratio panels are.
     """
     plt = require()
     cases = result.cases
     context = result.context or []
-    heights = ([5.0, 3.6, 3.6] if cases else []) + ([3.6] if context else [])
+    methods = result.methods
+    heights = (
+        ([5.0, 3.6, 3.6] if cases else [])
+        + ([3.6] if context else [])
+        + ([3.6] if methods is not None else [])
+    )
     chart = plt.figure(
         figsize=(
             max(10.0, 0.62 * len(cases) + 2.5),
-            (15.0 if cases else 0.0) + (4.8 if context else 0.0),
+            (15.0 if cases else 0.0)
+            + (4.8 if context else 0.0)
+            + (4.8 if methods is not None else 0.0),
         ),
         layout="constrained",
     )
     panels = list(chart.subplots(len(heights), 1, height_ratios=heights, squeeze=False)[:, 0])
     if cases:
         _draw_examples(result, *panels[:3])
+        panels = panels[3:]
     if context:
-        _draw_context(panels[-1], context)
+        _draw_context(panels.pop(0), context)
+    if methods is not None:
+        _draw_methods(panels.pop(0), methods)
     env = report.environment()
     rounds = "round" if result.settings.rounds == 1 else "rounds"
     chart.suptitle(
@@ -193,10 +217,16 @@ def figure(result: SuiteResult) -> Any:
 
 def _draw_examples(result: SuiteResult, times: Any, vs_hand: Any, vs_native: Any) -> None:
     """The three example panels of :func:`figure`, sharing one group of bars per case."""
-    missing = unavailable(result)
+    missing = missing_variants(result)
     references = [ex.HAND_LOOP, ex.GUARDED_LOOP]
-    labels = [label for label in [*example_labels(), *references] if label not in missing]
+    labels = [label for label in [*table_labels(), *references] if label not in missing]
     strategies = [label for label in ex.STRATEGIES.values() if label not in missing]
+    # the unguarded loop's ratio next to the loop strategy's, the guarded loop's last
+    vs_hand_labels = [
+        label
+        for label in [*table_labels()[1:], ex.GUARDED_LOOP]
+        if label not in missing and label != ex.NATIVE
+    ]
     cases = result.cases
     for axes in (vs_hand, vs_native):
         axes.sharex(times)
@@ -210,12 +240,13 @@ def _draw_examples(result: SuiteResult, times: Any, vs_hand: Any, vs_native: Any
         vs_hand,
         {
             label: [case.measurement.ratios.get(f"{label}_vs_hand") for case in cases]
-            for label in [*strategies, ex.GUARDED_LOOP]
+            for label in vs_hand_labels
         },
         ylabel=f"variant time / {ex.HAND_LOOP} time",
-        title=f"Each strategy's time over the hand-written loop's ({ex.HAND_LOOP}), and the "
-        f"guarded loop's ({ex.GUARDED_LOOP}, the floor of an exact rewrite):\n"
-        f"{RATIOS}; below 1x is faster, x = recursion error",
+        title=f"Each strategy's time over the hand-written loop's ({ex.HAND_LOOP}), the loop "
+        f"strategy's with name_guard=False\n({ex.UNGUARDED_LOOP}) and the guarded loop's "
+        f"({ex.GUARDED_LOOP}, the floor of an exact rewrite); x = recursion error:\n"
+        f"{RATIOS}; below 1x is faster",
         gaps=[],
     )
     vs_hand.set_label(VS_HAND)
@@ -271,6 +302,42 @@ def _draw_context(axes: Any, results: Sequence[ContextResult]) -> None:
     axes.set_xlim(-0.6, len(results) - 0.4)
 
 
+def _draw_methods(axes: Any, methods: MethodSuite) -> None:
+    """The methods panel: per method calling itself, the optimized method's time and the
+    hand loop's over native recursion's (1 / the report's speedups); then per depth of the
+    methods calling each other, their time per bounce over one native method call (the
+    report's vs native)."""
+    results, runs = methods.results, methods.bounce.results
+    too_deep = [
+        row
+        for row, result in enumerate(results)
+        if result.measurement.per_call_s.get(ex.NATIVE) is None
+    ]
+    speedups = ((ex.LOOP, CONTEXT_SPEEDUP), (ex.HAND_LOOP, HAND_SPEEDUP))
+    _draw_ratios(
+        axes,
+        {
+            label: [_reciprocal(result.measurement.ratios.get(key)) for result in results]
+            + [run.measurement.ratios.get(label) for run in runs]
+            for label, key in speedups
+        },
+        ylabel=f"variant time / {ex.NATIVE} time",
+        title="Tail calls in methods: the methods optimized by tail_optimize (default options) "
+        f"and a hand-written loop ({ex.HAND_LOOP})\nover native method calls ({ex.NATIVE}): "
+        "a method calling itself, time per call over native recursion's (1 / the report's "
+        "speedups);\nmethods calling each other, time per bounce over one native method "
+        f"call (the report's vs native);\n{RATIOS}; below 1x is faster",
+        gaps=too_deep,
+    )
+    axes.set_label(METHODS)
+    title = methods.bounce.title
+    ticks = [result.call for result in results]
+    ticks += [f"{title} N={run.n}: per bounce" for run in runs]
+    axes.set_xticks(range(len(ticks)))
+    axes.set_xticklabels(ticks, fontsize=8)
+    axes.set_xlim(-0.6, len(ticks) - 0.4)
+
+
 def _offset(slot: int, slots: int) -> float:
     """Where the ``slot``-th of ``slots`` bars of a group sits, from the group's centre."""
     return (slot - (slots - 1) / 2) * (0.8 / slots)
@@ -309,7 +376,7 @@ def _draw_times(axes: Any, cases: Sequence[CaseResult], labels: Sequence[str]) -
         f"Time per call, {report.PER_CALL} (log scale; x = recursion error)", fontsize=10
     )
     axes.grid(axis="y", which="major", alpha=0.3)
-    axes.legend(fontsize=8, ncols=len(labels), loc="upper left")
+    axes.legend(fontsize=8, ncols=min(len(labels), 4), loc="upper left")  # at most two rows
     axes.set_label(TIMES)
 
 

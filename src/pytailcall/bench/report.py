@@ -2,16 +2,17 @@
 
 Plain text with no third-party dependency, so the benchmark runs on any bare interpreter.
 The text follows the seed write-up's two tables (fib at three depths, then the examples),
-with ours added: the hand-written loop and the guarded one (the hand loop with the identity
-check exact semantics needs), their ratio, and loop/hand and loop/guarded; then our tables of
-tail calls between functions and of tail recursion modulo context;
+with ours added: the loop strategy without the name guard beside the loop strategy, the
+hand-written loop and the guarded one (the hand loop with the identity check exact semantics
+needs), their ratios to the hand loop, and loop/hand and loop/guarded; then our tables of
+tail calls between functions, of tail recursion modulo context and of tail calls in methods;
 :mod:`pytailcall.bench.plot` draws the seed's chart.
 """
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pytailcall.bench import examples as ex
@@ -19,11 +20,14 @@ from pytailcall.bench.measure import (
     CONTEXT_SPEEDUP,
     CONTEXT_VS_HAND,
     HAND_SPEEDUP,
+    UNGUARDED_VS_HAND,
     BounceResult,
     BounceSuite,
     CaseResult,
     ContextResult,
     FibResult,
+    MethodResult,
+    MethodSuite,
     Settings,
     SuiteResult,
 )
@@ -56,9 +60,17 @@ def example_labels() -> list[str]:
     return [ex.NATIVE, *ex.STRATEGIES.values()]
 
 
+def table_labels() -> list[str]:
+    """The examples table's variant columns: the seed's, with the loop strategy without the
+    name guard next to the loop strategy."""
+    labels = example_labels()
+    position = labels.index(ex.LOOP) + 1
+    return [*labels[:position], ex.UNGUARDED_LOOP, *labels[position:]]
+
+
 def fib_labels() -> list[str]:
     """The seed's fib-timing rows, in its order, under our variant labels, with our guarded
-    loop after the hand-written one."""
+    loop after the hand-written one and our unguarded loop after the loop strategy."""
     return [
         ex.NATIVE,
         ex.HAND_LOOP,
@@ -66,6 +78,7 @@ def fib_labels() -> list[str]:
         ex.STRATEGIES["partial"],
         ex.STRATEGIES["return_tuple"],
         ex.LOOP,
+        ex.UNGUARDED_LOOP,
     ]
 
 
@@ -81,9 +94,22 @@ def context_labels() -> list[str]:
     return [ex.NATIVE, ex.LOOP, ex.HAND_LOOP]
 
 
+def method_labels() -> list[str]:
+    """The variants of the methods tables: native, the optimized methods (default options,
+    so the loop strategy's label) and the hand-written loop."""
+    return [ex.NATIVE, ex.LOOP, ex.HAND_LOOP]
+
+
 def unavailable(result: SuiteResult) -> list[str]:
     """Labels of the strategies ``tail_optimize`` does not offer (yet)."""
     return [label for name, label in ex.STRATEGIES.items() if name not in result.strategies]
+
+
+def missing_variants(result: SuiteResult) -> list[str]:
+    """Labels of the variants not built: the strategies not available, and the unguarded
+    loop when the loop strategy is one of them."""
+    missing = unavailable(result)
+    return [*missing, ex.UNGUARDED_LOOP] if ex.LOOP in missing else missing
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -149,17 +175,21 @@ LOOP_RATIOS = {
 
 
 def _example_columns() -> list[str]:
-    labels = [ex.display_label(label) for label in example_labels()]
-    return ["case", "call", *labels, ex.HAND_LOOP, ex.GUARDED_LOOP, "guarded/hand", *LOOP_RATIOS]
+    labels = [ex.display_label(label) for label in table_labels()]
+    references = [ex.HAND_LOOP, ex.GUARDED_LOOP, "guarded/hand", "unguarded/hand"]
+    return ["case", "call", *labels, *references, *LOOP_RATIOS]
 
 
 def _example_legend() -> list[str]:
-    """What the examples table's times, ratios and guarded loop are."""
-    hand, guarded = ex.HAND_LOOP, ex.GUARDED_LOOP
+    """What the examples table's times, ratios, unguarded and guarded loops are."""
+    hand, guarded, unguarded = ex.HAND_LOOP, ex.GUARDED_LOOP, ex.UNGUARDED_LOOP
     return [
         f"examples, us per call ({PER_CALL}); ratios ({RATIO}):",
-        f"guarded/hand ({guarded} over {hand}), loop/hand (loop over {hand}),",
-        f"loop/guarded (loop over {guarded}), loop speedup (native over loop);",
+        f"guarded/hand ({guarded} over {hand}), unguarded/hand ({unguarded} over {hand}),",
+        f"loop/hand (loop over {hand}), loop/guarded (loop over {guarded}),",
+        "loop speedup (native over loop);",
+        f"{unguarded}: loop with name_guard=False (the promise that the name always holds the",
+        "function: its self calls jump without checking it);",
         f"{guarded}: {hand} checking before each jump back that its global name still holds it,",
         "as exact semantics must (the floor of an exact rewrite):",
     ]
@@ -170,11 +200,15 @@ def _example_row(case: CaseResult, missing: Sequence[str]) -> list[str]:
     ratios = case.measurement.ratios
     cells = [case.name, ex.call_text(case.example, case.args)]
     cells += [
-        NOT_AVAILABLE if label in missing else _us(times.get(label)) for label in example_labels()
+        NOT_AVAILABLE if label in missing else _us(times.get(label)) for label in table_labels()
     ]
     cells.append(_us(times.get(ex.HAND_LOOP)))
     cells.append(_us(times.get(ex.GUARDED_LOOP)))
     cells.append(_times(ratios.get(f"{ex.GUARDED_LOOP}_vs_hand")))
+    if ex.UNGUARDED_LOOP in missing:
+        cells.append(NOT_AVAILABLE)
+    else:
+        cells.append(_times(ratios.get(UNGUARDED_VS_HAND)))
     if ex.LOOP in missing:
         return cells + [NOT_AVAILABLE] * len(LOOP_RATIOS)
     return cells + [_times(ratios.get(key)) for key in LOOP_RATIOS.values()]
@@ -234,18 +268,25 @@ def _bounce_row(label: str, results: Sequence[BounceResult], missing: Sequence[s
     return cells
 
 
-def _bounce_lines(bounce: BounceSuite, missing: Sequence[str]) -> list[str]:
+def _bounce_lines(
+    bounce: BounceSuite,
+    missing: Sequence[str],
+    labels: Sequence[str] | None = None,
+    between: str = "functions",
+) -> list[str]:
     """Per call of the entry point at each depth, per bounce (per call / N), and per
-    bounce as a multiple of one native call."""
+    bounce as a multiple of one native call; a row per label (:func:`bounce_labels` unless
+    given)."""
     reference = bounce.reference_n
     lines = [
-        f"Tail calls between functions ({bounce.title}), N calls (bounces) per call:",
+        f"Tail calls between {between} ({bounce.title}), N calls (bounces) per call:",
         f"us/call: {PER_CALL}; ns/bounce = us/call / N;",
         f"vs native: {RATIO}, a variant's ns/bounce over native's at N={reference}",
         f"(target, not a result: vs native at most {bounce.target:g}x)",
     ]
     rows = [_bounce_columns(bounce.results)]
-    rows += [_bounce_row(label, bounce.results, missing) for label in bounce_labels()]
+    shown = bounce_labels() if labels is None else labels
+    rows += [_bounce_row(label, bounce.results, missing) for label in shown]
     return [*lines, *_table(rows), ""]
 
 
@@ -269,8 +310,17 @@ def _context_lines(results: Sequence[ContextResult]) -> list[str]:
         f"(native over {hand}): x faster than native, higher is better;",
         f"loop/hand (loop over {hand}): lower is better:",
     ]
-    labels = context_labels()
-    rows = [["case", "call", *(ex.display_label(label) for label in labels), *CONTEXT_RATIOS]]
+    return [*lines, *_call_table(results, context_labels(), CONTEXT_RATIOS), ""]
+
+
+def _call_table(
+    results: Sequence[ContextResult | MethodResult],
+    labels: Sequence[str],
+    ratio_columns: dict[str, str],
+) -> list[str]:
+    """A row per result: its name and call, each variant's time, then the ratios of
+    ``ratio_columns`` (column -> ``ratios`` key)."""
+    rows = [["case", "call", *(ex.display_label(label) for label in labels), *ratio_columns]]
     for result in results:
         times, ratios = result.measurement.per_call_s, result.measurement.ratios
         rows.append(
@@ -278,10 +328,32 @@ def _context_lines(results: Sequence[ContextResult]) -> list[str]:
                 result.name,
                 result.call,
                 *(_us(times.get(label)) for label in labels),
-                *(_times(ratios.get(key)) for key in CONTEXT_RATIOS.values()),
+                *(_times(ratios.get(key)) for key in ratio_columns.values()),
             ]
         )
-    return [*lines, *_table(rows, left=2), ""]
+    return _table(rows, left=2)
+
+
+METHOD_RATIOS = CONTEXT_RATIOS
+"""The methods table's ratio columns -> their ``ratios`` keys: the modulo-context table's."""
+
+
+def _methods_lines(methods: MethodSuite) -> list[str]:
+    """Per call of each variant of each method calling itself, native over each (x faster
+    than native) and the optimized method over the hand loop; then the methods calling
+    each other, per bounce, as the table of tail calls between functions."""
+    loop, hand = ex.display_label(ex.LOOP), ex.HAND_LOOP
+    lines = [
+        "Tail calls in methods (walk: self.walk(...); ping: self.pong(...); pong: self.ping(...)):",
+        f"{loop}: tail_optimize on each method, default options (walk's call jumps when the",
+        f"method found is this function; ping's and pong's bounce); {hand}: a loop in a method;",
+        f"us per call ({PER_CALL}); ratios ({RATIO}):",
+        f"loop speedup (native over loop) and hand speedup (native over {hand}): x faster than",
+        f"native, higher is better; loop/hand (loop over {hand}): lower is better:",
+    ]
+    table = _call_table(methods.results, method_labels(), METHOD_RATIOS)
+    bounce = _bounce_lines(methods.bounce, [], method_labels(), between="methods")
+    return [*lines, *table, "", *bounce]
 
 
 def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
@@ -294,8 +366,8 @@ def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
 
 def format_text(result: SuiteResult) -> str:
     """The human-readable report ``bench`` prints."""
-    missing = unavailable(result)
-    lines = _header(result.settings, missing)
+    missing = missing_variants(result)
+    lines = _header(result.settings, unavailable(result))
     if result.fib:
         lines.append(f"fib: ms per call ({PER_CALL}); speedup over fib: {RATIO}")
     for fib in result.fib:
@@ -310,6 +382,8 @@ def format_text(result: SuiteResult) -> str:
         lines += _bounce_lines(result.bounce, missing)
     if result.context is not None:
         lines += _context_lines(result.context)
+    if result.methods is not None:
+        lines += _methods_lines(result.methods)
     lines += _decoration_lines(result.decorate_us)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -346,11 +420,12 @@ def _fib_json(fib: FibResult, missing: Sequence[str]) -> dict[str, Any]:
     times = fib.measurement.per_call_s
     median = fib.measurement.median_s
     labels = fib_labels()
-    seed = [label for label in labels if label != ex.GUARDED_LOOP]
+    seed = [label for label in labels if label not in (ex.GUARDED_LOOP, ex.UNGUARDED_LOOP)]
     return {
         "n": fib.n,
         "results": {FIB_NAMES.get(label, label): times.get(label) for label in seed},
         "guarded_loop": times.get(ex.GUARDED_LOOP),
+        "unguarded_loop": times.get(ex.UNGUARDED_LOOP),
         "median": {FIB_NAMES.get(label, label): median.get(label) for label in labels},
         "speedup": {
             FIB_NAMES.get(label, label): fib.measurement.ratios.get(label)
@@ -369,19 +444,22 @@ def _case_json(case: CaseResult, missing: Sequence[str]) -> dict[str, Any]:
         "args": _jsonable(case.args),
         "results": {label: times.get(label) for label in labels},
         "example": case.example,
+        "unguarded_loop": times.get(ex.UNGUARDED_LOOP),
         "hand_loop": times.get(ex.HAND_LOOP),
         "guarded_loop": times.get(ex.GUARDED_LOOP),
         "median": {
             label: case.measurement.median_s.get(label)
-            for label in [*labels, ex.HAND_LOOP, ex.GUARDED_LOOP]
+            for label in [*labels, ex.UNGUARDED_LOOP, ex.HAND_LOOP, ex.GUARDED_LOOP]
         },
         "ratios": dict(case.measurement.ratios),
-        "notes": _notes(times, labels, missing, {}),
+        "notes": _notes(times, [*labels, ex.UNGUARDED_LOOP], missing, {}),
     }
 
 
-def _bounce_json(bounce: BounceSuite, missing: Sequence[str]) -> dict[str, Any]:
-    labels = bounce_labels()
+def _bounce_json(
+    bounce: BounceSuite, missing: Sequence[str], labels: Sequence[str] | None = None
+) -> dict[str, Any]:
+    labels = bounce_labels() if labels is None else labels
     runs = []
     for result in bounce.results:
         measurement = result.measurement
@@ -404,7 +482,14 @@ def _bounce_json(bounce: BounceSuite, missing: Sequence[str]) -> dict[str, Any]:
 
 
 def _context_json(results: Sequence[ContextResult]) -> dict[str, Any]:
-    labels = context_labels()
+    return {"cases": _calls_json(results, context_labels(), CONTEXT_RATIOS.values())}
+
+
+def _calls_json(
+    results: Sequence[ContextResult | MethodResult], labels: Sequence[str], keys: Iterable[str]
+) -> list[dict[str, Any]]:
+    """One entry per result: its name and call, each variant's seconds per call (min and
+    median), the ratios of ``keys`` and ``notes``."""
     cases = []
     for result in results:
         measurement = result.measurement
@@ -414,11 +499,19 @@ def _context_json(results: Sequence[ContextResult]) -> dict[str, Any]:
                 "call": result.call,
                 "results": {label: measurement.per_call_s.get(label) for label in labels},
                 "median": {label: measurement.median_s.get(label) for label in labels},
-                "ratios": {key: measurement.ratios.get(key) for key in CONTEXT_RATIOS.values()},
+                "ratios": {key: measurement.ratios.get(key) for key in keys},
                 "notes": _notes(measurement.per_call_s, labels, [], {}),
             }
         )
-    return {"cases": cases}
+    return cases
+
+
+def _methods_json(methods: MethodSuite) -> dict[str, Any]:
+    labels = method_labels()
+    return {
+        "cases": _calls_json(methods.results, labels, METHOD_RATIOS.values()),
+        "bounce": _bounce_json(methods.bounce, [], labels),
+    }
 
 
 def to_json(result: SuiteResult) -> dict[str, Any]:
@@ -436,7 +529,11 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
     ``guarded_loop`` key too; per example ``hand_loop`` and ``guarded_loop`` seconds,
     ``median`` seconds, ``ratios`` (``guarded_loop_vs_hand``, ``<label>_vs_hand``,
     ``<label>_vs_guarded``, ``<label>_speedup_vs_native``: median interleaved ratios);
-    ``decorate_us``: strategy -> example -> microseconds.
+    ``decorate_us``: strategy -> example -> microseconds.  The loop strategy with
+    ``name_guard=False`` beside them: per fib entry and per example ``unguarded_loop``
+    seconds, an ``unguarded_loop`` key in ``median`` (in fib's ``speedup`` and ``notes``
+    too), per example ``ratios["unguarded_loop_vs_hand"]``; ``null`` (noted ``strategy not
+    available``) when the loop strategy is.
 
     ``bounce``: tail calls between functions, ``null`` when not measured; else
     ``functions`` (``"is_even/is_odd"``), ``reference_n``, ``target_vs_native`` and
@@ -444,9 +541,19 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
     the entry point: ``native``, every strategy label, ``hand_loop``), ``per_bounce``
     (``results`` / ``n``), ``vs_native`` (median interleaved ratio of a variant's time per
     bounce to native's time per call at ``reference_n`` / ``reference_n``) and ``notes``.
+
+    ``context``: tail recursion modulo context, ``null`` when not measured; else ``cases[]``
+    with ``name``, ``call``, ``results`` and ``median`` (seconds per call of ``native``,
+    ``internal_loop``, ``hand_loop``), ``ratios`` (``internal_loop_speedup_vs_native``,
+    ``hand_loop_speedup_vs_native``, ``internal_loop_vs_hand``) and ``notes``.
+
+    ``methods``: tail calls in methods, ``null`` when not measured; else ``cases[]`` as
+    ``context``'s (a method calling itself: ``walk``) and ``bounce`` as the top-level one
+    (methods calling each other: ``"ping/pong"``), with the variants ``native``,
+    ``internal_loop`` (the methods optimized with default options) and ``hand_loop``.
     """
     settings = result.settings
-    missing = unavailable(result)
+    missing = missing_variants(result)
     env = environment()
     return {
         "python": env["python"],
@@ -456,7 +563,7 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
         "implementation": env["implementation"],
         "machine": env["machine"],
         "strategies": {name: ex.label(name) for name in result.strategies},
-        "unavailable": missing,
+        "unavailable": unavailable(result),
         "settings": {
             "target_ms": settings.target_ns / 1e6,
             "rounds": settings.rounds,
@@ -465,4 +572,5 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
         "decorate_us": result.decorate_us,
         "bounce": None if result.bounce is None else _bounce_json(result.bounce, missing),
         "context": None if result.context is None else _context_json(result.context),
+        "methods": None if result.methods is None else _methods_json(result.methods),
     }
