@@ -144,6 +144,7 @@ class ModuleCount:
     defs: int = 0  # every def, async def included
     optimized: int = 0  # decorate() returned an optimized function
     self_calls: int = 0  # ... of which with a call to itself made a jump (recursion)
+    own_methods: int = 0  # ... with ``self.name(...)`` in ``name``, a jump when it is itself
     contexts: int = 0  # ... of which with a call to itself whose work after it is saved
     refused: int = 0  # explain() shows something to optimize but decorate() left it
 
@@ -214,6 +215,8 @@ def count_file(stdlib: Path, path: Path) -> ModuleCount | None:
             vias = [site.via or "" for site in explain(func).sites]
             if "jump" in vias:
                 count.self_calls += 1
+            if any(via.startswith("jump when the method found") for via in vias):
+                count.own_methods += 1
             if any("modulo context" in via for via in vias):
                 count.contexts += 1
         elif _auto._has_something_to_optimize(func):
@@ -251,10 +254,12 @@ def print_count(result: StdlibCount, top: int) -> None:
     print(f"## Standard library of Python {sys.version.split()[0]} ({result.stdlib})\n")
     print(f"{len(result.modules)} modules, {defs} def functions, {optimized} optimized by the "
           f"hook ({optimized / max(defs, 1):.1%}); {result.total('self_calls')} of them with a "
-          f"tail call to itself made a jump, {result.total('contexts')} with a call to itself "
+          f"tail call to itself made a jump, {result.total('own_methods')} with a method tail "
+          f"call to its own name that jumps when the method found is itself, "
+          f"{result.total('contexts')} with a call to itself "
           f"whose remaining work is saved for the return (modulo context), the others only "
-          f"with tail calls that bounce when the callee is an optimized function (another "
-          f"function, a method on 3.13+). "
+          f"with tail calls that bounce when the callee is an optimized function or a method "
+          f"bound to one. "
           f"{result.total('refused')} that explain() accepts but tail_optimize() refuses. "
           f"Not compiled: {', '.join(result.not_compiled) or 'none'}. "
           f"({result.seconds:.0f} s)\n")
