@@ -142,3 +142,31 @@ def test_the_option_must_be_a_bool(make):
     walk = make(SHAPES["positional"][0])
     with pytest.raises(TypeError, match="name_guard must be True or False"):
         tail_optimize(walk, name_guard=0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name_guard", [True, False])
+def test_a_method_calling_the_global_of_its_name_does_not_call_itself(make, name_guard):
+    """In a class body, ``def sorted(self)`` binds a class attribute: ``sorted(...)`` inside
+    it is the builtin (or a global), never a call to itself, with or without the guard."""
+    fmt = make("""
+    def fmt(x):
+        return "<%s>" % (x,)
+
+    class Report:
+        def __init__(self, rows):
+            self.rows = rows
+
+        def sorted(self):
+            return sorted(self.rows)
+
+        def fmt(self):
+            return fmt(self.rows)
+    """)
+    report_class = fmt.__globals__["Report"]
+    for name in ("sorted", "fmt"):
+        native = getattr(report_class, name)
+        optimized = tail_optimize(native, name_guard=name_guard)
+        report = explain(optimized)
+        assert not any(site.via and site.via.startswith("jump")
+                       for site in (*report.sites, *report.calls_out)), report
+        assert optimized(report_class([3, 1, 2])) == native(report_class([3, 1, 2]))

@@ -322,13 +322,23 @@ def pushes_only(ins: Instr) -> bool:
     return ins.name in PURE_PUSHES and (not ins.name.startswith("BUILD_") or ins.arg == 0)
 
 
+def def_binds_global(code: types.CodeType) -> bool:
+    """The ``def`` binds the function's name as a global: at module level (or in a function,
+    under ``global``). A ``def`` in a class body binds a class attribute, so in a method the
+    global of the same name is another function (``def sorted(self): return
+    sorted(self.rows)``), never a call to itself."""
+    scope, _, _ = code.co_qualname.rpartition(".")
+    return not scope or scope.endswith("<locals>")
+
+
 def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
                          i: int) -> bool:
     """Does ``instrs[i]`` load the function's own name as the callee of a call (not as the
     start of an expression such as ``f.table[0]`` whose value is called)?"""
     ins = instrs[i]
     if ins.name == "LOAD_GLOBAL":
-        loads = bool(ins.arg & 1) and code.co_names[ins.arg >> 1] == code.co_name
+        loads = (bool(ins.arg & 1) and code.co_names[ins.arg >> 1] == code.co_name
+                 and def_binds_global(code))
         after = i + 1
     elif ins.name == "LOAD_DEREF" and facts.local_name(code, ins.arg) == code.co_name:
         neighbour = i - 1 if facts.null_before_callable else i + 1
@@ -547,7 +557,7 @@ class _SiteFinder:
                 depth = self.depths.get(pred.offset)
                 if depth is None:
                     continue
-                if depth < base + 2:
+                if depth < base + 2 or self._loads_super_method(pred, base):
                     ends.add(pred.offset)
                 elif pred.offset not in arguments:
                     arguments[pred.offset] = pred
@@ -556,6 +566,12 @@ class _SiteFinder:
             return None
         ordered = tuple(sorted(arguments.values(), key=lambda ins: ins.offset))
         return ordered, self.flow.at[ends.pop()]
+
+    def _loads_super_method(self, ins: Instr, base: int) -> bool:
+        """``super().name`` loading the method pair over ``base`` (from super, the class and
+        self above it, 3.12+)."""
+        return (ins.name == "LOAD_SUPER_ATTR" and bool(ins.arg & 1)
+                and self.depths.get(ins.offset) == base + 3)
 
     def _callee_pair(self, j: int, base: int
                      ) -> tuple[Instr, Instr | None, str, str] | None:
@@ -572,6 +588,9 @@ class _SiteFinder:
         if depth == base + 1 and self._is_method_load(last):
             name = self.code.co_names[last.arg >> int(self.facts.load_attr_method_bit)]
             return last, None, "method", name
+        if self._loads_super_method(last, base):
+            # ``super().name(...)`` (3.12+): super, the class and self make the method pair.
+            return last, None, "method", self.code.co_names[last.arg >> 2]
         if j < 1 or depth != base + 1 or last.offset in self.jump_sources:
             return None
         before = self.instrs[j - 1]
@@ -600,7 +619,7 @@ class _SiteFinder:
     def _is_self(self, ins: Instr) -> bool:
         name = self.code.co_name
         if ins.name == "LOAD_GLOBAL":
-            return bool(self.code.co_names[ins.arg >> 1] == name)
+            return bool(self.code.co_names[ins.arg >> 1] == name) and def_binds_global(self.code)
         if ins.name == "LOAD_DEREF":
             return name in self.code.co_freevars and self.facts.local_name(self.code,
                                                                            ins.arg) == name

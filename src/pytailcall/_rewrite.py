@@ -720,13 +720,17 @@ class Rewriter:
 
     def _patch_site(self, body: bytearray, site: SelfCall, binding: Binding) -> None:
         if site.bound_method:
-            # ``LOAD_METHOD name`` (3.11) or ``LOAD_ATTR`` with the method bit (3.12) becomes a
-            # plain ``LOAD_ATTR``: the stack holds the bound method, never NULL.
+            # ``LOAD_METHOD name`` (3.11) or ``LOAD_ATTR`` with the method bit (3.12+) becomes
+            # a plain ``LOAD_ATTR`` (``LOAD_SUPER_ATTR`` loses the bit): the stack holds the
+            # bound method, never NULL.
             loader = site.loader
             assert loader is not None
-            index = loader.arg >> int(self.facts.load_attr_method_bit)
-            self._put(body, loader.start, loader.size, "LOAD_ATTR",
-                      self.facts.load_attr_arg(index))
+            if loader.name == "LOAD_SUPER_ATTR":  # the same, bit 0 cleared
+                self._put(body, loader.start, loader.size, loader.name, loader.arg & ~1)
+            else:
+                index = loader.arg >> int(self.facts.load_attr_method_bit)
+                self._put(body, loader.start, loader.size, "LOAD_ATTR",
+                          self.facts.load_attr_arg(index))
         for load in site.context.null_loads if site.context is not None else ():
             # The context calls this callee without its NULL (see Context.null_loads).
             if load.name == "PUSH_NULL":
