@@ -11,10 +11,13 @@ being returned, innermost first, as native returns would.
 
 Record layout, first item first: the context's number (only when the function has several
 contexts), ``None`` padding to a common length, the locals the context reads, then the
-saved stack values ``v0, v[k-1], ..., v1``. ``UNPACK_SEQUENCE`` pushes it back to front, so
-the number ends on top, the locals next (stored back into their slots), and one ``SWAP``
-brings the returned value over ``v0 ... v[k-1]``. A record of one value is that value,
-without a tuple.
+saved stack values ``v0, v1, ..., v[k-1]`` (bottom of the stack first). ``UNPACK_SEQUENCE``
+pushes it back to front, so the number ends on top, the locals next (stored back into
+their slots), and a few ``SWAP`` (one for up to two values) put the returned value over
+``v0 ... v[k-1]``. In that order, when an exception leaves the frame with records pending,
+a tuple freeing its items last first releases each level's values top of the stack first,
+as native unwinding does (a generator among them finalised in the same order). A record of
+one value is that value, without a tuple.
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ class Unwinder:
         now = ([f"v{i}" for i in range(k)] + [f"L{slot}" for slot in params]
                + [f"a{i}" for i in range(extra)] + [f"L{slot}" for slot in others])
         wanted = ([f"a{i}" for i in range(extra)] + [f"L{slot}" for slot in self.reads(site)]
-                  + [f"v{i}" for i in ([0, *range(k - 1, 0, -1)] if k else [])])
+                  + [f"v{i}" for i in range(k)])
         ops += _shuffle(now, wanted)
         if not self.single:
             ops.append(Op("BUILD_TUPLE", len(wanted)))
@@ -162,8 +165,9 @@ class Unwinder:
             items.append(label)
             items += [Op("POP_TOP")] * (int(self.numbered) + pads)
             items += [Op("STORE_FAST", slot) for slot in self.reads(site)]
-            if context.saved:
-                items.append(Op("SWAP", context.saved + 1))
+            k = context.saved
+            items += _shuffle(["result", *[f"v{i}" for i in reversed(range(k))]],
+                              [*[f"v{i}" for i in range(k)], "result"])
             replayed = self.replayed(site, positions)
             items += replayed
             items += self.returning(replayed[-1].position if replayed else None)
