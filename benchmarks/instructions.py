@@ -1,0 +1,71 @@
+"""Machine instructions per call of a benchmark example, counted by callgrind.
+
+Time on a shared machine is noisy; instruction counts are not. Each variant of an example
+row (the hand-written loop, the guarded loop, the loop strategy, and the loop strategy with
+``name_guard=False``) runs under ``valgrind --tool=callgrind`` twice, with 0 and with N
+timed calls after the same warm-up; the difference over N is the count per call. Counts
+are not times (a cache miss costs more than an add), but they move only with the code.
+
+    python benchmarks/instructions.py modulo:1 fib:1 collatz:1 to_binary:2 gcd:2
+
+(``name:index`` names a row of ``python -m pytailcall bench``: the example and its 0-based
+parameter set). Needs valgrind.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import warnings
+
+VARIANTS = ("hand", "guarded", "loop", "unguarded")
+WARM_UP = 20
+
+
+def _inner(name: str, index: int, variant: str, calls: int) -> None:
+    warnings.simplefilter("ignore")
+    from pytailcall.bench import examples
+
+    example = next(e for e in examples.EXAMPLES if e.name == name)
+    args = example.params[index]
+    func = {
+        "hand": lambda: example.hand_loop,
+        "guarded": lambda: example.guarded_loop,
+        "loop": lambda: examples.optimized(example, "loop"),
+        "unguarded": lambda: examples.optimized(example, "loop", name_guard=False),
+    }[variant]()
+    for _ in range(WARM_UP + calls):
+        func(*args)
+
+
+def _collected(name: str, index: int, variant: str, calls: int) -> int:
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         __file__, "--inner", name, str(index), variant, str(calls)],
+        capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : ([\d,]+)", done.stderr)
+    assert found is not None, done.stderr
+    return int(found.group(1).replace(",", ""))
+
+
+def main(rows: list[str]) -> None:
+    print(f"python {sys.version.split()[0]}; instructions per call (callgrind)")
+    print("| row | " + " | ".join(VARIANTS) + " | unguarded / hand | loop / hand |")
+    print("|---|" + "---|" * (len(VARIANTS) + 2))
+    for row in rows:
+        name, _, index = row.partition(":")
+        calls = 2000 if name == "gcd" else 50
+        counts = {variant: (_collected(name, int(index or 0), variant, calls)
+                            - _collected(name, int(index or 0), variant, 0)) // calls
+                  for variant in VARIANTS}
+        print(f"| {row} | " + " | ".join(f"{counts[v]:,}" for v in VARIANTS)
+              + f" | {counts['unguarded'] / counts['hand']:.2f} "
+              + f"| {counts['loop'] / counts['hand']:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--inner"]:
+        _inner(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+    else:
+        main(sys.argv[1:] or ["modulo:1", "collatz:1", "fib:1", "to_binary:2", "gcd:2"])
