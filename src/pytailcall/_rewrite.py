@@ -36,14 +36,13 @@ from pytailcall._bytecode.code import (
     Instr,
     Position,
     build_exception_table,
-    decode,
     encode,
     last_computed_line,
     location_entries,
     parse_exception_table,
 )
 from pytailcall._bytecode.facts import Facts
-from pytailcall._bytecode.flow import Flow
+from pytailcall._bytecode.flow import max_stack_depth
 from pytailcall._signature import CO_VARARGS as _CO_VARARGS
 from pytailcall._signature import CO_VARKEYWORDS as _CO_VARKEYWORDS
 from pytailcall._signature import EXTRA, direct_targets, parameter_source
@@ -1233,13 +1232,4 @@ def _covering_the_rest(handlers: list[Handler], start: int, end: int, target: in
 
 def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:
     """Check the new code's stack discipline the way the compiler would; return its maximum."""
-    flow = Flow(decode(raw, facts), handlers, facts)
-    depths = flow.stack_depths
-    deepest = 0
-    for i, ins in enumerate(flow.instrs):
-        depth = depths.get(ins.offset)
-        if depth is not None:
-            for _, effect in flow.edges[i]:
-                deepest = max(deepest, depth + effect)
-            deepest = max(deepest, depth)
-    return deepest
+    return max_stack_depth(raw, handlers, facts)

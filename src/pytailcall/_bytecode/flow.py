@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 
-from pytailcall._bytecode.code import Handler, Instr
+from pytailcall._bytecode.code import Handler, Instr, decode
 from pytailcall._bytecode.facts import Facts
 
 
@@ -143,3 +143,48 @@ class Flow:
             for succ, _ in self.successors(ins):
                 work.append((succ, bound))
         return risky
+
+
+def max_stack_depth(raw: bytes, handlers: Sequence[Handler], facts: Facts) -> int:
+    """The deepest stack ``raw`` reaches, with the checks of :attr:`Flow.stack_depths`
+    (two paths that disagree, an underflow: :class:`FlowError`) and the same messages.
+
+    The verification of every rewritten function: one pass over plain lists, without
+    building a :class:`Flow` (a fifth of a decoration's time went there)."""
+    instrs = decode(raw, facts)
+    at: dict[int, int] = {}
+    for i, ins in enumerate(instrs):
+        at[ins.start] = i
+        at[ins.offset] = i
+    effect, falls, count = facts.stack_effect, facts.falls_through, len(instrs)
+
+    def index_of(unit: int) -> int:
+        i = at.get(unit)
+        if i is None:
+            raise FlowError(f"no instruction starts at code unit {unit}")
+        return i
+
+    by_index: list[int | None] = [None] * count
+    work = [(0, 0)] + [(index_of(h.target), h.depth + int(h.lasti) + 1) for h in handlers]
+    deepest = 0
+    while work:
+        i, depth = work.pop()
+        seen = by_index[i]
+        if seen is not None:
+            if seen != depth:
+                ins = instrs[i]
+                raise FlowError(f"stack depth {depth} != {seen} at {ins.name} (unit {ins.offset})")
+            continue
+        by_index[i] = depth
+        deepest = max(deepest, depth)
+        ins = instrs[i]
+        edges = [] if ins.target is None else [(index_of(ins.target), True)]
+        if falls(ins.op) and i + 1 < count:
+            edges.append((i + 1, False))
+        for j, jumped in edges:
+            after = depth + effect(ins.op, ins.arg, jump=jumped)
+            if after < 0:
+                raise FlowError(f"stack underflow after {ins.name} (unit {ins.offset})")
+            deepest = max(deepest, after)
+            work.append((j, after))
+    return deepest
