@@ -397,6 +397,47 @@ def test_method_call_shapes_run_in_constant_stack(strategy, deep):
             assert sites and all(site.optimized for site in sites), report
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_method_calls_without_arguments_to_other_objects(strategy):
+    """``return self.raw.seekable()`` inside ``seekable`` (the standard library's _pyio): a
+    call to the method's own name, without arguments, that finds another object's method
+    is called normally, the NULL of the call back in its place on every version (3.13
+    crashed); and a call of another method without arguments (3.11 and 3.12 load it as a
+    bound method too)."""
+    source = """
+    class Raw:
+        def seekable(self):
+            return "raw"
+
+        def name(self):
+            return "raw name"
+
+    class Buffered:
+        def __init__(self, raw):
+            self.raw = raw
+
+        def seekable(self):
+            return self.raw.seekable()
+
+        def name(self):
+            return self.raw.name()
+    """
+    results = []
+    for optimize in (False, True):
+        ns = _namespace(source)
+        if optimize:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TailCallWarning)
+                for method in ("seekable", "name"):
+                    setattr(ns["Buffered"], method, tail_optimize(
+                        getattr(ns["Buffered"], method), strategy=strategy))
+        buffered = ns["Buffered"](ns["Raw"]())
+        nested = ns["Buffered"](ns["Buffered"](ns["Raw"]()))
+        results.append([buffered.seekable(), nested.seekable(), buffered.name(),
+                        nested.name()])
+    assert results[0] == results[1] == ["raw", "raw", "raw name", "raw name"]
+
+
 def test_missing_method_raises_the_native_error():
     source = """
     class Thing:

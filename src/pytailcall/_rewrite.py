@@ -762,7 +762,9 @@ class Rewriter:
         drop_null = binding.drop_null or site.bound_method
         assert site.shape is not None
         if site.bound_method and site.shape.nargs == 0:
-            ops += [Op("PUSH_NULL"), Op("SWAP", 2)]
+            # No argument to stand in for "self": the NULL goes back where the layout has it.
+            ops += [Op("PUSH_NULL"), Op("SWAP", 2)] if self.facts.null_before_callable else [
+                Op("PUSH_NULL")]
             drop_null = False
         for ins in site.region:
             arg = ins.arg
