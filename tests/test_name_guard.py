@@ -170,3 +170,22 @@ def test_a_method_calling_the_global_of_its_name_does_not_call_itself(make, name
         assert not any(site.via and site.via.startswith("jump")
                        for site in (*report.sites, *report.calls_out)), report
         assert optimized(report_class([3, 1, 2])) == native(report_class([3, 1, 2]))
+
+
+@pytest.mark.parametrize("name_guard", [True, False])
+def test_a_method_of_a_class_made_in_a_function_does_not_call_itself(make, name_guard):
+    """``class Runner: def run(self, *args): return run(*args)`` inside ``make_runner(run)``:
+    the free variable ``run`` is the enclosing function's, never the method."""
+    make_runner = make("""
+    def make_runner(run):
+        class Runner:
+            def run(self, *args):
+                return run(*args)
+        return Runner
+    """)
+    runner_class = make_runner(lambda a, b: a + b)
+    optimized = tail_optimize(runner_class.run, name_guard=name_guard)
+    report = explain(optimized)
+    assert not any(site.via and site.via.startswith("jump")
+                   for site in (*report.sites, *report.calls_out)), report
+    assert optimized(runner_class(), 2, 3) == 5

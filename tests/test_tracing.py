@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import is_driver
 
-from pytailcall import TailCallWarning
+from pytailcall import TailCallWarning, tail_optimize
 
 SHAPES: dict[str, tuple[Any, ...]] = {
     # each: source, arguments; every one optimizes all its self calls
@@ -160,3 +160,16 @@ def test_binding_error_traceback_points_at_the_tail_call(make_pair):
             func(3)
         line = info.traceback[-1].lineno + 1  # pytest counts from 0
         assert line == func.__code__.co_firstlineno + 2
+
+
+@NAME_GUARD
+def test_settrace_of_the_direct_call_form(make, name_guard):
+    """``fast = tail_optimize(slow)``: the name still holds the original function, the
+    same code, and calls to it jump too; tracers see the native lines (a jump back to the
+    binding code added a line event per call)."""
+    slow = make(SHAPES["positional"][0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        fast = tail_optimize(slow, name_guard=name_guard)
+    args = SHAPES["positional"][1]
+    assert _line_events(fast, args) == _line_events(slow, args)

@@ -323,12 +323,19 @@ def pushes_only(ins: Instr) -> bool:
 
 
 def def_binds_global(code: types.CodeType) -> bool:
-    """The ``def`` binds the function's name as a global: at module level (or in a function,
-    under ``global``). A ``def`` in a class body binds a class attribute, so in a method the
-    global of the same name is another function (``def sorted(self): return
-    sorted(self.rows)``), never a call to itself."""
+    """The ``def`` binds the function's name as a global: at module level, or under a
+    ``global`` declaration (the qualified name is then the bare name too). A ``def`` in a
+    class body binds a class attribute, one in a function a local: the global of the same
+    name is another function there (``def sorted(self): return sorted(self.rows)``)."""
+    return code.co_qualname == code.co_name
+
+
+def def_binds_enclosing_local(code: types.CodeType) -> bool:
+    """The ``def`` binds a local of the enclosing function, which the function reads as a
+    free variable to call itself. In a class body (``class Runner: def run(self): return
+    run(...)`` inside a function), the free variable of that name is the function's."""
     scope, _, _ = code.co_qualname.rpartition(".")
-    return not scope or scope.endswith("<locals>")
+    return scope.endswith("<locals>")
 
 
 def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
@@ -340,7 +347,8 @@ def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[In
         loads = (bool(ins.arg & 1) and code.co_names[ins.arg >> 1] == code.co_name
                  and def_binds_global(code))
         after = i + 1
-    elif ins.name == "LOAD_DEREF" and facts.local_name(code, ins.arg) == code.co_name:
+    elif (ins.name == "LOAD_DEREF" and facts.local_name(code, ins.arg) == code.co_name
+          and def_binds_enclosing_local(code)):
         neighbour = i - 1 if facts.null_before_callable else i + 1
         loads = 0 <= neighbour < len(instrs) and instrs[neighbour].name == "PUSH_NULL"
         after = max(i, neighbour) + 1
@@ -621,8 +629,8 @@ class _SiteFinder:
         if ins.name == "LOAD_GLOBAL":
             return bool(self.code.co_names[ins.arg >> 1] == name) and def_binds_global(self.code)
         if ins.name == "LOAD_DEREF":
-            return name in self.code.co_freevars and self.facts.local_name(self.code,
-                                                                           ins.arg) == name
+            return (name in self.code.co_freevars and def_binds_enclosing_local(self.code)
+                    and self.facts.local_name(self.code, ins.arg) == name)
         return False
 
     def _plain_attribute(self, ins: Instr) -> bool:

@@ -789,7 +789,7 @@ class Rewriter:
         # A call bound by a binder gets the callee's own (see _bind_with_binder).
         binder = None if binding.stores is not None else (
             "star_binder" if self._binds_through_star_binder(site, binding) else "binder")
-        mine, other, not_source, normal, normal_pop = Label(), Label(), Label(), Label(), Label()
+        other, not_source, normal, normal_pop = Label(), Label(), Label(), Label()
         if not self.name_guard:
             return _positioned([
                 *([*self.load_target(), self.load_attr(binder)] if binder is not None else []),
@@ -803,7 +803,7 @@ class Rewriter:
         ]
         if binder is not None:
             ops += [*self.load_target(), self.load_attr(binder)]
-        ops += [mine, *self.continuation.continue_from(self, site, binding, depth)]
+        ops += self.continuation.continue_from(self, site, binding, depth)
         ops += [
             other,
             *self.load_target(),
@@ -813,7 +813,9 @@ class Rewriter:
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, not_source),
             self.load_attr("source_" + binder) if binder is not None else Op("POP_TOP"),
-            Op("JUMP_BACKWARD", target=mine),
+            # The same again, not a jump back to it: sys.settrace sees a line event at the
+            # target of every backward jump.
+            *self.continuation.continue_from(self, site, binding, depth),
             not_source,
             Op("COPY", 1),
             self.load_attr("wrapper_checked"),
