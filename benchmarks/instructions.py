@@ -4,7 +4,9 @@ Time on a shared machine is noisy; instruction counts are not. Each variant of a
 row (the hand-written loop, the guarded loop, the loop strategy, and the loop strategy with
 ``name_guard=False``) runs under ``valgrind --tool=callgrind`` twice, with 0 and with N
 timed calls after the same warm-up; the difference over N is the count per call. Counts
-are not times (a cache miss costs more than an add), but they move only with the code.
+are not times (a cache miss costs more than an add), and they are not exact either (the
+garbage collector and the specializing interpreter's warm-up move them by a few percent
+between runs), but they do not move with the load of the machine.
 
     python benchmarks/instructions.py modulo:1 fib:1 collatz:1 to_binary:2 gcd:2
 
@@ -14,6 +16,7 @@ parameter set). Needs valgrind.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -40,10 +43,11 @@ def _inner(name: str, index: int, variant: str, calls: int) -> None:
 
 
 def _collected(name: str, index: int, variant: str, calls: int) -> int:
+    # A fixed hash seed: string hashes decide dict probe sequences, so counts would vary.
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          __file__, "--inner", name, str(index), variant, str(calls)],
-        capture_output=True, text=True, check=True)
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"Collected : ([\d,]+)", done.stderr)
     assert found is not None, done.stderr
     return int(found.group(1).replace(",", ""))
