@@ -124,10 +124,11 @@ class SelfCall:
     #: For a call whose result is used before it is returned: the work left to do then,
     #: which the loop strategy saves and replays (tail recursion modulo context).
     context: _contexts.Context | None = None
-    #: A method call before 3.13, whose stack then holds ``method_or_NULL, self_or_callable``
-    #: (NULL cannot be looked at): the rewriter loads a bound method instead (a plain
-    #: attribute load, one item), and these exception-table entries of the argument code,
-    #: now one item shallower, move down with it.
+    #: A method call whose stack holds a slot that may be NULL, which cannot be looked at
+    #: (``method_or_NULL, self_or_callable`` before 3.13; from 3.13 the ``self_or_NULL`` an
+    #: own-method jump needs): the rewriter loads a bound method instead (a plain attribute
+    #: load, one item), and these exception-table entries of the argument code, now one item
+    #: shallower, move down with it.
     bound_method: bool = False
     shallower_handlers: tuple[Handler, ...] = ()
     #: ``x.name(...)`` inside the function called ``name``, loaded as a bound method, whose

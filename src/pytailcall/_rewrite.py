@@ -840,8 +840,9 @@ class Rewriter:
         function (a bounce when that is optimized). An override in a subclass is another
         function, called (or bounced to) as natively.
 
-        The type test is a ``type()`` call (a C function; ``MATCH_CLASS`` would believe an
-        object that says it is a method), made only when ``__func__`` is this function."""
+        The type test comes first, a ``type()`` call (a C function; ``MATCH_CLASS`` would
+        believe an object that says it is a method, and costs more): on an exact bound
+        method, ``__func__`` and ``__self__`` are plain reads that run no user code."""
         depth = self._callee_depth(site, binding)
         other = Label()
         ops: list[Item] = [
