@@ -52,17 +52,6 @@ class Flow:
             table.append(succ)
         return table
 
-    @cached_property
-    def edges(self) -> list[list[tuple[int, int]]]:
-        """Per instruction index: (successor index, stack effect along that edge)."""
-        index, effect = self.index, self.facts.stack_effect
-        return [[(index[succ.offset], effect(ins.op, ins.arg, jump=jumped))
-                 for succ, jumped in successors]
-                for ins, successors in zip(self.instrs, self._successors, strict=True)]
-
-    def _effect(self, ins: Instr, jumped: bool) -> int:
-        return self.facts.stack_effect(ins.op, ins.arg, jump=jumped)
-
     def handler_entries(self) -> Iterator[tuple[Instr, int]]:
         for h in self.handlers:
             yield self.instruction_at(h.target), h.depth + int(h.lasti) + 1
@@ -75,26 +64,9 @@ class Flow:
         Raises :class:`FlowError` where two paths disagree or the stack would underflow:
         the same checks CPython's compiler relies on, used here to verify our own output.
         """
-        instrs, edges = self.instrs, self.edges
-        by_index: list[int | None] = [None] * len(instrs)
-        work = [(0, 0)] + [(self.index[ins.offset], d) for ins, d in self.handler_entries()]
-        while work:
-            i, depth = work.pop()
-            seen = by_index[i]
-            if seen is not None:
-                if seen != depth:
-                    ins = instrs[i]
-                    raise FlowError(
-                        f"stack depth {depth} != {seen} at {ins.name} (unit {ins.offset})"
-                    )
-                continue
-            by_index[i] = depth
-            for j, effect in edges[i]:
-                if depth + effect < 0:
-                    ins = instrs[i]
-                    raise FlowError(f"stack underflow after {ins.name} (unit {ins.offset})")
-                work.append((j, depth + effect))
-        return {ins.offset: d for ins, d in zip(instrs, by_index, strict=True) if d is not None}
+        by_index, _ = _depths(self.instrs, self.index, self.at, self.handlers, self.facts)
+        return {ins.offset: d for ins, d in zip(self.instrs, by_index, strict=True)
+                if d is not None}
 
     @cached_property
     def predecessors(self) -> dict[int, list[Instr]]:
@@ -146,23 +118,28 @@ class Flow:
 
 
 def max_stack_depth(raw: bytes, handlers: Sequence[Handler], facts: Facts) -> int:
-    """The deepest stack ``raw`` reaches, with the checks of :attr:`Flow.stack_depths`
-    (two paths that disagree, an underflow: :class:`FlowError`) and the same messages.
+    """The deepest stack ``raw`` reaches, with the checks of :attr:`Flow.stack_depths`.
 
-    The verification of every rewritten function: one pass over plain lists, without
-    building a :class:`Flow` (a fifth of a decoration's time went there)."""
+    The verification of every rewritten function: without building a :class:`Flow` (its
+    tables cost a fifth of a decoration's time there)."""
     instrs = decode(raw, facts)
-    at: dict[int, int] = {}
-    for i, ins in enumerate(instrs):
-        at[ins.start] = i
-        at[ins.offset] = i
+    at = {ins.start: ins for ins in instrs}
+    at.update({ins.offset: ins for ins in instrs})
+    index = {ins.offset: i for i, ins in enumerate(instrs)}
+    return _depths(instrs, index, at, handlers, facts)[1]
+
+
+def _depths(instrs: Sequence[Instr], index: dict[int, int], at: dict[int, Instr],
+            handlers: Sequence[Handler], facts: Facts) -> tuple[list[int | None], int]:
+    """Stack depth before each instruction (None: unreachable), by index, and the deepest
+    the stack gets; :class:`FlowError` where two paths disagree or the stack underflows."""
     effect, falls, count = facts.stack_effect, facts.falls_through, len(instrs)
 
     def index_of(unit: int) -> int:
-        i = at.get(unit)
-        if i is None:
+        ins = at.get(unit)
+        if ins is None:
             raise FlowError(f"no instruction starts at code unit {unit}")
-        return i
+        return index[ins.offset]
 
     by_index: list[int | None] = [None] * count
     work = [(0, 0)] + [(index_of(h.target), h.depth + int(h.lasti) + 1) for h in handlers]
@@ -187,4 +164,4 @@ def max_stack_depth(raw: bytes, handlers: Sequence[Handler], facts: Facts) -> in
                 raise FlowError(f"stack underflow after {ins.name} (unit {ins.offset})")
             deepest = max(deepest, after)
             work.append((j, after))
-    return deepest
+    return by_index, deepest
