@@ -759,7 +759,7 @@ class Rewriter:
         ops = [Op("LOAD_FAST", slot) for slot in binding.reload]
         # A bound method with arguments takes the first argument's place as "the method",
         # the first argument then stands in for "self": the call is the same.
-        drop_null = binding.drop_null or site.bound_method
+        drop_null = _callee_alone(site, binding)
         assert site.shape is not None
         if site.bound_method and site.shape.nargs == 0:
             # No argument to stand in for "self": the NULL goes back where the layout has it.
@@ -777,7 +777,7 @@ class Rewriter:
         """1-based depth of the callee on the stack when the stub starts."""
         shape = site.shape
         assert shape is not None
-        if binding.drop_null or site.bound_method:
+        if _callee_alone(site, binding):
             return shape.nargs - len(binding.reload) + 1
         return shape.nargs + (1 if self.facts.null_before_callable else 2)
 
@@ -1106,6 +1106,12 @@ class Rewriter:
                 ops += [Op("PUSH_NULL"), Op("STORE_FAST", slot)]
             ops.append(Op("MAKE_CELL", slot))
         return ops
+
+
+def _callee_alone(site: SelfCall, binding: Binding) -> bool:
+    """The callee has no NULL slot beside it: dropped for a call to itself, or a method
+    loaded as a bound method."""
+    return binding.drop_null or site.bound_method
 
 
 def _positioned(ops: list[Item], site: SelfCall) -> list[Item]:
