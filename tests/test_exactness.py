@@ -157,19 +157,25 @@ def test_calls_out_that_reach_no_optimized_function_run_no_code_of_ours(make):
     plain = make(source)
     optimized = tail_optimize(plain)
     plain.__globals__["digits"] = optimized
-    seen = []
+    result, calls = _traced_calls(optimized, 90210)
+    assert result == "90210"
+    assert [code.co_filename for code in calls] == [optimized.__code__.co_filename]
+
+
+def _traced_calls(func, *args):
+    """``func(*args)``, and the code of every Python call ``sys.settrace`` saw."""
+    calls = []
 
     def tracer(frame, event, arg):
         if event == "call":
-            seen.append(frame.f_code.co_filename)
+            calls.append(frame.f_code)
         return None
 
     sys.settrace(tracer)
     try:
-        assert optimized(90210) == "90210"
+        return func(*args), calls
     finally:
         sys.settrace(None)
-    assert seen == [optimized.__code__.co_filename]
 
 
 def test_method_calls_out_to_plain_methods_run_no_code_of_ours(make):
@@ -187,19 +193,9 @@ def test_method_calls_out_to_plain_methods_run_no_code_of_ours(make):
     """)
     namespace = walk.__globals__
     namespace["walk"] = optimized = tail_optimize(walk)
-    seen = []
-
-    def tracer(frame, event, arg):
-        if event == "call":
-            seen.append(frame.f_code.co_name)
-        return None
-
-    sys.settrace(tracer)
-    try:
-        assert optimized(namespace["Walker"](), 50) == ("done", 0)
-    finally:
-        sys.settrace(None)
-    assert seen == ["walk", "done"]
+    result, calls = _traced_calls(optimized, namespace["Walker"](), 50)
+    assert result == ("done", 0)
+    assert [code.co_name for code in calls] == ["walk", "done"]
 
 
 def test_non_tail_recursion_with_calls_out_reaches_native_depth(make):
