@@ -202,10 +202,16 @@ def test_results_that_look_like_bounces_are_results(strategy):
         def second(n):
             if n == 0:
                 return (1, None)
+            if n == 2:
+                return ()
+            if n == 3:
+                return (None, second)
             return functools.partial(int, "7")
         """, first=strategy, second=strategy)
     assert ns["first"](0) == (1, None)
     assert ns["first"](1)() == 7
+    assert ns["first"](2) == ()
+    assert ns["first"](3) == (None, ns["second"])
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -270,8 +270,8 @@ def test_rewritten_code_can_be_marshalled(make, source, strategy):
     optimized = tail_optimize(plain, strategy=strategy)
     codes = [optimized.__code__]
     target = optimized.__dict__["__tail_call__"]
-    if target.exact is not None:
-        codes.append(target.exact.__self__.__code__)  # the implementation
+    if target.marker is not None:
+        codes.append(target.marker.impl.__code__)  # the implementation
     for code in codes:
         assert marshal.loads(marshal.dumps(code)) == code
 
@@ -546,6 +546,35 @@ class _Proxy:
 
     def __call__(self, *args):
         return ("proxied", self._wrapped(*args))
+
+
+def test_a_callee_that_says_it_is_a_function_is_called_without_being_asked(make_pair):
+    """A tail call to another name tests its callee by exact type: an object that says it
+    is a function or a bound method has nothing read (natively a call reads nothing)."""
+    reads = []
+
+    class Claims:
+        @property
+        def __class__(self):
+            reads.append("__class__")
+            return types.FunctionType
+
+        def __getattr__(self, name):
+            reads.append(name)
+            raise AttributeError(name)
+
+        def __call__(self, x):
+            return ("called", x)
+
+    native, optimized = make_pair("""
+    def f(n):
+        if n == 0:
+            return callee(42)
+        return f(n - 1)
+    """, env={"callee": Claims()})
+    assert native(3) == ("called", 42) and reads == []
+    assert optimized(3) == ("called", 42)
+    assert reads == []
 
 
 @pytest.mark.parametrize("bound", [False, True])

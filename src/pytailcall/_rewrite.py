@@ -846,10 +846,9 @@ class Rewriter:
         depth = self._callee_depth(site, binding)
         other = Label()
         ops: list[Item] = [
+            *self.call_helper("exact_type", [Op("COPY", depth + 2)]),
             *self.load_target(),
-            *self.call_method("TYPE", [Op("COPY", depth + 2)]),
-            *self.load_target(),
-            self.load_attr("METHOD"),
+            self.load_attr("method_type"),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, other),
             Op("COPY", depth),
@@ -872,48 +871,51 @@ class Rewriter:
         driver (``driver``: in a public function, which so stays one frame until such a
         call happens); otherwise make the call as it was.
 
-        The test is inline: ``MATCH_CLASS`` checks the callee's type and reads its
-        ``__tail_call__`` record without calling anything, and the record must be a Target
-        that names this very callee. A bound method has its ``__func__`` checked the same
-        way, and then the Target checks its type exactly (``MATCH_CLASS`` believes an object
-        that says it is a bound method, as ``isinstance`` does). So calls to anything that
-        is not, or does not say it is, an optimized function or a method bound to one run no
-        code of pytailcall's.
+        The test is inline, by exact type: ``type(callee)`` must be the function type (or
+        the bound-method type, and then its ``__func__`` is tested), its ``__tail_call__``
+        record (``getattr`` with a default) exactly a Target, and that Target's public
+        function this very callee. Neither type can be subclassed, and on those exact
+        types these reads run no user code; an object that merely says it is a function
+        (a mock, a proxy) is called as it was. ``type`` and ``getattr`` are C functions: no
+        frame of ours, but profilers see them (``MATCH_CLASS`` would read ``__class__`` of
+        such objects, and costs several times more).
         """
         shape = site.shape
         assert shape is not None
         depth = self._callee_depth(site, binding)
         exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
-        npositional = Op("LOAD_CONST", self.consts.index(shape.npositional if exact else -1))
-        method, replace = Label(), Label()
-        normal = [Label() for _ in range(4)]  # the normal call, with 0 to 3 items to drop
+        npositional = shape.npositional if exact else -1
+        not_function, replace, tuple_bounce = Label(), Label(), Label()
+        normal = [Label(), Label()]  # the normal call, with 0 or 1 item to drop
         ops: list[Item] = [
-            # A function whose record is a Target that says it is that function.
-            *self._match_class(depth, "FUNCTION", ("__tail_call__",)),
-            *self.branch(self.facts.pop_jump_if_none, method),
-            Op("UNPACK_SEQUENCE", 1),
-            *self._names_its_function(depth + 1, normal),
-            *self._bounce_or_drive(site, "", [npositional]),
-            Op("JUMP_FORWARD", target=replace),
-            # A bound method whose function is optimized: the same test on ``__func__``.
-            method,
-            Op("POP_TOP"),
-            *self._match_class(depth, "METHOD", ("__func__",)),
-            *self.branch(self.facts.pop_jump_if_none, normal[1]),
-            Op("UNPACK_SEQUENCE", 1),
+            *self._type_of(depth),
             Op("COPY", 1),
             *self.load_target(),
-            self.load_attr("FUNCTION"),
-            Op("LOAD_CONST", self.consts.index(("__tail_call__",))),
-            Op("MATCH_CLASS", 0),
-            Op("COPY", 1),
-            *self.branch(self.facts.pop_jump_if_none, normal[2]),
-            Op("UNPACK_SEQUENCE", 1),
-            # [.., function, record]: the record must name the function under it.
-            *self._names_its_function(2, normal, below=1),
+            self.load_attr("function_type"),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, not_function),
+            Op("POP_TOP"),
+            *self._record_of(depth, normal[0]),
+            *self._bounce_or_drive(site, "", npositional, depth, tuple_bounce),
+            Op("JUMP_FORWARD", target=replace),
+            # A bound method whose function is optimized: the same test on ``__func__``.
+            not_function,
+            *self.load_target(),
+            self.load_attr("method_type"),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, normal[0]),
+            Op("COPY", depth),
+            self.load_attr("__func__"),
+            *self._type_of(1),
+            *self.load_target(),
+            self.load_attr("function_type"),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, normal[1]),
+            *self._record_of(1, normal[1]),
+            # [.., function, Target]
             Op("SWAP", 2),
             Op("POP_TOP"),
-            *self._bounce_or_drive(site, "method_", [Op("COPY", depth + 2)]),
+            *self._bounce_or_drive(site, "method_", -1, depth, None),
             Op("COPY", 1),
             *self.branch(self.facts.pop_jump_if_none, normal[1]),
             # What the Target gave takes the callee's place, with the same arguments.
@@ -923,10 +925,7 @@ class Rewriter:
             *self._hand_over_jumps(site),
             *self._call_ops(site, binding),
             *self.return_result(site),
-            normal[3],
-            Op("POP_TOP"),
-            normal[2],
-            Op("POP_TOP"),
+            *self._tuple_bounce(site, binding, tuple_bounce, npositional, depth),
             normal[1],
             Op("POP_TOP"),
             normal[0],
@@ -935,35 +934,75 @@ class Rewriter:
         ]
         return _positioned(ops, site)
 
-    def _names_its_function(self, function_depth: int, normal: list[Label], *,
-                            below: int = 0) -> list[Item]:
-        """With a ``__tail_call__`` record on top: go on if it is a Target whose public
-        function is the value at ``function_depth`` (counted with the record); else drop the
-        record and the ``below`` items under it and go to the normal call (``normal[k]``
-        drops k items first)."""
-        drop_record, drop_both = normal[1 + below], normal[2 + below]
+    def _type_of(self, depth: int) -> list[Op]:
+        """Push ``type()`` of the value at ``depth``."""
+        return self.call_helper("exact_type", [Op("COPY", depth + 2)])
+
+    def _record_of(self, depth: int, normal: Label) -> list[Item]:
+        """With a function (exactly) at ``depth``: push its Target, when it has one that
+        names it; else go to ``normal`` with nothing pushed."""
+        drop_record = Label()
+        done = Label()
         return [
-            Op("COPY", 1),
+            *self.call_helper("record_of", [
+                Op("COPY", depth + 2),
+                Op("LOAD_CONST", self.consts.index(_runtime.TARGET_KEY)),
+                Op("LOAD_CONST", self.consts.index(None)),
+            ]),
+            *self._type_of(1),
             *self.load_target(),
-            self.load_attr("TARGET"),
-            Op("LOAD_CONST", self.consts.index(("public",))),
-            Op("MATCH_CLASS", 0),
-            Op("COPY", 1),
-            *self.branch(self.facts.pop_jump_if_none, drop_both),
-            Op("UNPACK_SEQUENCE", 1),
-            Op("COPY", function_depth + 1),
+            self.load_attr("target_type"),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, drop_record),
+            Op("COPY", 1),
+            self.load_attr("public"),
+            Op("COPY", depth + 2),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_true, done),
+            drop_record,
+            Op("POP_TOP"),
+            Op("JUMP_FORWARD", target=normal),
+            done,
         ]
 
-    def _bounce_or_drive(self, site: SelfCall, kind: str, arguments: list[Op]) -> list[Item]:
-        """Ask the Target on top for what replaces the callee: a driver (in public code,
+    def _tuple_bounce(self, site: SelfCall, binding: Binding, label: Label, npositional: int,
+                      depth: int) -> list[Item]:
+        """At ``label``, with the Target's marker on top of the call (its callee, NULL and
+        ``npositional`` arguments, exactly the callee's parameters): return the bounce
+        ``(*arguments, marker)``, built inline. The NULL cannot just be dropped, so a call
+        of ``tuple`` (which returns a tuple as it is) takes the callee's place to consume it."""
+        if npositional < 0 or self.drive_calls_out:  # (no maker: see _bounce_or_drive)
+            return []
+        assert not _callee_alone(site, binding) and not binding.reload
+        callee = depth - npositional + 1  # its depth once the arguments are one tuple
+        return [
+            label,
+            *self._hand_over_jumps(site, above=1),
+            Op("BUILD_TUPLE", npositional + 1),
+            *self.load_target(),
+            self.load_attr("as_tuple"),
+            Op("SWAP", callee + 1),
+            Op("POP_TOP"),
+            *([Op("PRECALL", 1)] if self.facts.has_precall else []),
+            Op("CALL", 1),
+            *self.return_result(site),
+        ]
+
+    def _bounce_or_drive(self, site: SelfCall, kind: str, npositional: int,
+                         depth: int, tuple_bounce: Label | None) -> list[Item]:
+        """Replace the Target on top by what replaces the callee: a driver (in public code,
         which must return the callee's result) or a bounce maker (in an implementation,
         which returns the bounce to its driver). An implementation holding saved contexts
-        asks for a driver too: the contexts apply to the result, not to a bounce."""
+        asks for a driver too: the contexts apply to the result, not to a bounce.
+
+        For a function (``kind`` ""), both are read from the Target inline: no frame of
+        ours per bounce; a call of exactly the callee's positional parameters goes to
+        ``tuple_bounce`` with the Target's marker instead (see ``_tuple_bounce``). For a
+        bound method (``kind`` "method_", ``depth`` below the Target), a method of the
+        Target binds its object."""
         if self.drive_calls_out or self.unwinder is None:
-            how = "driver" if self.drive_calls_out else "maker"
-            return [*self.call_method(kind + how, arguments)]
+            return self._entry(kind, "driver" if self.drive_calls_out else "maker",
+                               npositional, depth, tuple_bounce)
         assert site.shape is not None
         # [count?, list, the compiler's stack at the call, Target]
         below = self._depth_at_call(site) + 2
@@ -972,27 +1011,53 @@ class Rewriter:
             Op("COPY", below),
             *self.truth(),
             *self.branch(self.facts.pop_jump_if_true, drive),
-            *self.call_method(kind + "maker", [Op(a.name, a.arg) for a in arguments]),
+            *self._entry(kind, "maker", npositional, depth, tuple_bounce),
             Op("JUMP_FORWARD", target=done),
             drive,
-            *self.call_method(kind + "driver", arguments),
+            *self._entry(kind, "driver", npositional, depth, tuple_bounce),
             done,
+        ]
+
+    def _entry(self, kind: str, how: str, npositional: int, depth: int,
+               tuple_bounce: Label | None) -> list[Item]:
+        """With the callee's Target on top: what replaces the callee (see _bounce_or_drive);
+        for a tuple bounce, its marker, and on to ``tuple_bounce``."""
+        if kind == "method_":  # (a COPY's depth counts the two items the load leaves)
+            return [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
+        if how == "driver" or npositional < 0:
+            return [self.load_attr("drive" if how == "driver" else "general")]
+        assert tuple_bounce is not None
+        general = Label()
+        return [
+            # A tuple bounce serves exactly ``exact_count`` positional arguments. Small ints
+            # are cached, so ``is`` is ``==`` here; a count over 256 (never equal) takes
+            # ``general``, which serves every call.
+            Op("COPY", 1),
+            self.load_attr("exact_count"),
+            Op("LOAD_CONST", self.consts.index(npositional)),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, general),
+            self.load_attr("marker"),
+            Op("JUMP_FORWARD", target=tuple_bounce),
+            general,
+            self.load_attr("general"),
         ]
 
     def _depth_at_call(self, site: SelfCall) -> int:
         """The compiler's stack depth where the call sequence starts, as rewritten."""
         return self.analysis.flow.stack_depths[site.region[0].offset] - int(site.bound_method)
 
-    def _hand_over_jumps(self, site: SelfCall) -> list[Op]:
+    def _hand_over_jumps(self, site: SelfCall, *, above: int = 0) -> list[Op]:
         """When jumps are counted in a frame that is about to return a bounce (an
         implementation run by a driver), add its count to ``Target.HANDED_OVER.count`` for
         that driver: natively those calls are frames still on the stack. Slot reads and
-        writes of a thread-local object: no code of ours runs."""
+        writes of a thread-local object: no code of ours runs. ``above``: items on top of
+        the call sequence."""
         if not self.counts_jumps or self.drive_calls_out:
             return []
         # Everything on the stack, down to the count at the bottom: the compiler's depth
         # before the call sequence, and the frame's own items under it.
-        total = self._depth_at_call(site) + self.stack_base
+        total = self._depth_at_call(site) + self.stack_base + above
         return [
             *self.load_target(),
             self.load_attr("HANDED_OVER"),
@@ -1020,23 +1085,19 @@ class Rewriter:
         """The optimized function's own :class:`~pytailcall._runtime.Target`."""
         return [Op("LOAD_DEREF", self.target_slot)]
 
+    def call_helper(self, slot: str, arguments: list[Op]) -> list[Op]:
+        """Call the C function in the Target's ``slot`` with the values ``arguments`` push
+        (each counted as one; a COPY's depth counts the two items pushed before them)."""
+        load = [*self.load_target(), self.load_attr(slot)]
+        null = [Op("PUSH_NULL")]
+        first = [*null, *load] if self.facts.null_before_callable else [*load, *null]
+        return [*first, *arguments, *self.call_value(len(arguments) + 1)]
+
     def call_method(self, name: str, arguments: list[Op]) -> list[Op]:
         """Call method ``name`` of the value on top with the values ``arguments`` push
         (each counted as one; a COPY's depth counts the two items the method load leaves)."""
         load, arg = self.facts.load_method(self.names.index(name))
         return [Op(load, arg), *arguments, *self.call_value(len(arguments) + 1)]
-
-    def _match_class(self, depth: int, kind: str, attributes: tuple[str, ...]) -> list[Op]:
-        """Push ``(attributes...)`` if the value at ``depth`` is an instance of the Target's
-        class attribute ``kind``, else None; one ``COPY 1`` is left for the branch."""
-        return [
-            Op("COPY", depth),
-            *self.load_target(),
-            self.load_attr(kind),
-            Op("LOAD_CONST", self.consts.index(attributes)),
-            Op("MATCH_CLASS", 0),
-            Op("COPY", 1),
-        ]
 
     def bind(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
         """Store the arguments into the parameters; leave one value where the callee was."""

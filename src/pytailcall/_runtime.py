@@ -1,10 +1,11 @@
 """What optimized functions need at run time; nothing here knows about bytecode.
 
-A bounce is something no user value can be: a tuple whose first item is a private
-:class:`Marker` (``return_tuple``), or an instance of the private :class:`TailCall`
-subclass of :class:`functools.partial` (``partial``, and every tail call from one optimized
-function to another). A function that returns ``(1, None)`` or a ``functools.partial`` of its
-own gets it back as its result.
+A bounce is something no user value can be: a tuple whose last item is a private
+:class:`Marker` (``return_tuple``, and a tail call from one optimized function to another
+that passes exactly the callee's positional parameters), or an instance of the private
+:class:`TailCall` subclass of :class:`functools.partial` (``partial``, and the other tail
+calls between optimized functions). A function that returns ``(1, None)`` or a
+``functools.partial`` of its own gets it back as its result.
 
 Every function pytailcall makes carries a :class:`Target` in its ``__dict__``, under
 :data:`TARGET_KEY`: what it was made from, its report, and how to bounce into it. The
@@ -56,12 +57,15 @@ def run_noting(result: Any) -> Any:
     try:
         while True:
             kind = type(result)
-            if kind is TailCall:
+            if kind is tuple and result:
+                last = result[-1]
+                if type(last) is not Marker:
+                    return result
+                count += 1
+                result = last.impl(*result[:-1])
+            elif kind is TailCall:
                 count += 1
                 result = result()
-            elif kind is tuple and result and type(result[0]) is Marker:
-                count += 1
-                result = result[0].impl(*result[1:])
             else:
                 return result
     except BaseException as exc:
@@ -81,7 +85,7 @@ _BETWEEN_NOTE = ELIDED_NOTE.format("between optimized functions")
 
 
 class Marker:
-    """First item of a ``return_tuple`` bounce ``(marker, *parameters)``; one per function."""
+    """Last item of a tuple bounce ``(*parameters, marker)``; one per implementation."""
 
     __slots__ = ("impl",)
 
@@ -102,19 +106,33 @@ def run(result: Any) -> Any:
     """Follow bounces until a result that is not one: the driver loop of every strategy."""
     while True:
         kind = type(result)
-        if kind is TailCall:
+        if kind is tuple and result:
+            last = result[-1]
+            if type(last) is not Marker:
+                return result
+            result = last.impl(*result[:-1])
+        elif kind is TailCall:
             result = result()
-        elif kind is tuple and result and type(result[0]) is Marker:
-            result = result[0].impl(*result[1:])
         else:
             return result
+
+
+#: What the rewritten code reads from every Target, set by ``Target.__init__`` (the values
+#: are not constants of the code: ``marshal`` could not write them). Callees are tested by
+#: exact type (``exact_type`` is ``type``, ``function_type``/``method_type``/``target_type``
+#: the types); ``record_of`` (``getattr``) reads a function's record; ``as_tuple``
+#: (``tuple``, which returns a tuple as it is) is the call that consumes the call site's
+#: NULL as an inline tuple bounce is returned (see Rewriter._bounce_out_stub).
+_HELPERS = ("exact_type", "record_of", "function_type", "method_type", "target_type",
+            "as_tuple")
 
 
 class Target:
     """What pytailcall knows about one function it made, and how to bounce into it.
 
-    ``exact`` makes ``TailCall(implementation, *args)`` and serves calls that pass exactly
-    the implementation's positional parameters; ``general`` makes a bounce for any call (it
+    ``marker`` ends the tuple bounce ``(*args, marker)`` of a call that passes exactly the
+    implementation's ``exact_count`` positional parameters (the rewritten code builds it
+    inline); ``general`` makes a bounce for any call (it
     is named like the function, so that errors of ``*``/``**`` arguments read as natively,
     and gives ``step``, the function with the public signature that binds, the public
     function's defaults once the call has consumed its arguments); ``drive`` runs such a
@@ -127,16 +145,10 @@ class Target:
     to itself found its name bound to something else.
     """
 
-    __slots__ = ("binder", "drive", "exact", "exact_count", "general", "public", "report",
+    __slots__ = ("binder", "drive", "exact_count", "general", "marker", "public", "report",
                  "source", "source_binder", "source_star_binder", "star_binder", "step",
-                 "wrapper_checked")
+                 "wrapper_checked", *_HELPERS)
 
-    #: The types the rewritten code matches callees against (read as attributes, so that
-    #: the code object holds no constant ``marshal`` cannot write).
-    FUNCTION = types.FunctionType
-    METHOD = types.MethodType
-    #: The exact type test of a method call to the function's own name (see _method_stub).
-    TYPE = type
     #: Called (it returns ``()``) only so that the interpreter checks for signals there:
     #: it does after every call of something written in C, and this is the cheapest.
     periodic_check = tuple
@@ -151,7 +163,7 @@ class Target:
         self.public = public
         self.source = source
         self.exact_count = -2
-        self.exact: Any = None
+        self.marker: Marker | None = None
         self.step: types.FunctionType | None = None
         self.general: Any = None  # set by the builder, with drive
         self.drive: Any = None
@@ -161,18 +173,13 @@ class Target:
         self.source_star_binder: types.FunctionType | None = None
         self.report: Any = None
         self.wrapper_checked = False
-
-    def maker(self, npositional: int) -> Any:
-        """The callable that turns a call's arguments into a bounce into this function.
-
-        ``npositional`` is the number of positional arguments, or -1 when the call has
-        keywords, star arguments or an implicit ``self``.
-        """
-        return self.exact if npositional == self.exact_count else self.general
-
-    def driver(self, npositional: int) -> Any:
-        """A callable that runs a call of this function and every bounce after it."""
-        return self.drive
+        # Instance slots, not class attributes: the interpreter specializes reading a slot.
+        self.exact_type = type
+        self.record_of = getattr
+        self.function_type = types.FunctionType
+        self.method_type = types.MethodType
+        self.target_type = Target
+        self.as_tuple = tuple
 
     def method_maker(self, callee: object) -> Any:
         """For a bound method of this optimized function: its bounce maker bound to the same
@@ -214,10 +221,6 @@ class Target:
             warnings.warn_explicit(TailCallWarning(text), TailCallWarning, code.co_filename,
                                    code.co_firstlineno,
                                    module=self.public.__module__ or code.co_filename)
-
-
-#: What a callee's record must be (matched by the rewritten code).
-Target.TARGET = Target  # type: ignore[attr-defined]
 
 
 def describe(obj: object) -> str:

@@ -68,16 +68,16 @@ def _in_parameter_order(binding: Binding, nparams: int, code: types.CodeType) ->
 
 
 class _TupleBounce(_Bounce):
-    """``(marker, *parameters)``, built with one BUILD_TUPLE; the cell holds the marker."""
+    """``(*parameters, marker)``, built with one BUILD_TUPLE; the cell holds the marker."""
 
     def from_stack(self, rewriter: Rewriter, nargs: int) -> list[Op]:
-        return [Op("LOAD_DEREF", rewriter.bounce_slot), Op("SWAP", nargs + 2), Op("POP_TOP"),
-                Op("BUILD_TUPLE", nargs + 1)]
+        return [Op("LOAD_DEREF", rewriter.bounce_slot), Op("BUILD_TUPLE", nargs + 1),
+                Op("SWAP", 2), Op("POP_TOP")]
 
     def from_parameters(self, rewriter: Rewriter) -> list[Op]:
         n = rewriter.analysis.nparams
-        return [Op("LOAD_DEREF", rewriter.bounce_slot),
-                *[Op("LOAD_FAST", slot) for slot in range(n)], Op("BUILD_TUPLE", n + 1)]
+        return [*[Op("LOAD_FAST", slot) for slot in range(n)],
+                Op("LOAD_DEREF", rewriter.bounce_slot), Op("BUILD_TUPLE", n + 1)]
 
 
 class _PartialBounce(_Bounce):
@@ -137,10 +137,10 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
                                 name_guard=name_guard)
             impl = _implementation(bouncing.rewrite(sites, calls_out), source, closure)
             uses_binder |= bouncing.uses_binder
-            _bounce_into(target, impl, source)
+            _bounce_into(target, impl, source, _runtime.Marker(impl))
     else:
         impl = _implementation(code, source, closure)
-        marker = _runtime.Marker(impl) if kind == "return_tuple" else None
+        marker = _runtime.Marker(impl)
         cells[2].cell_contents = (marker if kind == "return_tuple"
                                   else types.MethodType(_runtime.TailCall, impl))
         body = _driver_body(kind, nparams, counted=note_elided)
@@ -149,7 +149,7 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         public = _generated(source, body, impl, marker)
         wrap(public)
         target = _runtime.Target(public, original)
-        _bounce_into(target, impl, source)
+        _bounce_into(target, impl, source, marker)
     cells[0].cell_contents = public
     cells[1].cell_contents = target
     add_entries(target, source, run=_runtime.run_noting if note_elided else _runtime.run)
@@ -166,14 +166,15 @@ def _implementation(code: types.CodeType, source: types.FunctionType,
 
 
 def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
-                 source: types.FunctionType) -> None:
-    """Bounces run ``impl``: directly for exactly its positional parameters, otherwise
-    through a step function with the public signature."""
+                 source: types.FunctionType, marker: _runtime.Marker) -> None:
+    """Bounces run ``impl``: directly for exactly its positional parameters (a tuple
+    bounce ending with ``marker``, whose ``impl`` it is), otherwise through a step
+    function with the public signature."""
     code = source.__code__
     simple = not (code.co_kwonlyargcount or code.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
     step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
     target.exact_count = code.co_argcount if simple else -2
-    target.exact = types.MethodType(_runtime.TailCall, impl)
+    target.marker = marker
     target.step = step
 
 
@@ -225,17 +226,17 @@ def _positional_convention(code: types.CodeType, nparams: int) -> types.CodeType
 def _driver_body(kind: str, nparams: int, *, counted: bool = False) -> str:
     """Call the implementation, then keep calling while it returns bounces; ``counted``,
     add one to ``_pytailcall_count_`` for each bounce followed (see :func:`_noting`)."""
-    own = ", ".join(f"r[{i}]" for i in range(1, nparams + 1))
+    own = ", ".join(f"r[{i}]" for i in range(nparams))
     count = "            _pytailcall_count_ += 1\n" if counted else ""
     tail_call = ("        if _pytailcall_type_(r) is _pytailcall_tailcall_:\n"
                  + count + "            r = r()\n")
     tuple_bounce = (
         "        if (_pytailcall_type_(r) is _pytailcall_tuple_ and r\n"
-        "                and _pytailcall_type_(r[0]) is _pytailcall_marker_type_):\n"
+        "                and _pytailcall_type_(r[-1]) is _pytailcall_marker_type_):\n"
         + count
         # Index our own bounces instead of slicing them: no new tuple, and a plain call.
-        + f"            r = _pytailcall_impl_({own}) if r[0] is _pytailcall_marker_ else "
-        "r[0].impl(*r[1:])\n"
+        + f"            r = _pytailcall_impl_({own}) if r[-1] is _pytailcall_marker_ else "
+        "r[-1].impl(*r[:-1])\n"
     )
     first, second = (tuple_bounce, tail_call) if kind == "return_tuple" else (tail_call,
                                                                               tuple_bounce)

@@ -588,16 +588,16 @@ class _Parts(NamedTuple):
 
 
 def _implementation(made: types.FunctionType) -> types.FunctionType | None:
-    """The rewritten implementation that runs the bounces into ``made``: its Target's ``exact``
-    maker is ``TailCall`` bound to it.  None when nothing bounces into a rewrite (a loop
-    function calling only itself, or nothing rewritten)."""
+    """The rewritten implementation that runs the bounces into ``made``: its Target's
+    bounce marker names it.  None when nothing bounces into a rewrite (a loop function
+    calling only itself, or nothing rewritten)."""
     from pytailcall._runtime import TARGET_KEY, Target
 
     target = made.__dict__.get(TARGET_KEY)
     # A function made from an optimized one copies its __dict__, Target included.
-    if not isinstance(target, Target) or target.public is not made or target.exact is None:
+    if not isinstance(target, Target) or target.public is not made or target.marker is None:
         return None
-    impl = getattr(target.exact, "__self__", None)
+    impl = target.marker.impl
     return impl if isinstance(impl, types.FunctionType) else None
 
 
