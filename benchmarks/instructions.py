@@ -11,7 +11,9 @@ between runs), but they do not move with the load of the machine.
     python benchmarks/instructions.py modulo:1 fib:1 collatz:1 to_binary:2 gcd:2
 
 (``name:index`` names a row of ``python -m pytailcall bench``: the example and its 0-based
-parameter set). Needs valgrind.
+parameter set). The row ``bounce`` counts instead one tail call between two optimized
+functions (``is_even``/``is_odd`` of the bench's bounce section, 500 deep) against one
+native call. Needs valgrind.
 """
 
 from __future__ import annotations
@@ -26,9 +28,20 @@ VARIANTS = ("hand", "guarded", "loop", "unguarded")
 WARM_UP = 20
 
 
+BOUNCE_VARIANTS = ("native", "loop")
+BOUNCE_DEPTH = 500
+
+
 def _inner(name: str, index: int, variant: str, calls: int) -> None:
     warnings.simplefilter("ignore")
     from pytailcall.bench import examples
+
+    if name == "bounce":
+        entry = examples.build_mutual_variants()[
+            examples.NATIVE if variant == "native" else examples.label("loop")]
+        for _ in range(WARM_UP + calls):
+            entry(BOUNCE_DEPTH)
+        return
 
     example = next(e for e in examples.EXAMPLES if e.name == name)
     args = example.params[index]
@@ -55,9 +68,13 @@ def _collected(name: str, index: int, variant: str, calls: int) -> int:
 
 def main(rows: list[str]) -> None:
     print(f"python {sys.version.split()[0]}; instructions per call (callgrind)")
-    print("| row | " + " | ".join(VARIANTS) + " | unguarded / hand | loop / hand |")
-    print("|---|" + "---|" * (len(VARIANTS) + 2))
-    for row in rows:
+    if "bounce" in rows:
+        _bounce_row()
+    examples = [r for r in rows if r != "bounce"]
+    if examples:
+        print("| row | " + " | ".join(VARIANTS) + " | unguarded / hand | loop / hand |")
+        print("|---|" + "---|" * (len(VARIANTS) + 2))
+    for row in examples:
         name, _, index = row.partition(":")
         calls = 2000 if name == "gcd" else 50
         counts = {variant: (_collected(name, int(index or 0), variant, calls)
@@ -66,6 +83,15 @@ def main(rows: list[str]) -> None:
         print(f"| {row} | " + " | ".join(f"{counts[v]:,}" for v in VARIANTS)
               + f" | {counts['unguarded'] / counts['hand']:.2f} "
               + f"| {counts['loop'] / counts['hand']:.2f} |", flush=True)
+
+
+def _bounce_row() -> None:
+    calls = 50
+    counts = {variant: (_collected("bounce", 0, variant, calls)
+                        - _collected("bounce", 0, variant, 0)) / calls / BOUNCE_DEPTH
+              for variant in BOUNCE_VARIANTS}
+    print(f"bounce: {counts['loop']:,.0f} instructions per bounce, native call "
+          f"{counts['native']:,.0f}, ratio {counts['loop'] / counts['native']:.2f}", flush=True)
 
 
 if __name__ == "__main__":
