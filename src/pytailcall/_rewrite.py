@@ -885,7 +885,13 @@ class Rewriter:
         depth = self._callee_depth(site, binding)
         exact = site.callee != "method" and shape.kind == "CALL" and not shape.kwnames
         npositional = shape.npositional if exact else -1
+        # A bound method alone on the stack, its arguments all there: the function gets
+        # its object and those.
+        method_exact = (_callee_alone(site, binding) and not binding.reload
+                        and shape.kind == "CALL" and not shape.kwnames)
+        method_npositional = shape.nargs + 1 if method_exact else -1
         not_function, replace, tuple_bounce = Label(), Label(), Label()
+        method_tuple_bounce = Label()
         normal = [Label(), Label()]  # the normal call, with 0 or 1 item to drop
         ops: list[Item] = [
             *self._type_of(depth),
@@ -915,7 +921,8 @@ class Rewriter:
             # [.., function, Target]
             Op("SWAP", 2),
             Op("POP_TOP"),
-            *self._bounce_or_drive(site, "method_", -1, depth, None),
+            *self._bounce_or_drive(site, "method_", method_npositional, depth,
+                                   method_tuple_bounce),
             Op("COPY", 1),
             *self.branch(self.facts.pop_jump_if_none, normal[1]),
             # What the Target gave takes the callee's place, with the same arguments.
@@ -926,6 +933,7 @@ class Rewriter:
             *self._call_ops(site, binding),
             *self.return_result(site),
             *self._tuple_bounce(site, binding, tuple_bounce, npositional, depth),
+            *self._method_tuple_bounce(site, method_tuple_bounce, method_npositional),
             normal[1],
             Op("POP_TOP"),
             normal[0],
@@ -988,6 +996,27 @@ class Rewriter:
             *self.return_result(site),
         ]
 
+    def _method_tuple_bounce(self, site: SelfCall, label: Label,
+                             npositional: int) -> list[Item]:
+        """At ``label``, with the marker of the Target of a bound method's function on top of
+        the bound method alone and its arguments (``npositional``, with its object, is
+        exactly the function's positional parameters): return ``(object, *arguments,
+        marker)``. The object takes the bound method's place (an exact bound method:
+        ``__self__`` is a plain read)."""
+        if npositional < 0 or self.drive_calls_out:  # (no maker: see _bounce_or_drive)
+            return []
+        nargs = npositional - 1
+        return [
+            label,
+            *self._hand_over_jumps(site, above=1),
+            Op("COPY", nargs + 2),
+            self.load_attr("__self__"),
+            Op("SWAP", nargs + 3),
+            Op("POP_TOP"),
+            Op("BUILD_TUPLE", npositional + 1),
+            *self.return_result(site),
+        ]
+
     def _bounce_or_drive(self, site: SelfCall, kind: str, npositional: int,
                          depth: int, tuple_bounce: Label | None) -> list[Item]:
         """Replace the Target on top by what replaces the callee: a driver (in public code,
@@ -1022,8 +1051,10 @@ class Rewriter:
                tuple_bounce: Label | None) -> list[Item]:
         """With the callee's Target on top: what replaces the callee (see _bounce_or_drive);
         for a tuple bounce, its marker, and on to ``tuple_bounce``."""
-        if kind == "method_":  # (a COPY's depth counts the two items the load leaves)
-            return [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
+        # (a COPY's depth counts the two items the method load leaves)
+        method_entry: list[Item] = [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
+        if kind == "method_" and (how == "driver" or npositional < 0):
+            return method_entry
         if how == "driver" or npositional < 0:
             return [self.load_attr("drive" if how == "driver" else "general")]
         assert tuple_bounce is not None
@@ -1040,7 +1071,7 @@ class Rewriter:
             self.load_attr("marker"),
             Op("JUMP_FORWARD", target=tuple_bounce),
             general,
-            self.load_attr("general"),
+            *(method_entry if kind == "method_" else [self.load_attr("general")]),
         ]
 
     def _depth_at_call(self, site: SelfCall) -> int:
