@@ -13,7 +13,9 @@ between runs), but they do not move with the load of the machine.
 (``name:index`` names a row of ``python -m pytailcall bench``: the example and its 0-based
 parameter set). The row ``bounce`` counts instead one tail call between two optimized
 functions (``is_even``/``is_odd`` of the bench's bounce section, 500 deep) against one
-native call. Needs valgrind.
+native call, and the row ``call_out`` one call of a function whose tail call goes to a
+plain function (``return g(n)``, the check that finds ``g`` not optimized), optimized
+against native. Needs valgrind.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ WARM_UP = 20
 
 BOUNCE_VARIANTS = ("native", "loop")
 BOUNCE_DEPTH = 500
+CALL_OUT = """
+def g(n):
+    return n
+
+def f(n):
+    if n < 0:
+        return f(n + 1)
+    return g(n)
+"""
 
 
 def _inner(name: str, index: int, variant: str, calls: int) -> None:
@@ -41,6 +52,17 @@ def _inner(name: str, index: int, variant: str, calls: int) -> None:
             examples.NATIVE if variant == "native" else examples.label("loop")]
         for _ in range(WARM_UP + calls):
             entry(BOUNCE_DEPTH)
+        return
+    if name == "call_out":
+        from pytailcall import tail_optimize
+
+        namespace: dict[str, object] = {}
+        exec(compile(CALL_OUT, "call_out.py", "exec"), namespace)
+        if variant == "loop":
+            namespace["f"] = tail_optimize(namespace["f"])
+        f = namespace["f"]
+        for _ in range(WARM_UP + calls):
+            f(1)  # type: ignore[operator]
         return
 
     example = next(e for e in examples.EXAMPLES if e.name == name)
@@ -70,7 +92,9 @@ def main(rows: list[str]) -> None:
     print(f"python {sys.version.split()[0]}; instructions per call (callgrind)")
     if "bounce" in rows:
         _bounce_row()
-    examples = [r for r in rows if r != "bounce"]
+    if "call_out" in rows:
+        _call_out_row()
+    examples = [r for r in rows if r not in ("bounce", "call_out")]
     if examples:
         print("| row | " + " | ".join(VARIANTS) + " | unguarded / hand | loop / hand |")
         print("|---|" + "---|" * (len(VARIANTS) + 2))
@@ -92,6 +116,15 @@ def _bounce_row() -> None:
               for variant in BOUNCE_VARIANTS}
     print(f"bounce: {counts['loop']:,.0f} instructions per bounce, native call "
           f"{counts['native']:,.0f}, ratio {counts['loop'] / counts['native']:.2f}", flush=True)
+
+
+def _call_out_row() -> None:
+    calls = 20_000
+    counts = {variant: (_collected("call_out", 0, variant, calls)
+                        - _collected("call_out", 0, variant, 0)) / calls
+              for variant in BOUNCE_VARIANTS}
+    print(f"call_out: {counts['loop']:,.0f} instructions per call, native "
+          f"{counts['native']:,.0f}, extra {counts['loop'] - counts['native']:,.0f}", flush=True)
 
 
 if __name__ == "__main__":
