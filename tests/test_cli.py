@@ -851,7 +851,9 @@ def test_dis_of_a_trampoline_shows_the_rewritten_implementation_then_the_driver(
     driver_code = _instructions(driver)
     assert "LOAD_DEREF _pytailcall_impl_" in driver_code
     assert any(row.startswith("JUMP_BACKWARD") for row in driver_code)
-    assert ".tail_call_bounce" not in driver and "COMPARE_OP" not in driver
+    # (none of count's own arithmetic: the driver is not a copy of the implementation)
+    assert ".tail_call_bounce" not in driver
+    assert not any(row.startswith("BINARY_OP") for row in driver_code)
     assert not any(row.startswith(("+", "*")) for row in driver.splitlines()[1:])
     assert f"line 7: count(...) -> bounce ({strategy}) (optimized)" in out
 

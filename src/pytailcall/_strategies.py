@@ -230,19 +230,26 @@ def _driver_body(kind: str, nparams: int, *, counted: bool = False) -> str:
     count = "            _pytailcall_count_ += 1\n" if counted else ""
     tail_call = ("        if _pytailcall_type_(r) is _pytailcall_tailcall_:\n"
                  + count + "            r = r()\n")
+    # Our own bounces have a known length: index them from the start (the interpreter
+    # specializes that, not ``r[-1]``) and call the implementation with their items (no
+    # new tuple). Any other tuple ending with a marker is a bounce into another function.
+    own_bounce = (
+        "        if (_pytailcall_type_(r) is _pytailcall_tuple_\n"
+        f"                and _pytailcall_len_(r) == {nparams + 1}\n"
+        f"                and r[{nparams}] is _pytailcall_marker_):\n"
+        + count + f"            r = _pytailcall_impl_({own})\n"
+    )
     tuple_bounce = (
         "        if (_pytailcall_type_(r) is _pytailcall_tuple_ and r\n"
         "                and _pytailcall_type_(r[-1]) is _pytailcall_marker_type_):\n"
-        + count
-        # Index our own bounces instead of slicing them: no new tuple, and a plain call.
-        + f"            r = _pytailcall_impl_({own}) if r[-1] is _pytailcall_marker_ else "
-        "r[-1].impl(*r[:-1])\n"
+        + count + "            r = r[-1].impl(*r[:-1])\n"
     )
-    first, second = (tuple_bounce, tail_call) if kind == "return_tuple" else (tail_call,
-                                                                              tuple_bounce)
+    checks = ((own_bounce, tuple_bounce, tail_call) if kind == "return_tuple"
+              else (tail_call, tuple_bounce))
     return ("    r = _pytailcall_impl_({arguments})\n"
             "    while True:\n"
-            + first + "        el" + second[8:] + "        else:\n            return r\n")
+            + checks[0] + "".join("        el" + check[8:] for check in checks[1:])
+            + "        else:\n            return r\n")
 
 
 def _noting(body: str, where: str) -> str:
@@ -282,7 +289,7 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
     signature, arguments = parameter_source(source)
     names = ("_pytailcall_impl_", "_pytailcall_marker_", "_pytailcall_type_",
              "_pytailcall_tuple_", "_pytailcall_tailcall_", "_pytailcall_marker_type_",
-             "_pytailcall_handed_over_", "_pytailcall_note_failure_")
+             "_pytailcall_handed_over_", "_pytailcall_note_failure_", "_pytailcall_len_")
     text = (f"def _pytailcall_factory_({', '.join(names)}):\n"
             f"  def _pytailcall_generated_({signature}):\n"
             + body.replace("{arguments}", arguments)
@@ -300,7 +307,7 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
     factory = types.FunctionType(factory_code, source.__globals__)
     made: types.FunctionType = factory(impl, marker, type, tuple, _runtime.TailCall,
                                        _runtime.Marker, _runtime.HANDED_OVER,
-                                       _runtime.Target.NOTE_FAILURE)
+                                       _runtime.Target.NOTE_FAILURE, len)
     made.__name__ = source.__name__
     made.__defaults__ = source.__defaults__
     made.__kwdefaults__ = source.__kwdefaults__
