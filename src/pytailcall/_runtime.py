@@ -9,9 +9,10 @@ calls between optimized functions). A function that returns ``(1, None)`` or a
 
 Every function pytailcall makes carries a :class:`Target` in its ``__dict__``, under
 :data:`TARGET_KEY`: what it was made from, its report, and how to bounce into it. The
-rewritten code checks for it inline (no call of ours runs unless the callee really is an
-optimized function), then asks the target for a bounce (``maker``) or, where no driver loop
-is running yet, for a callable that runs the bounces to the end (``driver``).
+rewritten code checks for it inline (no Python code runs unless the callee really is an
+optimized function), then reads from the target how to bounce (its ``marker``, for a tuple
+bounce the code builds itself, or ``general``, which makes a ``TailCall``) or, where no
+driver loop is running yet, a callable that runs the bounces to the end (``drive``).
 """
 
 from __future__ import annotations
