@@ -847,10 +847,7 @@ class Rewriter:
         other = Label()
         ops: list[Item] = [
             *self.call_helper("exact_type", [Op("COPY", depth + 2)]),
-            *self.load_target(),
-            self.load_attr("method_type"),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, other),
+            *self._is_exactly("method_type", other),
             Op("COPY", depth),
             self.load_attr("__func__"),
             Op("LOAD_DEREF", self.self_slot),
@@ -896,27 +893,18 @@ class Rewriter:
         ops: list[Item] = [
             *self._type_of(depth),
             Op("COPY", 1),
-            *self.load_target(),
-            self.load_attr("function_type"),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, not_function),
+            *self._is_exactly("function_type", not_function),
             Op("POP_TOP"),
             *self._record_of(depth, normal[0]),
             *self._bounce_or_drive(site, "", npositional, depth, tuple_bounce),
             Op("JUMP_FORWARD", target=replace),
             # A bound method whose function is optimized: the same test on ``__func__``.
             not_function,
-            *self.load_target(),
-            self.load_attr("method_type"),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, normal[0]),
+            *self._is_exactly("method_type", normal[0]),
             Op("COPY", depth),
             self.load_attr("__func__"),
             *self._type_of(1),
-            *self.load_target(),
-            self.load_attr("function_type"),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, normal[1]),
+            *self._is_exactly("function_type", normal[1]),
             *self._record_of(1, normal[1]),
             # [.., function, Target]
             Op("SWAP", 2),
@@ -942,6 +930,16 @@ class Rewriter:
         ]
         return _positioned(ops, site)
 
+    def _is_exactly(self, slot: str, otherwise: Label) -> list[Item]:
+        """With a ``type()`` on top: go on if it is the type in the Target's ``slot``, else
+        to ``otherwise`` (the type is consumed either way)."""
+        return [
+            *self.load_target(),
+            self.load_attr(slot),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, otherwise),
+        ]
+
     def _type_of(self, depth: int) -> list[Op]:
         """Push ``type()`` of the value at ``depth``."""
         return self.call_helper("exact_type", [Op("COPY", depth + 2)])
@@ -958,10 +956,7 @@ class Rewriter:
                 Op("LOAD_CONST", self.consts.index(None)),
             ]),
             *self._type_of(1),
-            *self.load_target(),
-            self.load_attr("target_type"),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, drop_record),
+            *self._is_exactly("target_type", drop_record),
             Op("COPY", 1),
             self.load_attr("public"),
             Op("COPY", depth + 2),
