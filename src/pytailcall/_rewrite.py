@@ -1046,12 +1046,13 @@ class Rewriter:
                tuple_bounce: Label | None) -> list[Item]:
         """With the callee's Target on top: what replaces the callee (see _bounce_or_drive);
         for a tuple bounce, its marker, and on to ``tuple_bounce``."""
-        # (a COPY's depth counts the two items the method load leaves)
-        method_entry: list[Item] = [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
-        if kind == "method_" and (how == "driver" or npositional < 0):
-            return method_entry
-        if how == "driver" or npositional < 0:
+        def binding_entry() -> list[Item]:
+            if kind == "method_":  # (a COPY's depth counts the two items the load leaves)
+                return [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
             return [self.load_attr("drive" if how == "driver" else "general")]
+
+        if how == "driver" or npositional < 0:
+            return binding_entry()
         assert tuple_bounce is not None
         general = Label()
         return [
@@ -1066,7 +1067,7 @@ class Rewriter:
             self.load_attr("marker"),
             Op("JUMP_FORWARD", target=tuple_bounce),
             general,
-            *(method_entry if kind == "method_" else [self.load_attr("general")]),
+            *binding_entry(),
         ]
 
     def _depth_at_call(self, site: SelfCall) -> int:
