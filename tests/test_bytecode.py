@@ -21,11 +21,14 @@ import pytest
 from pytailcall import TailCallError, TailCallWarning, tail_optimize
 from pytailcall._bytecode import facts as facts_module
 from pytailcall._bytecode.code import (
+    Handler,
     build_exception_table,
     decode,
+    encode,
     last_computed_line,
     parse_exception_table,
 )
+from pytailcall._bytecode.flow import FlowError, max_stack_depth
 
 CORPUS = ["json.decoder", "json.encoder", "textwrap", "ast", "dataclasses", "functools",
           "argparse", "difflib", "fractions", "tokenize", "string", "shlex", "calendar",
@@ -89,6 +92,40 @@ def test_location_table_end_line_matches_co_lines():
         lines = [line for _, _, line in code.co_lines() if line is not None]
         expected = lines[-1] if lines else code.co_firstlineno
         assert last_computed_line(code.co_linetable, code.co_firstlineno) == expected, code
+
+
+def test_stack_depths_agree_with_the_compiler_on_every_function():
+    """The pass that verifies every function we make finds the depth the compiler found
+    (3.13+ reserve one slot in functions that push nothing)."""
+    facts = facts_module.current()
+    suspended = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+    checked = 0
+    for code in CODES:
+        if code.co_flags & suspended:  # refused by design; their prologue is special
+            continue
+        handlers = parse_exception_table(code.co_exceptiontable)
+        deepest = max_stack_depth(code.co_code, handlers, facts)
+        assert deepest == code.co_stacksize or (deepest, code.co_stacksize) == (0, 1), code
+        checked += 1
+    assert checked > 500
+
+
+def test_stack_depth_verification_rejects_broken_code():
+    def add(a, b):
+        return a + b
+
+    facts = facts_module.current()
+    raw = add.__code__.co_code
+    assert max_stack_depth(raw, [], facts) == add.__code__.co_stacksize
+    # Loading one operand fewer underflows at the addition.
+    first_load = next(ins for ins in decode(raw, facts) if ins.name.startswith("LOAD_FAST"))
+    nop = encode(facts.op("NOP"), 0, facts, size=first_load.size)
+    broken = raw[:2 * first_load.start] + nop + raw[2 * first_load.end:]
+    with pytest.raises(FlowError, match="underflow"):
+        max_stack_depth(broken, [], facts)
+    # A handler that enters the first instruction at another depth than the function does.
+    with pytest.raises(FlowError, match="stack depth"):
+        max_stack_depth(raw, [Handler(0, 1, 0, 4, False)], facts)
 
 
 def test_every_corpus_function_decorates_without_internal_error():

@@ -14,7 +14,7 @@ import sys
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from pytailcall._errors import TailCallError
 
@@ -89,15 +89,29 @@ class Facts:
     def is_backward_jump(self, op: int) -> bool:
         return op in self.backward_jumps
 
-    @property
+    @cached_property
     def backward_jumps(self) -> frozenset[int]:
-        return _backward_jumps(self.relative_jumps, self.opname)
+        return frozenset(op for op in self.relative_jumps if "BACKWARD" in self.opname[op])
 
     def falls_through(self, op: int) -> bool:
         return self.opname[op] not in _NO_FALLTHROUGH
 
     def stack_effect(self, op: int, arg: int | None, *, jump: bool | None = None) -> int:
         return _stack_effect(op, arg if op in self.has_arg else None, jump)
+
+    def depth_moves(self, op: int, arg: int) -> tuple[bool, int, int]:
+        """(falls through, stack effect when it does, stack effect when it jumps): what the
+        stack-depth pass asks of every instruction, remembered in :attr:`known_depth_moves`."""
+        moves = (self.opname[op] not in _NO_FALLTHROUGH,
+                 _stack_effect(op, arg if op in self.has_arg else None, False),
+                 _stack_effect(op, arg if op in self.has_arg else None, True))
+        self.known_depth_moves[op, arg] = moves
+        return moves
+
+    @cached_property
+    def known_depth_moves(self) -> dict[tuple[int, int], tuple[bool, int, int]]:
+        """:meth:`depth_moves` by (opcode, argument), for the passes that read it inline."""
+        return {}
 
     def load_attr_arg(self, name_index: int) -> int:
         return name_index << 1 if self.load_attr_method_bit else name_index
@@ -132,11 +146,6 @@ class Facts:
         if name in ("DELETE_FAST", "LOAD_FAST_AND_CLEAR"):
             return (("clear", arg),)
         return ()
-
-
-@cache
-def _backward_jumps(jumps: frozenset[int], names: tuple[str, ...]) -> frozenset[int]:
-    return frozenset(op for op in jumps if "BACKWARD" in names[op])
 
 
 @cache

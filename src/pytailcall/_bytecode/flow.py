@@ -45,10 +45,12 @@ class Flow:
     def _successors(self) -> list[list[tuple[Instr, bool]]]:
         # Computed once: every pass over the graph asks for them, often many times.
         table = []
-        for i, ins in enumerate(self.instrs):
+        instrs, falls_through = self.instrs, self.facts.falls_through
+        last = len(instrs) - 1
+        for i, ins in enumerate(instrs):
             succ = [] if ins.target is None else [(self.instruction_at(ins.target), True)]
-            if self.facts.falls_through(ins.op) and i + 1 < len(self.instrs):
-                succ.append((self.instrs[i + 1], False))
+            if i < last and falls_through(ins.op):
+                succ.append((instrs[i + 1], False))
             table.append(succ)
         return table
 
@@ -64,7 +66,7 @@ class Flow:
         Raises :class:`FlowError` where two paths disagree or the stack would underflow:
         the same checks CPython's compiler relies on, used here to verify our own output.
         """
-        by_index, _ = _depths(self.instrs, self.index, self.at, self.handlers, self.facts)
+        by_index, _ = _depths(self.instrs, _index_at(self.instrs), self.handlers, self.facts)
         return {ins.offset: d for ins, d in zip(self.instrs, by_index, strict=True)
                 if d is not None}
 
@@ -72,8 +74,8 @@ class Flow:
     def predecessors(self) -> dict[int, list[Instr]]:
         """The instructions control can come from, by the instruction's offset."""
         preds: dict[int, list[Instr]] = {}
-        for ins in self.instrs:
-            for succ, _ in self.successors(ins):
+        for ins, successors in zip(self.instrs, self._successors, strict=True):
+            for succ, _ in successors:
                 preds.setdefault(succ.offset, []).append(ins)
         return preds
 
@@ -123,45 +125,61 @@ def max_stack_depth(raw: bytes, handlers: Sequence[Handler], facts: Facts) -> in
     The verification of every rewritten function: without building a :class:`Flow` (its
     tables cost a fifth of a decoration's time there)."""
     instrs = decode(raw, facts)
-    at = {ins.start: ins for ins in instrs}
-    at.update({ins.offset: ins for ins in instrs})
-    index = {ins.offset: i for i, ins in enumerate(instrs)}
-    return _depths(instrs, index, at, handlers, facts)[1]
+    return _depths(instrs, _index_at(instrs), handlers, facts)[1]
 
 
-def _depths(instrs: Sequence[Instr], index: dict[int, int], at: dict[int, Instr],
-            handlers: Sequence[Handler], facts: Facts) -> tuple[list[int | None], int]:
+def _index_at(instrs: Sequence[Instr]) -> dict[int, int]:
+    """Index of the instruction a jump to each code unit lands on (its first EXTENDED_ARG
+    prefix, or the opcode itself)."""
+    index_at = {ins.start: i for i, ins in enumerate(instrs)}
+    index_at.update({ins.offset: i for i, ins in enumerate(instrs)})
+    return index_at
+
+
+def _depths(instrs: Sequence[Instr], index_at: dict[int, int], handlers: Sequence[Handler],
+            facts: Facts) -> tuple[list[int | None], int]:
     """Stack depth before each instruction (None: unreachable), by index, and the deepest
-    the stack gets; :class:`FlowError` where two paths disagree or the stack underflows."""
-    effect, falls, count = facts.stack_effect, facts.falls_through, len(instrs)
+    the stack gets; :class:`FlowError` where two paths disagree or the stack underflows.
+
+    Runs of falling-through instructions are walked in a plain loop; only jump targets and
+    handlers go on the work list (this pass verifies every function we make, so its speed is
+    a good part of a decoration's)."""
+    moves, known, count = facts.depth_moves, facts.known_depth_moves, len(instrs)
 
     def index_of(unit: int) -> int:
-        ins = at.get(unit)
-        if ins is None:
+        i = index_at.get(unit)
+        if i is None:
             raise FlowError(f"no instruction starts at code unit {unit}")
-        return index[ins.offset]
+        return i
 
     by_index: list[int | None] = [None] * count
     work = [(0, 0)] + [(index_of(h.target), h.depth + int(h.lasti) + 1) for h in handlers]
     deepest = 0
     while work:
         i, depth = work.pop()
-        seen = by_index[i]
-        if seen is not None:
-            if seen != depth:
-                ins = instrs[i]
-                raise FlowError(f"stack depth {depth} != {seen} at {ins.name} (unit {ins.offset})")
-            continue
-        by_index[i] = depth
-        deepest = max(deepest, depth)
-        ins = instrs[i]
-        edges = [] if ins.target is None else [(index_of(ins.target), True)]
-        if falls(ins.op) and i + 1 < count:
-            edges.append((i + 1, False))
-        for j, jumped in edges:
-            after = depth + effect(ins.op, ins.arg, jump=jumped)
-            if after < 0:
+        while True:
+            seen = by_index[i]
+            if seen is not None:
+                if seen != depth:
+                    ins = instrs[i]
+                    raise FlowError(
+                        f"stack depth {depth} != {seen} at {ins.name} (unit {ins.offset})")
+                break
+            by_index[i] = depth
+            if depth > deepest:
+                deepest = depth
+            ins = instrs[i]
+            found = known.get((ins.op, ins.arg))  # inline: this runs for every instruction
+            falls, on_falling, on_jumping = found or moves(ins.op, ins.arg)
+            if ins.target is not None:
+                after = depth + on_jumping
+                if after < 0:
+                    raise FlowError(f"stack underflow after {ins.name} (unit {ins.offset})")
+                work.append((index_of(ins.target), after))
+            depth += on_falling  # checked even where nothing follows: a return pops too
+            if depth < 0:
                 raise FlowError(f"stack underflow after {ins.name} (unit {ins.offset})")
-            deepest = max(deepest, after)
-            work.append((j, after))
+            if not falls or i + 1 == count:
+                break
+            i += 1
     return by_index, deepest
