@@ -46,49 +46,52 @@ class Assembled:
 def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
     """Encode ``items`` to start at code unit ``base``."""
     ops = [item for item in items if isinstance(item, Op)]
-    sizes = {id(op): encoded_size(facts.op(op.name), op.arg, facts) for op in ops}
+    codes = [facts.op(op.name) for op in ops]
+    sizes = [encoded_size(code, op.arg, facts) for code, op in zip(codes, ops, strict=True)]
+    jumps = [(i, op) for i, op in enumerate(ops) if op.target is not None]
     for _ in range(10):
         labels, starts = _layout(items, base, sizes)
         changed = False
-        for op in ops:
-            if op.target is not None:
-                op.arg = _jump_arg(op, starts[id(op)] + sizes[id(op)], labels, facts)
-            size = encoded_size(facts.op(op.name), op.arg, facts)
-            if size != sizes[id(op)]:
-                sizes[id(op)] = size
+        for i, op in jumps:
+            op.arg = _jump_arg(op, codes[i], starts[i] + sizes[i], labels, facts)
+            size = encoded_size(codes[i], op.arg, facts)
+            if size != sizes[i]:
+                sizes[i] = size
                 changed = True
         if not changed:
             break
     else:  # pragma: no cover - sizes only grow, so this settles in a few rounds
         raise RuntimeError("stub layout did not settle")
-    out = Assembled(b"".join(encode(facts.op(op.name), op.arg, facts) for op in ops))
+    pairs = zip(codes, ops, strict=True)
+    out = Assembled(b"".join([encode(code, op.arg, facts) for code, op in pairs]))
     out.labels = labels
-    for op in ops:  # one location entry per run of equal positions
+    for op, size in zip(ops, sizes, strict=True):  # one location entry per run of equal positions
         if out.locations and out.locations[-1][1] == op.position:
-            out.locations[-1] = (out.locations[-1][0] + sizes[id(op)], op.position)
+            out.locations[-1] = (out.locations[-1][0] + size, op.position)
         else:
-            out.locations.append((sizes[id(op)], op.position))
+            out.locations.append((size, op.position))
     return out
 
 
 def _layout(items: Sequence[Item], base: int,
-            sizes: dict[int, int]) -> tuple[dict[Label, int], dict[int, int]]:
+            sizes: list[int]) -> tuple[dict[Label, int], list[int]]:
+    """Where each label falls, and where each Op starts (in the order of ``sizes``)."""
     labels: dict[Label, int] = {}
-    starts: dict[int, int] = {}
+    starts: list[int] = []
     offset = base
     for item in items:
         if isinstance(item, Label):
             labels[item] = offset
         else:
-            starts[id(item)] = offset
-            offset += sizes[id(item)]
+            starts.append(offset)
+            offset += sizes[len(starts) - 1]
     return labels, starts
 
 
-def _jump_arg(op: Op, end: int, labels: dict[Label, int], facts: Facts) -> int:
+def _jump_arg(op: Op, code: int, end: int, labels: dict[Label, int], facts: Facts) -> int:
     target = labels[op.target] if isinstance(op.target, Label) else op.target
     assert target is not None
-    distance = end - target if facts.is_backward_jump(facts.op(op.name)) else target - end
+    distance = end - target if facts.is_backward_jump(code) else target - end
     if distance < 0:
         raise RuntimeError(f"{op.name} cannot reach unit {target} from {end}")
     return distance

@@ -37,6 +37,9 @@ def decode(raw: bytes, facts: Facts) -> list[Instr]:
     backward = facts.backward_jumps
     instrs: list[Instr] = []
     append = instrs.append
+    # Instr(...) goes through a generated Python __new__; tuple.__new__ makes the same tuple
+    # without that frame (decoding runs twice per decoration, once to verify).
+    make = tuple.__new__
     units = len(raw) // 2
     i = start = ext = 0
     while i < units:
@@ -49,7 +52,7 @@ def decode(raw: bytes, facts: Facts) -> list[Instr]:
         target = None
         if op in jumps:
             target = end - arg if op in backward else end + arg
-        append(Instr(start, i, end, op, names[op], arg, target))
+        append(make(Instr, (start, i, end, op, names[op], arg, target)))
         i = start = end
         ext = 0
     return instrs
@@ -61,6 +64,8 @@ def encode(op: int, arg: int, facts: Facts, *, size: int | None = None) -> bytes
     With ``size``, pad with leading ``EXTENDED_ARG 0`` to exactly that many code units, so an
     instruction can be replaced in place without moving any other.
     """
+    if arg < 256 and size is None:  # the common case, without building prefixes
+        return bytes((op, arg)) + b"\0\0" * facts.caches[op]
     prefixes: list[int] = []
     rest = arg >> 8
     while rest:
@@ -209,17 +214,15 @@ def last_computed_line(table: bytes, first_line: int) -> int:
     return line
 
 
-def _write_varint(value: int) -> bytes:
-    out = bytearray()
+def _write_varint(out: bytearray, value: int) -> None:
     while value >= 64:
         out.append(64 | (value & 63))
         value >>= 6
     out.append(value)
-    return bytes(out)
 
 
-def _write_signed_varint(value: int) -> bytes:
-    return _write_varint((-value << 1) | 1 if value < 0 else value << 1)
+def _write_signed_varint(out: bytearray, value: int) -> None:
+    _write_varint(out, (-value << 1) | 1 if value < 0 else value << 1)
 
 
 def location_entries(
@@ -240,10 +243,10 @@ def location_entries(
                 _, end_line, col, end_col = position
                 end_line = start_line if end_line is None else end_line
                 out.append(128 | (_LONG << 3) | (chunk - 1))
-                out += _write_signed_varint(start_line - line)
-                out += _write_varint(end_line - start_line)
-                out += _write_varint(0 if col is None else col + 1)
-                out += _write_varint(0 if end_col is None else end_col + 1)
+                _write_signed_varint(out, start_line - line)
+                _write_varint(out, end_line - start_line)
+                _write_varint(out, 0 if col is None else col + 1)
+                _write_varint(out, 0 if end_col is None else end_col + 1)
                 line = start_line
             length -= chunk
     return bytes(out), line
