@@ -184,6 +184,39 @@ def test_shape_matches_native_and_runs_deep(name: str) -> None:
             assert result == natively_deep(native, *deep)
 
 
+def test_pending_levels_left_by_an_exception_are_freed_innermost_first_at_any_depth() -> None:
+    """Natively each frame, innermost first, releases its values as the exception leaves it.
+    The records must too, however many are pending: nested records (a tuple holding the one
+    before) would not, as CPython's "trashcan" defers freeing past a few dozen nested
+    levels and so releases them out of order (tried, measured, and dropped)."""
+    src = """
+        def pairs(n, stop):
+            if n == stop:
+                raise ValueError(n)
+            return (Logged(n), pairs(n + 1, stop))
+        """
+    freed: list[int] = []
+
+    class Logged:
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+        def __del__(self) -> None:
+            freed.append(self.n)
+
+    native, optimized = pair(src, env={"Logged": Logged})
+    assert saved_sites(optimized)
+    for stop in (5, 60, 5_000, 100_000):
+        freed.clear()
+        with pytest.raises(ValueError):
+            optimized(0, stop)
+        assert freed == list(range(stop - 1, -1, -1))
+    freed.clear()
+    with pytest.raises(ValueError):
+        native(0, 60)
+    assert freed == list(range(59, -1, -1))
+
+
 def test_a_million_levels_of_length() -> None:
     _, length = pair(SHAPES["length"][0])
     depth = VERY_DEEP if NATIVE_RUNS_DEEP else NESTED_DEEP
