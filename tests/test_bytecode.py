@@ -27,6 +27,7 @@ from pytailcall._bytecode.code import (
     encode,
     last_computed_line,
     parse_exception_table,
+    truncated_location_table,
 )
 from pytailcall._bytecode.flow import FlowError, max_stack_depth
 
@@ -126,6 +127,23 @@ def test_stack_depth_verification_rejects_broken_code():
     # A handler that enters the first instruction at another depth than the function does.
     with pytest.raises(FlowError, match="stack depth"):
         max_stack_depth(raw, [Handler(0, 1, 0, 4, False)], facts)
+
+
+def test_location_tables_cut_at_any_instruction_keep_the_positions_before_it():
+    """Code cut where a trailing call was, for its stub to start there, keeps the source
+    positions of everything before the cut, as CPython itself reads them."""
+    facts = facts_module.current()
+    cuts = 0
+    for code in CODES[::3]:
+        positions = list(code.co_positions())
+        for ins in decode(code.co_code, facts):
+            table = truncated_location_table(code.co_linetable, ins.start)
+            cut = code.replace(co_code=code.co_code[:2 * ins.start], co_linetable=table)
+            assert list(cut.co_positions()) == positions[:ins.start], (code, ins)
+            cuts += 1
+    assert cuts > 10_000
+    with pytest.raises(ValueError, match="covers"):
+        truncated_location_table(b"", 1)
 
 
 def test_every_corpus_function_decorates_without_internal_error():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dis
 import tracemalloc
 
 from pytailcall import explain
@@ -15,6 +16,27 @@ def test_unchanged_trailing_argument_is_kept_not_reloaded(make_pair, deep):
             return modulo(val - div, div)
         """)
     assert modulo(deep * 7 + 3, 7) == 3
+    assert modulo(100, 7) == native(100, 7)
+    assert all(site.optimized for site in explain(modulo).sites)
+
+
+def test_a_trailing_tail_call_checks_its_callee_where_the_call_was(make_pair):
+    """A call sequence that ends the function is overwritten by its stub itself, not by a
+    jump to a stub after the code: one jump fewer each time round the loop it makes."""
+    native, modulo = make_pair("""
+        def modulo(val, div):
+            if val < div:
+                return val
+            return modulo(val - div, div)
+        """)
+    target = modulo.__dict__["__tail_call__"]
+    rewritten = modulo if target.marker is None else target.marker.impl  # (trampolines)
+    instrs = list(dis.get_instructions(rewritten))
+    load = next(i for i in instrs if i.opname.startswith("LOAD_GLOBAL") and i.argval == "modulo")
+    after = instrs[instrs.index(load):]
+    guard = next(i for i in after if i.opname == "IS_OP")  # is the callee this function?
+    assert not [i.opname for i in after[:after.index(guard)]
+                if i.opname in ("JUMP_FORWARD", "NOP")]
     assert modulo(100, 7) == native(100, 7)
     assert all(site.optimized for site in explain(modulo).sites)
 

@@ -40,6 +40,7 @@ from pytailcall._bytecode.code import (
     last_computed_line,
     location_entries,
     parse_exception_table,
+    truncated_location_table,
 )
 from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import max_stack_depth
@@ -381,7 +382,10 @@ class Rewriter:
         facts = self.facts
         body = bytearray(self.code.co_code)
         self._patch_copy_free_vars(body)
-        base = self.shift + len(body) // 2
+        in_place = self._stub_in_place([*sites, *calls_out])
+        # The stubs follow the function's own code, or start where that site's call was.
+        cut = len(body) // 2 if in_place is None else self._overwritten(in_place)[0]
+        base = self.shift + cut
         items: list[Item] = []
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
         return_labels: list[tuple[Instr, int, Label, str]] = []
@@ -403,15 +407,17 @@ class Rewriter:
                 body[2 * first:2 * last] = inline
                 continue
             start, end = Label(), Label()
-            items.append(start)
             if site.callee == "self":
-                items += self._stub(site, binding)
+                stub = self._stub(site, binding)
             elif site.own_method:
-                items += self._method_stub(site, binding)
+                stub = self._method_stub(site, binding)
             else:
-                items += self._bounce_out_stub(site, binding)
-            items.append(end)
-            stub_labels.append((site, binding, start, end))
+                stub = self._bounce_out_stub(site, binding)
+            if site is in_place:
+                items[:0] = [start, *stub, end]
+            else:
+                items += [start, *stub, end]
+                stub_labels.append((site, binding, start, end))
             self._patch_site(body, site, binding)
         note, adding, added, failed = Label(), Label(), Label(), Label()
         if self.counts_jumps:
@@ -422,11 +428,9 @@ class Rewriter:
         handlers = [(replace(h, depth=h.depth - 1) if h in shallower else h).moved(
             self.shift, self.stack_base) for h in parse_exception_table(
             self.code.co_exceptiontable)]
-        for site, binding, start, end in stub_labels:
+        for site, _binding, start, end in stub_labels:
             # The jump takes the place of the call sequence and of the elided loads before it.
-            first = min([site.region[0].start] + [ins.start for ins, name, _ in binding.elided
-                                                  if name == "NOP"])
-            last = self._end_of_return(site)
+            first, last = self._overwritten(site)
             try:
                 body[2 * first:2 * last] = jump_in_place(
                     "JUMP_FORWARD", first + self.shift, last - first, stubs.labels[start],
@@ -449,11 +453,15 @@ class Rewriter:
                                           stubs.labels[note], self.stack_base)
             handlers.append(Handler(stubs.labels[adding], stubs.labels[added],
                                     stubs.labels[failed], self.stack_base + 2, False))
+        own_lines = self.code.co_linetable
+        if in_place is not None:
+            del body[2 * cut:]
+            own_lines = truncated_location_table(own_lines, cut)
         raw = self.prefix + bytes(body) + stubs.code
-        line = last_computed_line(self.code.co_linetable, self.code.co_firstlineno)
+        line = last_computed_line(own_lines, self.code.co_firstlineno)
         appended, _ = location_entries(stubs.locations, line)
         prefix_lines, _ = location_entries([(self.shift, None)], line)
-        linetable = prefix_lines + self.code.co_linetable + appended
+        linetable = prefix_lines + own_lines + appended
         exceptiontable = build_exception_table(handlers)
         stacksize = _verified_stack_size(raw, handlers, facts)
         code = self.code.replace(
@@ -468,6 +476,27 @@ class Rewriter:
         if facts.local_name(code, self.self_slot) != SELF_NAME:
             raise RuntimeError("the self-reference is not where the stubs load it from")
         return code
+
+    def _stub_in_place(self, sites: Sequence[SelfCall]) -> SelfCall | None:
+        """The site whose call sequence ends the function's code, if its stub can start
+        right there instead of after that code: one jump fewer each time it runs (a loop's
+        back edge, for a function ending in ``return f(...)``). Not with saved contexts or
+        a jump count (their code and handlers are laid out after the function's own), nor
+        under a handler."""
+        if self.unwinder is not None or self.counts_jumps:
+            return None
+        units = len(self.code.co_code) // 2
+        for site in sites:
+            binding = self.binding(site) if site.may_jump else Binding(False, None)
+            if self._inline_restart(site, binding) is not None:
+                continue
+            first, last = self._overwritten(site)
+            if last != units or site.handler is not None:
+                continue
+            if any(h.end > first or h.target >= first for h in self.analysis.flow.handlers):
+                return None
+            return site
+        return None
 
     def _inline_restart(self, site: SelfCall, binding: Binding) -> bytes | None:
         """Without the name guard (``name_guard=False``), a jump that needs nothing but

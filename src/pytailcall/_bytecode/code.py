@@ -214,6 +214,34 @@ def last_computed_line(table: bytes, first_line: int) -> int:
     return line
 
 
+def truncated_location_table(table: bytes, units: int) -> bytes:
+    """The entries of ``table`` for its first ``units`` code units: an entry across the cut
+    is shortened, the ones after it dropped (for code cut there and continued by stubs)."""
+    out = bytearray()
+    covered = i = 0
+    while covered < units:
+        if i >= len(table):
+            raise ValueError(f"the location table covers {covered} code units, not {units}")
+        header = table[i]
+        code, length = (header >> 3) & 15, (header & 7) + 1
+        end = i + 1
+        if code in (_LONG, _NO_COLUMNS):  # varints: a line delta, then (long form) 3 more
+            for _ in range(4 if code == _LONG else 1):
+                while table[end] & 64:
+                    end += 1
+                end += 1
+        elif code != _NONE:
+            end += 2 if code >= 10 else 1  # one-line forms: two bytes; short forms: one
+        entry = bytearray(table[i:end])
+        if covered + length > units:
+            length = units - covered
+            entry[0] = (header & ~7) | (length - 1)
+        out += entry
+        covered += length
+        i = end
+    return bytes(out)
+
+
 def _write_varint(out: bytearray, value: int) -> None:
     while value >= 64:
         out.append(64 | (value & 63))
