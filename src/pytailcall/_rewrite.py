@@ -357,15 +357,21 @@ class Rewriter:
         ``calls_out`` (tail calls to other names) bounce when their callee is optimized."""
         self._plan_frame(sites)
         moved: set[int] = set()
-        for _ in range(len(self.analysis.flow.instrs) + 1):
+        in_place = True
+        for _ in range(len(self.analysis.flow.instrs) + 2):
             try:
-                return self._rewrite(sites, calls_out, moved)
+                return self._rewrite(sites, calls_out, moved, in_place=in_place)
             except _ReturnTooFar as far:
                 if far.ret.offset not in moved:
                     moved.add(far.ret.offset)
                     continue
                 problem = f"a return on unit {far.ret.offset} is too far from the added code"
             except NoRoomForJump as exc:
+                if exc.site is not None and in_place:
+                    # A stub in place of the last call comes before the others, and may
+                    # have put one out of a short call's reach: lay them all out after.
+                    in_place = False
+                    continue
                 if exc.site is not None or self.unwinder is None:
                     raise
                 problem = str(exc)
@@ -378,13 +384,13 @@ class Rewriter:
         raise RuntimeError("returns could not be laid out")  # pragma: no cover
 
     def _rewrite(self, sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
-                 moved: set[int]) -> types.CodeType:
+                 moved: set[int], *, in_place: bool) -> types.CodeType:
         facts = self.facts
         body = bytearray(self.code.co_code)
         self._patch_copy_free_vars(body)
-        in_place = self._stub_in_place([*sites, *calls_out])
+        stub_in_place = self._stub_in_place([*sites, *calls_out]) if in_place else None
         # The stubs follow the function's own code, or start where that site's call was.
-        cut = len(body) // 2 if in_place is None else self._overwritten(in_place)[0]
+        cut = len(body) // 2 if stub_in_place is None else self._overwritten(stub_in_place)[0]
         base = self.shift + cut
         items: list[Item] = []
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
@@ -413,7 +419,7 @@ class Rewriter:
                 stub = self._method_stub(site, binding)
             else:
                 stub = self._bounce_out_stub(site, binding)
-            if site is in_place:
+            if site is stub_in_place:
                 items[:0] = [start, *stub, end]
             else:
                 items += [start, *stub, end]
@@ -454,7 +460,7 @@ class Rewriter:
             handlers.append(Handler(stubs.labels[adding], stubs.labels[added],
                                     stubs.labels[failed], self.stack_base + 2, False))
         own_lines = self.code.co_linetable
-        if in_place is not None:
+        if stub_in_place is not None:
             del body[2 * cut:]
             own_lines = truncated_location_table(own_lines, cut)
         raw = self.prefix + bytes(body) + stubs.code
