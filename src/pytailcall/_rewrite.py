@@ -1,7 +1,8 @@
 """Rewriting a function's tail calls to itself: the mechanism every strategy shares.
 
 For each tail call the analysis accepted, the call sequence is replaced in place by a jump
-to a stub appended after the function's code. The stub checks, at run time, that the
+to a stub appended after the function's code (a call sequence that ends the code is replaced
+by its stub itself: no jump). The stub checks, at run time, that the
 callee is still the optimized function (the name may have been rebound); if so it binds
 the arguments to the parameters and hands over to the strategy's *continuation*: the loop
 strategy replays the compiler's own stack clean-up, gives the iteration fresh cells and

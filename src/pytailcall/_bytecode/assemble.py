@@ -1,8 +1,9 @@
 """Laying out new instructions after a function's own code.
 
 The rewriter never moves the compiler's instructions: it patches some in place (same size)
-and appends stubs after the last one, so every original offset, line-table entry and
-exception-table entry stays as the compiler made it. Stub jumps point at labels or at
+and appends stubs after the last one (or, for a call sequence that ends the code, from where
+that sequence starts), so every original offset, line-table entry and exception-table entry
+before them stays as the compiler made it. Stub jumps point at labels or at
 absolute offsets; offsets are settled here by a bounded loop, as sizes of ``EXTENDED_ARG``
 prefixes depend on the distances they encode.
 """
