@@ -529,7 +529,7 @@ class Rewriter:
         if self.positions[start.offset][0] == self.positions[site.call.offset][0]:
             return None
         first, last = self._overwritten(site)
-        ops = [*self._paired(self.bind(site, binding, 0)), *self.continuation.restart(self)]
+        ops = [*self.bind(site, binding, 0), *self.continuation.restart(self)]
         code = assemble(ops, first + self.shift, self.facts).code
         if len(code) > 2 * (last - first):
             return None
@@ -1163,11 +1163,13 @@ class Rewriter:
         return [Op(load, arg), *arguments, *self.call_value(len(arguments) + 1)]
 
     def bind(self, site: SelfCall, binding: Binding, depth: int) -> list[Op]:
-        """Store the arguments into the parameters; leave one value where the callee was."""
+        """Store the arguments into the parameters (in pairs where the compiler would pair
+        them); leave one value where the callee was."""
         shape = site.shape
         assert shape is not None
         if binding.stores is not None:
-            return [*binding.stores, *_empty_collectors(self.code, shape.npositional, self.consts)]
+            return [*self._paired(list(binding.stores)),
+                    *_empty_collectors(self.code, shape.npositional, self.consts)]
         return self._bind_with_binder(site, binding, depth)
 
     def _binds_through_star_binder(self, site: SelfCall, binding: Binding) -> bool:
