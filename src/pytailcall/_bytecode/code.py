@@ -172,20 +172,38 @@ _NONE = 15
 Position = tuple[int | None, int | None, int | None, int | None]
 
 
-def _read_varint(data: Iterator[int]) -> int:
-    byte = next(data)
-    value = byte & 63
-    shift = 0
+def _varint_at(table: bytes, i: int) -> tuple[int, int]:
+    """The varint starting at byte ``i``, and the byte after it."""
+    byte = table[i]
+    value, shift = byte & 63, 0
     while byte & 64:
-        byte = next(data)
+        i += 1
+        byte = table[i]
         shift += 6
         value |= (byte & 63) << shift
-    return value
+    return value, i + 1
 
 
-def _read_signed_varint(data: Iterator[int]) -> int:
-    value = _read_varint(data)
-    return -(value >> 1) if value & 1 else value >> 1
+def _entries(table: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """Each entry of a location table as (first byte, byte after it, code units, line
+    delta): the one walk over the format that the functions below share."""
+    i = 0
+    while i < len(table):
+        header = table[i]
+        code, units = (header >> 3) & 15, (header & 7) + 1
+        end, delta = i + 1, 0
+        if code in (_LONG, _NO_COLUMNS):  # a signed line delta, then (long form) 3 more
+            raw, end = _varint_at(table, end)
+            delta = -(raw >> 1) if raw & 1 else raw >> 1
+            if code == _LONG:
+                for _ in range(3):
+                    _, end = _varint_at(table, end)
+        elif code >= 10 and code != _NONE:  # one-line forms: the delta is in the code
+            delta, end = code - 10, end + 2
+        elif code != _NONE:  # short form: same line, one byte of columns
+            end += 1
+        yield i, end, units, delta
+        i = end
 
 
 def last_computed_line(table: bytes, first_line: int) -> int:
@@ -193,52 +211,25 @@ def last_computed_line(table: bytes, first_line: int) -> int:
 
     Entries appended after it are relative to this line.
     """
-    line = first_line
-    data = iter(table)
-    for byte in data:
-        code = (byte >> 3) & 15
-        if code == _NONE:
-            continue
-        if code == _LONG:
-            line += _read_signed_varint(data)
-            for _ in range(3):
-                _read_varint(data)
-        elif code == _NO_COLUMNS:
-            line += _read_signed_varint(data)
-        elif code >= 10:  # one-line forms: the delta is in the code
-            line += code - 10
-            next(data)
-            next(data)
-        else:  # short form: same line, one byte of columns
-            next(data)
-    return line
+    return first_line + sum(delta for _, _, _, delta in _entries(table))
 
 
 def truncated_location_table(table: bytes, units: int) -> bytes:
     """The entries of ``table`` for its first ``units`` code units: an entry across the cut
     is shortened, the ones after it dropped (for code cut there and continued by stubs)."""
     out = bytearray()
-    covered = i = 0
-    while covered < units:
-        if i >= len(table):
-            raise ValueError(f"the location table covers {covered} code units, not {units}")
-        header = table[i]
-        code, length = (header >> 3) & 15, (header & 7) + 1
-        end = i + 1
-        if code in (_LONG, _NO_COLUMNS):  # varints: a line delta, then (long form) 3 more
-            for _ in range(4 if code == _LONG else 1):
-                while table[end] & 64:
-                    end += 1
-                end += 1
-        elif code != _NONE:
-            end += 2 if code >= 10 else 1  # one-line forms: two bytes; short forms: one
-        entry = bytearray(table[i:end])
+    covered = 0
+    for start, end, length, _ in _entries(table):
+        if covered >= units:
+            break
+        entry = bytearray(table[start:end])
         if covered + length > units:
             length = units - covered
-            entry[0] = (header & ~7) | (length - 1)
+            entry[0] = (entry[0] & ~7) | (length - 1)
         out += entry
         covered += length
-        i = end
+    if covered < units:
+        raise ValueError(f"the location table covers {covered} code units, not {units}")
     return bytes(out)
 
 
