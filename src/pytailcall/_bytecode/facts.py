@@ -99,19 +99,12 @@ class Facts:
     def stack_effect(self, op: int, arg: int | None, *, jump: bool | None = None) -> int:
         return _stack_effect(op, arg if op in self.has_arg else None, jump)
 
-    def depth_moves(self, op: int, arg: int) -> tuple[bool, int, int]:
-        """(falls through, stack effect when it does, stack effect when it jumps): what the
-        stack-depth pass asks of every instruction, remembered in :attr:`known_depth_moves`."""
-        moves = (self.opname[op] not in _NO_FALLTHROUGH,
-                 _stack_effect(op, arg if op in self.has_arg else None, False),
-                 _stack_effect(op, arg if op in self.has_arg else None, True))
-        self.known_depth_moves[op, arg] = moves
-        return moves
-
     @cached_property
-    def known_depth_moves(self) -> dict[tuple[int, int], tuple[bool, int, int]]:
-        """:meth:`depth_moves` by (opcode, argument), for the passes that read it inline."""
-        return {}
+    def depth_moves(self) -> dict[tuple[int, int], tuple[bool, int, int]]:
+        """(falls through, stack effect when it does, stack effect when it jumps) by
+        (opcode, argument): what the stack-depth pass asks of every instruction, computed
+        on first use (a dict, so that the pass reads it without a call)."""
+        return _DepthMoves(self)
 
     def load_attr_arg(self, name_index: int) -> int:
         return name_index << 1 if self.load_attr_method_bit else name_index
@@ -146,6 +139,20 @@ class Facts:
         if name in ("DELETE_FAST", "LOAD_FAST_AND_CLEAR"):
             return (("clear", arg),)
         return ()
+
+
+class _DepthMoves(dict[tuple[int, int], tuple[bool, int, int]]):
+    def __init__(self, facts: Facts) -> None:
+        super().__init__()
+        self.facts = facts
+
+    def __missing__(self, key: tuple[int, int]) -> tuple[bool, int, int]:
+        op, arg = key
+        facts = self.facts
+        moves = (facts.falls_through(op), facts.stack_effect(op, arg, jump=False),
+                 facts.stack_effect(op, arg, jump=True))
+        self[key] = moves
+        return moves
 
 
 @cache

@@ -27,8 +27,8 @@ class Flow:
         self.handlers = handlers
         self.facts = facts
         # Jumps land on an instruction's first EXTENDED_ARG prefix, if it has one.
-        self.at = {ins.start: ins for ins in instrs}
-        self.at.update({ins.offset: ins for ins in instrs})
+        self.index_at = _index_at(instrs)
+        self.at = {unit: instrs[i] for unit, i in self.index_at.items()}
         self.index = {ins.offset: i for i, ins in enumerate(instrs)}
 
     def instruction_at(self, unit: int) -> Instr:
@@ -66,7 +66,7 @@ class Flow:
         Raises :class:`FlowError` where two paths disagree or the stack would underflow:
         the same checks CPython's compiler relies on, used here to verify our own output.
         """
-        by_index, _ = _depths(self.instrs, _index_at(self.instrs), self.handlers, self.facts)
+        by_index, _ = _depths(self.instrs, self.index_at, self.handlers, self.facts)
         return {ins.offset: d for ins, d in zip(self.instrs, by_index, strict=True)
                 if d is not None}
 
@@ -144,7 +144,7 @@ def _depths(instrs: Sequence[Instr], index_at: dict[int, int], handlers: Sequenc
     Runs of falling-through instructions are walked in a plain loop; only jump targets and
     handlers go on the work list (this pass verifies every function we make, so its speed is
     a good part of a decoration's)."""
-    moves, known, count = facts.depth_moves, facts.known_depth_moves, len(instrs)
+    moves, count = facts.depth_moves, len(instrs)
 
     def index_of(unit: int) -> int:
         i = index_at.get(unit)
@@ -169,8 +169,7 @@ def _depths(instrs: Sequence[Instr], index_at: dict[int, int], handlers: Sequenc
             if depth > deepest:
                 deepest = depth
             ins = instrs[i]
-            found = known.get((ins.op, ins.arg))  # inline: this runs for every instruction
-            falls, on_falling, on_jumping = found or moves(ins.op, ins.arg)
+            falls, on_falling, on_jumping = moves[ins.op, ins.arg]
             if ins.target is not None:
                 after = depth + on_jumping
                 if after < 0:
