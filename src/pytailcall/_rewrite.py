@@ -358,20 +358,20 @@ class Rewriter:
         ``calls_out`` (tail calls to other names) bounce when their callee is optimized."""
         self._plan_frame(sites)
         moved: set[int] = set()
-        in_place = True
+        in_place = self._stub_in_place([*sites, *calls_out])
         for _ in range(len(self.analysis.flow.instrs) + 2):
             try:
-                return self._rewrite(sites, calls_out, moved, in_place=in_place)
+                return self._rewrite(sites, calls_out, moved, in_place)
             except _ReturnTooFar as far:
                 if far.ret.offset not in moved:
                     moved.add(far.ret.offset)
                     continue
                 problem = f"a return on unit {far.ret.offset} is too far from the added code"
             except NoRoomForJump as exc:
-                if exc.site is not None and in_place:
+                if exc.site is not None and in_place is not None:
                     # A stub in place of the last call comes before the others, and may
                     # have put one out of a short call's reach: lay them all out after.
-                    in_place = False
+                    in_place = None
                     continue
                 if exc.site is not None or self.unwinder is None:
                     raise
@@ -385,11 +385,10 @@ class Rewriter:
         raise RuntimeError("returns could not be laid out")  # pragma: no cover
 
     def _rewrite(self, sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
-                 moved: set[int], *, in_place: bool) -> types.CodeType:
+                 moved: set[int], stub_in_place: SelfCall | None) -> types.CodeType:
         facts = self.facts
         body = bytearray(self.code.co_code)
         self._patch_copy_free_vars(body)
-        stub_in_place = self._stub_in_place([*sites, *calls_out]) if in_place else None
         # The stubs follow the function's own code, or start where that site's call was.
         cut = len(body) // 2 if stub_in_place is None else self._overwritten(stub_in_place)[0]
         base = self.shift + cut
