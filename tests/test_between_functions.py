@@ -8,10 +8,12 @@ call, and is a normal call otherwise.
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import sys
 import textwrap
 import warnings
+import weakref
 
 import pytest
 from conftest import STRATEGIES
@@ -174,6 +176,100 @@ def test_callee_rebound_to_a_plain_function_is_called_normally():
         ns["is_odd"] = spy
         assert ns["is_even"](10) is True
         assert seen == [9, 7, 5, 3, 1]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_callee_rebound_after_bounces_is_what_the_next_call_reaches(strategy, deep):
+    """A call site remembers the last function it bounced into: rebinding the name to a
+    plain function, another optimized function or None must still be seen at once."""
+    ns = _namespace(EVEN_ODD, is_even=strategy, is_odd=strategy)
+    assert ns["is_even"](deep) is True  # every site has bounced into the other function
+    original = ns["is_odd"]
+    seen = []
+
+    def spy(n):
+        seen.append(n)
+        return original(n)
+
+    ns["is_odd"] = spy
+    assert ns["is_even"](6) is True
+    assert seen == [5, 3, 1]
+    other = _namespace("""
+        def is_odd(n):
+            return ("other", n)
+        """, is_odd=strategy)["is_odd"]
+    for _ in range(3):  # back and forth between two optimized callees at the same site
+        ns["is_odd"] = other
+        assert ns["is_even"](6) == ("other", 5)
+        ns["is_odd"] = original
+        assert ns["is_even"](deep) is True
+    ns["is_odd"] = None
+    with pytest.raises(TypeError, match="'NoneType' object is not callable"):
+        ns["is_even"](6)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_call_site_keeps_no_callee_alive(strategy, deep):
+    """What a site remembers of the function it bounced into is a weak reference: once the
+    name is rebound, the old function is freed as natively, before the site runs again."""
+    ns = _namespace(EVEN_ODD, is_even=strategy, is_odd=strategy)
+    assert ns["is_even"](deep) is True
+    old = weakref.ref(ns["is_odd"])
+    ns["is_odd"] = None
+    gc.collect()
+    assert old() is None
+    # The site's memory of it is gone with it: a new function of the same name is called.
+    ns["is_odd"] = _namespace(EVEN_ODD, is_odd=strategy)["is_odd"]
+    ns["is_odd"].__globals__["is_even"] = ns["is_even"]
+    assert ns["is_even"](deep) is True
+    assert ns["is_even"](deep + 1) is False
+
+
+PING_PONG = """
+class Walker:
+    def ping(self, n):
+        if n == 0:
+            return True
+        return self.pong(n - 1)
+
+    def pong(self, n):
+        if n == 0:
+            return False
+        return self.ping(n - 1)
+
+def other_pong(self, n):
+    return ("other", self, n)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_method_rebound_after_bounces_is_what_the_next_call_reaches(strategy, deep):
+    """The same for a method: what a site remembers never hides a change of the class
+    attribute, an instance attribute shadowing it, or the object bound."""
+    ns = _namespace(PING_PONG, other_pong=strategy)
+    walker_class = ns["Walker"]
+    for name in ("ping", "pong"):
+        setattr(walker_class, name, tail_optimize(getattr(walker_class, name),
+                                                  strategy=strategy))
+    walker, another = walker_class(), walker_class()
+    assert walker.ping(deep) is True
+    original = walker_class.pong
+    for _ in range(3):
+        walker_class.pong = ns["other_pong"]
+        assert walker.ping(6) == ("other", walker, 5)
+        assert another.ping(4) == ("other", another, 3)
+        walker_class.pong = original
+        assert walker.ping(deep) is True
+    walker.pong = lambda n: ("instance", n)
+    assert walker.ping(6) == ("instance", 5)
+    assert another.ping(deep + 1) is False
+    del walker.pong
+    old = weakref.ref(original)
+    del walker_class.pong, original
+    gc.collect()
+    assert old() is None  # the sites remember it weakly
+    with pytest.raises(AttributeError, match="pong"):
+        walker.ping(6)
 
 
 def test_wrapper_above_an_optimized_callee_sees_every_call():

@@ -57,6 +57,9 @@ NO_LINE: Position = (None, None, None, None)
 #: The free variable through which the rewritten code finds the function's Target (not
 #: through its ``__dict__``, which a user's ``functools.wraps`` may overwrite).
 TARGET_NAME = ".tail_call_target"
+#: The free variables through which calls out remember the last callee they bounced into
+#: (see ``Rewriter._plan_bounce_caches``), numbered from 0.
+BOUNCE_CACHE_NAME = ".tail_call_bounced_{}"
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,10 @@ class Rewriter:
         #: then the continuation's.
         self.added_free: tuple[str, ...] = (SELF_NAME, TARGET_NAME,
                                             *continuation.free_variables)
+        #: The free variable of each call out that remembers its last bounce, by site id,
+        #: and whether the stubs use them (they do unless that leaves a call without room).
+        self.bounce_caches: dict[int, int] = {}
+        self.caching_bounces = True
         self.target_slot = self.self_slot + 1
         #: The first of the continuation's free variables.
         self.bounce_slot = self.self_slot + 2
@@ -335,6 +342,17 @@ class Rewriter:
         self.prefix = assemble(prefix, 0, self.facts).code
         self.shift = len(self.prefix) // 2
 
+    def _plan_bounce_caches(self, calls_out: Sequence[SelfCall]) -> None:
+        """A free variable for each call out that may bounce as a tuple (a function called
+        with positional arguments only), holding what it found last (see
+        ``_runtime.NOTHING_CACHED`` and ``_cached_bounce``). Every rewrite of one function
+        adds the same ones: the public function and its implementation share one closure."""
+        cached = [site for site in calls_out if _bounces_as_tuple(site)]
+        first = self.self_slot + len(self.added_free)
+        self.added_free = (*self.added_free,
+                           *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))))
+        self.bounce_caches = {id(site): first + i for i, site in enumerate(cached)}
+
     def binding(self, site: SelfCall) -> Binding:
         """``plan_binding`` for a call to itself, planned once per site."""
         planned = self._bindings.get(id(site))
@@ -356,6 +374,7 @@ class Rewriter:
                 calls_out: Sequence[SelfCall] = ()) -> types.CodeType:
         """Code where ``sites`` (calls to itself) continue as the strategy says and
         ``calls_out`` (tail calls to other names) bounce when their callee is optimized."""
+        self._plan_bounce_caches(calls_out)
         self._plan_frame(sites)
         moved: set[int] = set()
         in_place = self._stub_in_place([*sites, *calls_out])
@@ -372,6 +391,10 @@ class Rewriter:
                     # A stub in place of the last call comes before the others, and may
                     # have put one out of a short call's reach: lay them all out after.
                     in_place = None
+                    continue
+                if exc.site is not None and self.caching_bounces and self.bounce_caches:
+                    # So may the longer stubs of calls out that remember their bounces.
+                    self.caching_bounces = False
                     continue
                 if exc.site is not None or self.unwinder is None:
                     raise
@@ -925,13 +948,17 @@ class Rewriter:
         not_function, replace, tuple_bounce = Label(), Label(), Label()
         method_tuple_bounce = Label()
         normal = [Label(), Label()]  # the normal call, with 0 or 1 item to drop
+        cache = self._bounce_cache(site, npositional)
+        method_cache = self._bounce_cache(site, method_npositional)
         ops: list[Item] = [
+            *self._cached_bounce(site, binding, cache, npositional, depth),
+            *self._cached_method_bounce(site, method_cache, method_npositional, depth),
             *self._type_of(depth),
             Op("COPY", 1),
             *self._is_exactly("function_type", not_function),
             Op("POP_TOP"),
             *self._record_of(depth, normal[0]),
-            *self._bounce_or_drive(site, "", npositional, depth, tuple_bounce),
+            *self._bounce_or_drive(site, "", npositional, depth, tuple_bounce, cache),
             Op("JUMP_FORWARD", target=replace),
             # A bound method whose function is optimized: the same test on ``__func__``.
             not_function,
@@ -945,7 +972,7 @@ class Rewriter:
             Op("SWAP", 2),
             Op("POP_TOP"),
             *self._bounce_or_drive(site, "method_", method_npositional, depth,
-                                   method_tuple_bounce),
+                                   method_tuple_bounce, method_cache),
             Op("COPY", 1),
             *self.branch(self.facts.pop_jump_if_none, normal[1]),
             # What the Target gave takes the callee's place, with the same arguments.
@@ -964,6 +991,78 @@ class Rewriter:
             *self.return_result(site),
         ]
         return _positioned(ops, site)
+
+    def _bounce_cache(self, site: SelfCall, npositional: int) -> int | None:
+        """The free variable where this call out remembers its last bounce, if it uses
+        one: only where it returns tuple bounces (an implementation without saved contexts,
+        whose driver follows them)."""
+        if (npositional < 0 or self.drive_calls_out or self.unwinder is not None
+                or not self.caching_bounces):
+            return None
+        return self.bounce_caches.get(id(site))
+
+    def _cached_bounce(self, site: SelfCall, binding: Binding, cache: int | None,
+                       npositional: int, depth: int) -> list[Item]:
+        """With the call on the stack (its callee at ``depth``): if the callee is the function
+        this site last bounced into, return the bounce at once; else go on with nothing
+        pushed.
+
+        The full test (``_record_of``) stays what decides: this only remembers its answer
+        for one callee, through a weak reference to the marker (a site keeps nothing alive),
+        and an identical callee gets the same answer (its Target, exact count and marker
+        never change)."""
+        if cache is None:
+            return []
+        stale, dead = Label(), Label()
+        return [
+            Op("LOAD_DEREF", cache),
+            *self.call_top(),  # the marker, or None
+            Op("COPY", 1),
+            *self.branch(self.facts.pop_jump_if_none, dead),
+            Op("COPY", 1),
+            self.load_attr("public"),
+            Op("COPY", depth + 2),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, stale),
+            *self._tuple_bounce(site, binding, Label(), npositional, depth),
+            dead,
+            stale,
+            Op("POP_TOP"),
+        ]
+
+    def _cached_method_bounce(self, site: SelfCall, cache: int | None, npositional: int,
+                              depth: int) -> list[Item]:
+        """``_cached_bounce`` for a bound method alone on the stack (at ``depth``): it is
+        tested by exact type before its ``__func__`` is read, which then must be the
+        function this site last bounced into."""
+        if cache is None:
+            return []
+        stale, dead = Label(), Label()
+        return [
+            Op("LOAD_DEREF", cache),
+            *self.call_top(),  # the marker, or None
+            Op("COPY", 1),
+            *self.branch(self.facts.pop_jump_if_none, dead),
+            *self._type_of(depth + 1),
+            *self._is_exactly("method_type", stale),
+            Op("COPY", depth + 1),
+            self.load_attr("__func__"),
+            Op("COPY", 2),
+            self.load_attr("public"),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, stale),
+            *self._method_tuple_bounce(site, Label(), npositional),
+            dead,
+            stale,
+            Op("POP_TOP"),
+        ]
+
+    def _remember_bounce(self, cache: int | None) -> list[Op]:
+        """With the marker of the callee on top: make it what this site remembers (see
+        ``_cached_bounce``)."""
+        if cache is None:
+            return []
+        return [*self.call_helper("weak_reference", [Op("COPY", 3)]), Op("STORE_DEREF", cache)]
 
     def _is_exactly(self, slot: str, otherwise: Label) -> list[Item]:
         """With a ``type()`` on top: go on if it is the type in the Target's ``slot``, else
@@ -1048,7 +1147,8 @@ class Rewriter:
         ]
 
     def _bounce_or_drive(self, site: SelfCall, kind: str, npositional: int,
-                         depth: int, tuple_bounce: Label | None) -> list[Item]:
+                         depth: int, tuple_bounce: Label | None,
+                         cache: int | None = None) -> list[Item]:
         """Replace the Target on top by what replaces the callee: a driver (in public code,
         which must return the callee's result) or a bounce maker (in an implementation,
         which returns the bounce to its driver). An implementation holding saved contexts
@@ -1061,7 +1161,7 @@ class Rewriter:
         Target binds its object."""
         if self.drive_calls_out or self.unwinder is None:
             return self._entry(kind, "driver" if self.drive_calls_out else "maker",
-                               npositional, depth, tuple_bounce)
+                               npositional, depth, tuple_bounce, cache)
         assert site.shape is not None
         # [count?, list, the compiler's stack at the call, Target]
         below = self._depth_at_call(site) + 2
@@ -1078,9 +1178,10 @@ class Rewriter:
         ]
 
     def _entry(self, kind: str, how: str, npositional: int, depth: int,
-               tuple_bounce: Label | None) -> list[Item]:
+               tuple_bounce: Label | None, cache: int | None = None) -> list[Item]:
         """With the callee's Target on top: what replaces the callee (see _bounce_or_drive);
-        for a tuple bounce, its marker, and on to ``tuple_bounce``."""
+        for a tuple bounce, its marker (remembered in ``cache``, if any), and on to
+        ``tuple_bounce``."""
         def binding_entry() -> list[Item]:
             if kind == "method_":  # (a COPY's depth counts the two items the load leaves)
                 return [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
@@ -1100,6 +1201,7 @@ class Rewriter:
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, general),
             self.load_attr("marker"),
+            *self._remember_bounce(cache),
             Op("JUMP_FORWARD", target=tuple_bounce),
             general,
             *binding_entry(),
@@ -1215,6 +1317,11 @@ class Rewriter:
         """What makes the value on top a condition for a conditional jump."""
         return [Op("TO_BOOL")] if self.facts.conditions_need_bool else []
 
+    def call_top(self) -> list[Op]:
+        """Call the value on top with no arguments."""
+        swap = [Op("SWAP", 2)] if self.facts.null_before_callable else []
+        return [Op("PUSH_NULL"), *swap, *self.call_value(1)]
+
     def call_value(self, nargs: int) -> list[Op]:
         """Call the value under ``nargs`` arguments, the first of which stands in for NULL."""
         ops = [Op("PRECALL", nargs - 1)] if self.facts.has_precall else []
@@ -1231,6 +1338,15 @@ class Rewriter:
                 ops += [Op("PUSH_NULL"), Op("STORE_FAST", slot)]
             ops.append(Op("MAKE_CELL", slot))
         return ops
+
+
+def _bounces_as_tuple(site: SelfCall) -> bool:
+    """A call out whose bounce may be a tuple: a function (not ``x.name``), or a method
+    loaded as a bound method (before 3.13), called with positional arguments only (see
+    ``Rewriter._tuple_bounce`` and ``_method_tuple_bounce``)."""
+    shape = site.shape
+    return ((site.callee == "other" or site.bound_method) and not site.own_method
+            and shape is not None and shape.kind == "CALL" and not shape.kwnames)
 
 
 def _callee_alone(site: SelfCall, binding: Binding) -> bool:

@@ -22,6 +22,7 @@ import functools
 import threading
 import types
 import warnings
+import weakref
 from typing import Any
 
 from pytailcall._errors import TailCallWarning, article
@@ -86,12 +87,15 @@ _BETWEEN_NOTE = ELIDED_NOTE.format("between optimized functions")
 
 
 class Marker:
-    """Last item of a tuple bounce ``(*parameters, marker)``; one per implementation."""
+    """Last item of a tuple bounce ``(*parameters, marker)``; one per implementation.
+    ``public`` is the optimized function whose calls it serves (set once it exists): call
+    sites that bounced into it hold the marker weakly (see :data:`NOTHING_CACHED`)."""
 
-    __slots__ = ("impl",)
+    __slots__ = ("__weakref__", "impl", "public")
 
     def __init__(self, impl: Any) -> None:
         self.impl = impl
+        self.public: Any = None
 
     def __repr__(self) -> str:
         return f"<pytailcall bounce to {self.impl.__qualname__}()>"
@@ -104,28 +108,53 @@ class TailCall(functools.partial):  # type: ignore[type-arg]
 
 
 def run(result: Any) -> Any:
-    """Follow bounces until a result that is not one: the driver loop of every strategy."""
+    """Follow bounces until a result that is not one: the driver loop of every strategy.
+
+    A bounce of one to three parameters is called with them spelled out: that call is a
+    plain ``CALL``, which 3.11+ run in the same interpreter loop; ``f(*args)`` on 3.11 and
+    3.12 enters a new one (about 8% of a bounce)."""
     while True:
         kind = type(result)
         if kind is tuple and result:
             last = result[-1]
             if type(last) is not Marker:
                 return result
-            result = last.impl(*result[:-1])
+            size = len(result)
+            if size == 2:
+                result = last.impl(result[0])
+            elif size == 3:
+                result = last.impl(result[0], result[1])
+            elif size == 4:
+                result = last.impl(result[0], result[1], result[2])
+            else:
+                result = last.impl(*result[:-1])
         elif kind is TailCall:
             result = result()
         else:
             return result
 
 
+def _dead_reference() -> weakref.ref[Any]:
+    return weakref.ref(Marker(None))  # the marker is freed as the call returns
+
+
+#: What a call site that may bounce into another function holds before its first bounce:
+#: a weak reference that returns None. Once a bounce found its callee optimized, the site
+#: holds a weak reference to the marker it bounced with: the next call of the same function
+#: (the marker's ``public``) bounces after one identity test, and the site keeps nothing
+#: alive (a callee alive keeps its marker alive: its closure holds its Target).
+NOTHING_CACHED = _dead_reference()
+
+
 #: What the rewritten code reads from every Target, set by ``Target.__init__`` (the values
 #: are not constants of the code: ``marshal`` could not write them). Callees are tested by
 #: exact type (``exact_type`` is ``type``, ``function_type``/``method_type``/``target_type``
-#: the types); ``record_of`` (``getattr``) reads a function's record; ``as_tuple``
+#: the types); ``record_of`` (``getattr``) reads a function's record; ``weak_reference``
+#: (``weakref.ref``) makes a call site's cache entry (see :data:`NOTHING_CACHED`); ``as_tuple``
 #: (``tuple``, which returns a tuple as it is) is the call that consumes the call site's
 #: NULL as an inline tuple bounce is returned (see Rewriter._bounce_out_stub).
 _HELPERS = ("exact_type", "record_of", "function_type", "method_type", "target_type",
-            "as_tuple")
+            "as_tuple", "weak_reference")
 
 
 class Target:
@@ -181,6 +210,7 @@ class Target:
         self.method_type = types.MethodType
         self.target_type = Target
         self.as_tuple = tuple
+        self.weak_reference = weakref.ref
 
     def method_maker(self, callee: object) -> Any:
         """For a bound method of this optimized function: its bounce maker bound to the same

@@ -23,6 +23,7 @@ from pytailcall._analysis import Analysis, SelfCall, parameter_count
 from pytailcall._bytecode.assemble import Item, Op
 from pytailcall._bytecode.code import location_entries
 from pytailcall._rewrite import (
+    BOUNCE_CACHE_NAME,
     Binding,
     Continuation,
     Restart,
@@ -121,6 +122,9 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
     code = rewriter.rewrite(sites, calls_out)
     added = len(code.co_freevars) - len(source.__code__.co_freevars)
     cells = [types.CellType() for _ in range(added)]
+    for cell, name in zip(cells, code.co_freevars[-added:], strict=True):
+        if name.startswith(BOUNCE_CACHE_NAME.format("")):
+            cell.cell_contents = _runtime.NOTHING_CACHED
     closure = (*(source.__closure__ or ()), *cells)
     uses_binder = rewriter.uses_binder
     if kind == "loop":
@@ -175,6 +179,7 @@ def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
     step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
     target.exact_count = code.co_argcount if simple else -2
     target.marker = marker
+    marker.public = target.public
     target.step = step
 
 
