@@ -347,7 +347,7 @@ class Rewriter:
         with positional arguments only), holding what it found last (see
         ``_runtime.NOTHING_CACHED`` and ``_cached_bounce``). Every rewrite of one function
         adds the same ones: the public function and its implementation share one closure."""
-        cached = [site for site in calls_out if _bounces_as_tuple(site)]
+        cached = [site for site in calls_out if _remembers_bounces(site)]
         first = self.self_slot + len(self.added_free)
         self.added_free = (*self.added_free,
                            *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))))
@@ -950,15 +950,18 @@ class Rewriter:
         normal = [Label(), Label()]  # the normal call, with 0 or 1 item to drop
         cache = self._bounce_cache(site, npositional)
         method_cache = self._bounce_cache(site, method_npositional)
+        maker_cache = self._bound_maker_cache(site)
         ops: list[Item] = [
             *self._cached_bounce(site, binding, cache, npositional, depth),
             *self._cached_method_bounce(site, method_cache, method_npositional, depth),
+            *self._cached_bound_maker(maker_cache, depth, replace),
             *self._type_of(depth),
             Op("COPY", 1),
             *self._is_exactly("function_type", not_function),
             Op("POP_TOP"),
             *self._record_of(depth, normal[0]),
-            *self._bounce_or_drive(site, "", npositional, depth, tuple_bounce, cache),
+            *self._bounce_or_drive(site, "", npositional, depth, tuple_bounce,
+                                   cache if maker_cache is None else maker_cache),
             Op("JUMP_FORWARD", target=replace),
             # A bound method whose function is optimized: the same test on ``__func__``.
             not_function,
@@ -1052,6 +1055,41 @@ class Rewriter:
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, stale),
             *self._method_tuple_bounce(site, Label(), npositional),
+            dead,
+            stale,
+            Op("POP_TOP"),
+        ]
+
+    def _bound_maker_cache(self, site: SelfCall) -> int | None:
+        """``_bounce_cache`` for a call whose bounce a ``bound_maker`` makes."""
+        if (self.drive_calls_out or self.unwinder is not None or not self.caching_bounces
+                or not self._self_or_null_below(site, self.facts)):
+            return None
+        return self.bounce_caches.get(id(site))
+
+    def _cached_bound_maker(self, cache: int | None, depth: int, replace: Label
+                            ) -> list[Item]:
+        """``_cached_bounce`` for a 3.13+ method call (see ``_bound_maker_entry``): if the
+        callee is the function this site last bounced into, and has no defaults now, its
+        marker's ``bound_maker`` takes its place (at ``replace``)."""
+        if cache is None:
+            return []
+        stale, dead = Label(), Label()
+        return [
+            Op("LOAD_DEREF", cache),
+            *self.call_top(),  # the marker, or None
+            Op("COPY", 1),
+            *self.branch(self.facts.pop_jump_if_none, dead),
+            Op("COPY", 1),
+            self.load_attr("public"),
+            Op("COPY", depth + 2),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, stale),
+            Op("COPY", depth + 1),
+            self.load_attr("__defaults__"),
+            *self.branch(self.facts.pop_jump_if_not_none, stale),
+            self.load_attr("bound_maker"),
+            Op("JUMP_FORWARD", target=replace),
             dead,
             stale,
             Op("POP_TOP"),
@@ -1160,7 +1198,7 @@ class Rewriter:
         bound method (``kind`` "method_", ``depth`` below the Target), a method of the
         Target binds its object."""
         if self.drive_calls_out or self.unwinder is None:
-            return self._entry(kind, "driver" if self.drive_calls_out else "maker",
+            return self._entry(site, kind, "driver" if self.drive_calls_out else "maker",
                                npositional, depth, tuple_bounce, cache)
         assert site.shape is not None
         # [count?, list, the compiler's stack at the call, Target]
@@ -1170,14 +1208,14 @@ class Rewriter:
             Op("COPY", below),
             *self.truth(),
             *self.branch(self.facts.pop_jump_if_true, drive),
-            *self._entry(kind, "maker", npositional, depth, tuple_bounce),
+            *self._entry(site, kind, "maker", npositional, depth, tuple_bounce),
             Op("JUMP_FORWARD", target=done),
             drive,
-            *self._entry(kind, "driver", npositional, depth, tuple_bounce),
+            *self._entry(site, kind, "driver", npositional, depth, tuple_bounce),
             done,
         ]
 
-    def _entry(self, kind: str, how: str, npositional: int, depth: int,
+    def _entry(self, site: SelfCall, kind: str, how: str, npositional: int, depth: int,
                tuple_bounce: Label | None, cache: int | None = None) -> list[Item]:
         """With the callee's Target on top: what replaces the callee (see _bounce_or_drive);
         for a tuple bounce, its marker (remembered in ``cache``, if any), and on to
@@ -1187,6 +1225,8 @@ class Rewriter:
                 return [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
             return [self.load_attr("drive" if how == "driver" else "general")]
 
+        if how == "maker" and kind == "" and self._self_or_null_below(site, self.facts):
+            return self._bound_maker_entry(depth, cache)
         if how == "driver" or npositional < 0:
             return binding_entry()
         assert tuple_bounce is not None
@@ -1205,6 +1245,42 @@ class Rewriter:
             Op("JUMP_FORWARD", target=tuple_bounce),
             general,
             *binding_entry(),
+        ]
+
+    @staticmethod
+    def _self_or_null_below(site: SelfCall, facts: Facts) -> bool:
+        """A method call (3.13+) with positional arguments only, its function found by the
+        method load: the slot above it holds the object or NULL, and no test can tell."""
+        shape = site.shape
+        return (facts.method_callable_first and site.callee == "method"
+                and not site.bound_method and shape is not None and shape.kind == "CALL"
+                and not shape.kwnames)
+
+    def _bound_maker_entry(self, depth: int, cache: int | None) -> list[Item]:
+        """With the Target of a function on top (the callee, at ``depth`` under it, called
+        with the object or NULL above it): what makes its bounce. The call then passes the
+        object, or not, as natively, to the Target's ``bound_maker``: a C-level
+        ``partial(TailCall, implementation)``, where the implementation takes the
+        function's positional parameters as they are. So only for a function with no
+        defaults (read now, as a call would): otherwise ``general``, which binds them."""
+        no_maker, done = Label(), Label()
+        return [
+            Op("COPY", 1),
+            self.load_attr("bound_maker"),
+            Op("COPY", 1),
+            *self.branch(self.facts.pop_jump_if_none, no_maker),
+            Op("COPY", depth + 2),
+            self.load_attr("__defaults__"),
+            *self.branch(self.facts.pop_jump_if_not_none, no_maker),
+            *([Op("COPY", 2), self.load_attr("marker"), *self._remember_bounce(cache),
+               Op("POP_TOP")] if cache is not None else []),
+            Op("SWAP", 2),
+            Op("POP_TOP"),
+            Op("JUMP_FORWARD", target=done),
+            no_maker,
+            Op("POP_TOP"),
+            self.load_attr("general"),
+            done,
         ]
 
     def _depth_at_call(self, site: SelfCall) -> int:
@@ -1340,12 +1416,13 @@ class Rewriter:
         return ops
 
 
-def _bounces_as_tuple(site: SelfCall) -> bool:
-    """A call out whose bounce may be a tuple: a function (not ``x.name``), or a method
-    loaded as a bound method (before 3.13), called with positional arguments only (see
-    ``Rewriter._tuple_bounce`` and ``_method_tuple_bounce``)."""
+def _remembers_bounces(site: SelfCall) -> bool:
+    """A call out that may bounce without a binding function: a function (``f(...)``) or
+    a method (``x.name(...)``: the bound method before 3.13, its function and the object
+    or NULL from 3.13), called with positional arguments only (see
+    ``Rewriter._tuple_bounce``, ``_method_tuple_bounce`` and ``_bound_maker_entry``)."""
     shape = site.shape
-    return ((site.callee == "other" or site.bound_method) and not site.own_method
+    return (site.callee in ("other", "method") and not site.own_method
             and shape is not None and shape.kind == "CALL" and not shape.kwnames)
 
 

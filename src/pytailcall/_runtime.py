@@ -91,11 +91,12 @@ class Marker:
     ``public`` is the optimized function whose calls it serves (set once it exists): call
     sites that bounced into it hold the marker weakly (see :data:`NOTHING_CACHED`)."""
 
-    __slots__ = ("__weakref__", "impl", "public")
+    __slots__ = ("__weakref__", "bound_maker", "impl", "public")
 
     def __init__(self, impl: Any) -> None:
         self.impl = impl
         self.public: Any = None
+        self.bound_maker: Any = None  # (see Target)
 
     def __repr__(self) -> str:
         return f"<pytailcall bounce to {self.impl.__qualname__}()>"
@@ -162,7 +163,10 @@ class Target:
 
     ``marker`` ends the tuple bounce ``(*args, marker)`` of a call that passes exactly the
     implementation's ``exact_count`` positional parameters (the rewritten code builds it
-    inline); ``general`` makes a bounce for any call (it
+    inline); ``bound_maker`` (for a function without ``*``/``**`` or keyword-only
+    parameters) makes a ``TailCall`` of the implementation with the call's arguments as
+    they are, in C, for a 3.13+ method call whose object may or may not be passed;
+    ``general`` makes a bounce for any call (it
     is named like the function, so that errors of ``*``/``**`` arguments read as natively,
     and gives ``step``, the function with the public signature that binds, the public
     function's defaults once the call has consumed its arguments); ``drive`` runs such a
@@ -175,7 +179,8 @@ class Target:
     to itself found its name bound to something else.
     """
 
-    __slots__ = ("binder", "drive", "exact_count", "general", "marker", "public", "report",
+    __slots__ = ("binder", "bound_maker", "drive", "exact_count", "general", "marker", "public",
+                 "report",
                  "source", "source_binder", "source_star_binder", "star_binder", "step",
                  "wrapper_checked", *_HELPERS)
 
@@ -194,6 +199,7 @@ class Target:
         self.source = source
         self.exact_count = -2
         self.marker: Marker | None = None
+        self.bound_maker: Any = None
         self.step: types.FunctionType | None = None
         self.general: Any = None  # set by the builder, with drive
         self.drive: Any = None

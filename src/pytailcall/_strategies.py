@@ -14,6 +14,7 @@ state machines of several functions run in constant stack.
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -180,6 +181,8 @@ def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
     target.exact_count = code.co_argcount if simple else -2
     target.marker = marker
     marker.public = target.public
+    if simple:
+        target.bound_maker = marker.bound_maker = functools.partial(_runtime.TailCall, impl)
     target.step = step
 
 
