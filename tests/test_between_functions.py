@@ -339,6 +339,35 @@ def test_method_bounces_bind_the_object_and_defaults_as_a_call_does(strategy, ou
         assert outcome(ns["enter"], ns["Hops"](), 3, "too_few") == ("ok", ("hop", "Hops", 11))
 
 
+@pytest.mark.parametrize("kind", ["function", "method"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_call_site_reads_a_callees_record_once(strategy, kind, deep):
+    """Once a site has bounced into a function, later bounces into it skip the full test
+    of the callee (its record, read with ``getattr``): what makes a bounce cheap."""
+    if kind == "function":
+        ns = _namespace(EVEN_ODD, is_even=strategy, is_odd=strategy)
+        functions = (ns["is_even"], ns["is_odd"])
+        start = ns["is_even"]
+    else:
+        ns = _namespace(PING_PONG)
+        walker_class = ns["Walker"]
+        for name in ("ping", "pong"):
+            setattr(walker_class, name, tail_optimize(getattr(walker_class, name),
+                                                      strategy=strategy))
+        functions = (walker_class.ping, walker_class.pong)
+        start = walker_class().ping
+    reads = []
+
+    def counting(obj, name, default):
+        reads.append(name)
+        return getattr(obj, name, default)
+
+    for function in functions:  # what each one's rewritten code reads records with
+        function.__tail_call__.record_of = counting
+    assert start(deep) is True
+    assert 0 < len(reads) <= 3  # the public function's call, and each site's first bounce
+
+
 def test_wrapper_above_an_optimized_callee_sees_every_call():
     ns = _namespace(EVEN_ODD, is_even="loop", is_odd="loop")
     counted = []

@@ -948,9 +948,9 @@ class Rewriter:
         not_function, replace, tuple_bounce = Label(), Label(), Label()
         method_tuple_bounce = Label()
         normal = [Label(), Label()]  # the normal call, with 0 or 1 item to drop
-        cache = self._bounce_cache(site, npositional)
-        method_cache = self._bounce_cache(site, method_npositional)
-        maker_cache = self._bound_maker_cache(site)
+        cache = self._bounce_cache(site, npositional >= 0)
+        method_cache = self._bounce_cache(site, method_npositional >= 0)
+        maker_cache = self._bounce_cache(site, self._self_or_null_below(site, self.facts))
         ops: list[Item] = [
             *self._cached_bounce(site, binding, cache, npositional, depth),
             *self._cached_method_bounce(site, method_cache, method_npositional, depth),
@@ -995,57 +995,66 @@ class Rewriter:
         ]
         return _positioned(ops, site)
 
-    def _bounce_cache(self, site: SelfCall, npositional: int) -> int | None:
+    def _bounce_cache(self, site: SelfCall, usable: bool) -> int | None:
         """The free variable where this call out remembers its last bounce, if it uses
-        one: only where it returns tuple bounces (an implementation without saved contexts,
-        whose driver follows them)."""
-        if (npositional < 0 or self.drive_calls_out or self.unwinder is not None
+        one: where ``usable`` (its shape bounces without a binding function) and this code
+        returns bounces (an implementation without saved contexts, whose driver follows
+        them)."""
+        if (not usable or self.drive_calls_out or self.unwinder is not None
                 or not self.caching_bounces):
             return None
         return self.bounce_caches.get(id(site))
 
-    def _cached_bounce(self, site: SelfCall, binding: Binding, cache: int | None,
-                       npositional: int, depth: int) -> list[Item]:
-        """With the call on the stack (its callee at ``depth``): if the callee is the function
-        this site last bounced into, return the bounce at once; else go on with nothing
-        pushed.
+    def _recalled(self, cache: int | None, same: list[Item], then: list[Item],
+                  stale: Label) -> list[Item]:
+        """With the call on the stack: if this site remembers the marker of a bounce
+        (``cache``: see ``_remember_bounce``) and ``same`` (with that marker on top, which
+        it leaves; to ``stale`` if not) finds the call's callee to be that marker's
+        function, go on with ``then``; else go on with nothing pushed.
 
-        The full test (``_record_of``) stays what decides: this only remembers its answer
-        for one callee, through a weak reference to the marker (a site keeps nothing alive),
-        and an identical callee gets the same answer (its Target, exact count and marker
-        never change)."""
+        The full test (``_record_of``) stays what decides: a site only remembers its
+        answer for one callee, through a weak reference (it keeps nothing alive), and the
+        same callee gets the same answer (its Target, exact count and marker never
+        change)."""
         if cache is None:
             return []
-        stale, dead = Label(), Label()
         return [
             Op("LOAD_DEREF", cache),
             *self.call_top(),  # the marker, or None
             Op("COPY", 1),
-            *self.branch(self.facts.pop_jump_if_none, dead),
-            Op("COPY", 1),
-            self.load_attr("public"),
-            Op("COPY", depth + 2),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, stale),
-            *self._tuple_bounce(site, binding, Label(), npositional, depth),
-            dead,
+            *self.branch(self.facts.pop_jump_if_none, stale),
+            *same,
+            *then,
             stale,
             Op("POP_TOP"),
         ]
 
+    def _is_public_of_marker(self, callee: int, stale: Label) -> list[Item]:
+        """With a marker on top and a function at ``callee`` under it: go on if the marker
+        serves that function, else to ``stale`` (the marker stays either way)."""
+        return [
+            Op("COPY", 1),
+            self.load_attr("public"),
+            Op("COPY", callee + 1),
+            Op("IS_OP", 0),
+            *self.branch(self.facts.pop_jump_if_false, stale),
+        ]
+
+    def _cached_bounce(self, site: SelfCall, binding: Binding, cache: int | None,
+                       npositional: int, depth: int) -> list[Item]:
+        """A function called (its callee at ``depth``) with exactly the positional
+        parameters of the function this site last bounced into: return the tuple bounce."""
+        stale = Label()
+        return self._recalled(
+            cache, self._is_public_of_marker(depth + 1, stale),
+            self._tuple_bounce(site, binding, Label(), npositional, depth), stale)
+
     def _cached_method_bounce(self, site: SelfCall, cache: int | None, npositional: int,
                               depth: int) -> list[Item]:
-        """``_cached_bounce`` for a bound method alone on the stack (at ``depth``): it is
-        tested by exact type before its ``__func__`` is read, which then must be the
-        function this site last bounced into."""
-        if cache is None:
-            return []
-        stale, dead = Label(), Label()
-        return [
-            Op("LOAD_DEREF", cache),
-            *self.call_top(),  # the marker, or None
-            Op("COPY", 1),
-            *self.branch(self.facts.pop_jump_if_none, dead),
+        """A bound method alone on the stack (at ``depth``): tested by exact type before its
+        ``__func__`` is read, which then must be the function this site last bounced into."""
+        stale = Label()
+        same = [
             *self._type_of(depth + 1),
             *self._is_exactly("method_type", stale),
             Op("COPY", depth + 1),
@@ -1054,46 +1063,24 @@ class Rewriter:
             self.load_attr("public"),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, stale),
-            *self._method_tuple_bounce(site, Label(), npositional),
-            dead,
-            stale,
-            Op("POP_TOP"),
         ]
-
-    def _bound_maker_cache(self, site: SelfCall) -> int | None:
-        """``_bounce_cache`` for a call whose bounce a ``bound_maker`` makes."""
-        if (self.drive_calls_out or self.unwinder is not None or not self.caching_bounces
-                or not self._self_or_null_below(site, self.facts)):
-            return None
-        return self.bounce_caches.get(id(site))
+        return self._recalled(cache, same,
+                              self._method_tuple_bounce(site, Label(), npositional), stale)
 
     def _cached_bound_maker(self, cache: int | None, depth: int, replace: Label
                             ) -> list[Item]:
-        """``_cached_bounce`` for a 3.13+ method call (see ``_bound_maker_entry``): if the
-        callee is the function this site last bounced into, and has no defaults now, its
-        marker's ``bound_maker`` takes its place (at ``replace``)."""
-        if cache is None:
-            return []
-        stale, dead = Label(), Label()
-        return [
-            Op("LOAD_DEREF", cache),
-            *self.call_top(),  # the marker, or None
-            Op("COPY", 1),
-            *self.branch(self.facts.pop_jump_if_none, dead),
-            Op("COPY", 1),
-            self.load_attr("public"),
-            Op("COPY", depth + 2),
-            Op("IS_OP", 0),
-            *self.branch(self.facts.pop_jump_if_false, stale),
+        """A 3.13+ method call (see ``_bound_maker_entry``) of the function this site last
+        bounced into, which has no defaults now: its marker's ``bound_maker`` takes its
+        place (at ``replace``)."""
+        stale = Label()
+        same = [
+            *self._is_public_of_marker(depth + 1, stale),
             Op("COPY", depth + 1),
             self.load_attr("__defaults__"),
             *self.branch(self.facts.pop_jump_if_not_none, stale),
-            self.load_attr("bound_maker"),
-            Op("JUMP_FORWARD", target=replace),
-            dead,
-            stale,
-            Op("POP_TOP"),
         ]
+        return self._recalled(cache, same, [self.load_attr("bound_maker"),
+                                            Op("JUMP_FORWARD", target=replace)], stale)
 
     def _remember_bounce(self, cache: int | None) -> list[Op]:
         """With the marker of the callee on top: make it what this site remembers (see
