@@ -166,6 +166,13 @@ class Analysis:
     body_start: Instr
     nparams: int
 
+    @functools.cached_property
+    def unbinds(self) -> frozenset[int]:
+        """Local slots some instruction unbinds (``del x``, the end of ``except E as x``)."""
+        return frozenset(slot for ins in self.flow.instrs
+                         for kind, slot in self.facts.local_accesses(ins.name, ins.arg)
+                         if kind == "clear")
+
 
 def parameter_count(code: types.CodeType) -> int:
     flags = code.co_flags

@@ -169,8 +169,7 @@ def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
         return (), ()
     # A load is also the check that the parameter is bound (``del x`` or ``except E as x``
     # unbinds it): keep the loads of any parameter the function can unbind.
-    unbound = {slot for ins in analysis.flow.instrs
-               for kind, slot in facts.local_accesses(ins.name, ins.arg) if kind == "clear"}
+    unbound = analysis.unbinds
     reload: list[int] = []
     for (_, slot), target in zip(values, targets, strict=False):
         if (slot != target or slot in written or slot in analysis.cell_slots
@@ -248,6 +247,14 @@ def make_star_binder(func: types.FunctionType, binder: types.FunctionType,
     return star
 
 
+@functools.lru_cache(maxsize=64)
+def one_line_table(units: int, on_def_line: bool) -> bytes:
+    """A location table putting ``units`` code units on the first line, or on none: the
+    same for every function (lines are relative to ``co_firstlineno``)."""
+    position = (1, 1, None, None) if on_def_line else None
+    return location_entries([(units, position)], 1)[0]
+
+
 def named_like(made: types.FunctionType, func: types.FunctionType, *,
                on_def_line: bool) -> None:
     """Give a generated function ``func``'s names (error messages name the callable) and
@@ -255,10 +262,9 @@ def named_like(made: types.FunctionType, func: types.FunctionType, *,
     code = func.__code__
     first = code.co_firstlineno
     units = len(made.__code__.co_code) // 2
-    position = (first, first, None, None) if on_def_line else None
     made.__code__ = made.__code__.replace(
         co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
-        co_linetable=location_entries([(units, position)], first)[0])
+        co_linetable=one_line_table(units, on_def_line))
     made.__name__ = func.__name__
     made.__qualname__ = func.__qualname__
     made.__module__ = func.__module__

@@ -22,7 +22,6 @@ from typing import Any
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall, parameter_count
 from pytailcall._bytecode.assemble import Item, Op
-from pytailcall._bytecode.code import location_entries
 from pytailcall._rewrite import (
     BOUNCE_CACHE_NAME,
     Binding,
@@ -33,6 +32,7 @@ from pytailcall._rewrite import (
     make_binder,
     make_star_binder,
     named_like,
+    one_line_table,
 )
 from pytailcall._signature import CO_VARARGS, CO_VARKEYWORDS, parameter_source
 
@@ -309,7 +309,7 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
     units = len(inner.co_code) // 2
     inner = inner.replace(
         co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
-        co_linetable=location_entries([(units, (first, first, None, None))], first)[0])
+        co_linetable=one_line_table(units, True))
     factory_code = factory_code.replace(co_consts=tuple(
         inner if isinstance(c, types.CodeType) else c for c in factory_code.co_consts))
     factory = types.FunctionType(factory_code, source.__globals__)
