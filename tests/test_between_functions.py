@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import pickle
 import sys
 import textwrap
 import warnings
@@ -20,6 +21,7 @@ from conftest import STRATEGIES
 
 from pytailcall import TailCallWarning, explain, tail_optimize
 from pytailcall._analysis import Reason
+from pytailcall._rewrite import Rewriter
 
 PAIRS = [(a, b) for a in STRATEGIES for b in STRATEGIES]
 
@@ -366,6 +368,61 @@ def test_a_call_site_reads_a_callees_record_once(strategy, kind, deep):
         function.__tail_call__.record_of = counting
     assert start(deep) is True
     assert 0 < len(reads) <= 3  # the public function's call, and each site's first bounce
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_functions_that_bounce_pickle_by_value(strategy, deep):
+    """cloudpickle (what Ray, Dask and joblib send functions with) copies a function of an
+    unimportable module by value, closure included: what a call site remembers of its
+    bounces is left behind, and the copies bounce into each other as the originals do."""
+    import cloudpickle  # (a test dependency)
+
+    for calls_before in (0, 1):
+        ns = _namespace(EVEN_ODD, is_even=strategy, is_odd=strategy)
+        for _ in range(calls_before):
+            assert ns["is_even"](deep) is True  # every site remembers a bounce
+        copy = pickle.loads(cloudpickle.dumps(ns["is_even"]))
+        assert copy is not ns["is_even"]
+        assert copy(deep) is True
+        assert copy(deep + 1) is False
+
+
+def _long_function_of_calls_out(branches: int) -> str:
+    """One function of ``branches`` tail calls to other names, of every shape: far enough
+    apart that some call sequences are too short for a jump to their stubs."""
+    lines = ["def mid(n, m):"]
+    for k in range(branches):
+        lines.append([f"    if n == {k}: return g(n)",
+                      f"    if n == {k}: return o.meth(n)",
+                      f"    if n == {k}: return g(n) if m else h(n, m)",
+                      f"    if n == {k}: return h(n, {k})",
+                      f"    if n == {k}:\n        x = [n] * 3\n        return h(*x[:2])"][k % 5])
+    return "\n".join([*lines, "    return ('end', n)"])
+
+
+def test_fast_bounces_never_leave_a_call_without_its_jump(monkeypatch):
+    """The longer stubs of fast bounces (remembered markers, 3.13's C-level maker) are left
+    out of a layout that would otherwise refuse a call for lack of room: a long function
+    has exactly the refusals it has without them."""
+    source = _long_function_of_calls_out(300)
+
+    def refused():
+        ns = _namespace(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TailCallWarning)
+            report = explain(tail_optimize(ns["mid"]))
+        return [(site.lineno, site.target) for site in report.calls_out if not site.optimized]
+
+    with_fast_bounces = refused()
+    assert with_fast_bounces  # (some calls are too short for any jump that far)
+    plain_init = Rewriter.__init__
+
+    def without_fast_bounces(self, *args, **kwargs):
+        plain_init(self, *args, **kwargs)
+        self.fast_bounces = False
+
+    monkeypatch.setattr(Rewriter, "__init__", without_fast_bounces)
+    assert refused() == with_fast_bounces
 
 
 def test_wrapper_above_an_optimized_callee_sees_every_call():

@@ -4,7 +4,7 @@
 # Usage: .ci/pyodide/run.sh 3.14|3.15 [pytest args...]
 # Env:   REPO           repo to test (default: git top-level of this script)
 #        PYODIDE_CACHE  cache dir for the npm package and wheels (default: $REPO/.ci/.cache)
-#        PYODIDE_DEPS   pip requirements for the test run (default: "pytest hypothesis")
+#        PYODIDE_DEPS   pip requirements for the test run (default: "pytest hypothesis cloudpickle")
 # Idempotent: the npm package and the wheels are fetched once per version, then reused.
 set -euo pipefail
 
@@ -20,7 +20,7 @@ esac
 
 REPO="${REPO:-$(git -C "$here" rev-parse --show-toplevel)}"
 cache="${PYODIDE_CACHE:-$REPO/.ci/.cache}"
-deps="${PYODIDE_DEPS:-pytest hypothesis}"
+deps="${PYODIDE_DEPS:-pytest hypothesis cloudpickle}"
 pyodide_dir="$cache/pyodide-$version"
 wheels="$cache/wheels-$version"
 

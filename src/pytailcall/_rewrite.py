@@ -301,10 +301,11 @@ class Rewriter:
         #: then the continuation's.
         self.added_free: tuple[str, ...] = (SELF_NAME, TARGET_NAME,
                                             *continuation.free_variables)
-        #: The free variable of each call out that remembers its last bounce, by site id,
-        #: and whether the stubs use them (they do unless that leaves a call without room).
+        #: The free variable of each call out that remembers its last bounce, by site id.
         self.bounce_caches: dict[int, int] = {}
-        self.caching_bounces = True
+        #: Whether calls out use those, and on 3.13+ the C-level maker of method bounces:
+        #: longer stubs, left out when they leave some call without room for its jump.
+        self.fast_bounces = True
         self.target_slot = self.self_slot + 1
         #: The first of the continuation's free variables.
         self.bounce_slot = self.self_slot + 2
@@ -354,6 +355,9 @@ class Rewriter:
         ``_runtime.NOTHING_CACHED`` and ``_cached_bounce``). Every rewrite of one function
         adds the same ones: the public function and its implementation share one closure."""
         cached = [site for site in calls_out if _remembers_bounces(site)]
+        # COPY_FREE_VARS counts every free variable in one byte: past 255 it would need a
+        # prefix, moving all the code (or not fit where the compiler put it).
+        cached = cached[:max(0, 255 - len(self.code.co_freevars) - len(self.added_free))]
         first = self.self_slot + len(self.added_free)
         self.added_free = (*self.added_free,
                            *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))))
@@ -383,8 +387,8 @@ class Rewriter:
         self._plan_bounce_caches(calls_out)
         self._plan_frame(sites)
         moved: set[int] = set()
-        in_place = self._stub_in_place([*sites, *calls_out])
-        for _ in range(len(self.analysis.flow.instrs) + 2):
+        in_place = chosen_in_place = self._stub_in_place([*sites, *calls_out])
+        for _ in range(len(self.analysis.flow.instrs) + 4):
             try:
                 return self._rewrite(sites, calls_out, moved, in_place)
             except _ReturnTooFar as far:
@@ -398,9 +402,11 @@ class Rewriter:
                     # have put one out of a short call's reach: lay them all out after.
                     in_place = None
                     continue
-                if exc.site is not None and self.caching_bounces and self.bounce_caches:
-                    # So may the longer stubs of calls out that remember their bounces.
-                    self.caching_bounces = False
+                if exc.site is not None and self.fast_bounces and calls_out:
+                    # So may the longer stubs of fast bounces: without them, both layouts
+                    # again, so that no call is refused that would fit without them.
+                    self.fast_bounces = False
+                    in_place = chosen_in_place
                     continue
                 if exc.site is not None or self.unwinder is None:
                     raise
@@ -1007,7 +1013,7 @@ class Rewriter:
         returns bounces (an implementation without saved contexts, whose driver follows
         them)."""
         if (not usable or self.drive_calls_out or self.unwinder is not None
-                or not self.caching_bounces):
+                or not self.fast_bounces):
             return None
         return self.bounce_caches.get(id(site))
 
@@ -1218,7 +1224,8 @@ class Rewriter:
                 return [*self.call_method(kind + how, [Op("COPY", depth + 2)])]
             return [self.load_attr("drive" if how == "driver" else "general")]
 
-        if how == "maker" and kind == "" and self._self_or_null_below(site, self.facts):
+        if (how == "maker" and kind == "" and self.fast_bounces
+                and self._self_or_null_below(site, self.facts)):
             return self._bound_maker_entry(depth, cache)
         if how == "driver" or npositional < 0:
             return binding_entry()

@@ -135,8 +135,20 @@ def run(result: Any) -> Any:
             return result
 
 
-def _dead_reference() -> weakref.ref[Any]:
-    return weakref.ref(Marker(None))  # the marker is freed as the call returns
+class Remembered(weakref.ref):  # type: ignore[type-arg]
+    """A call site's weak reference to the marker of its last bounce (the Target's
+    ``weak_reference``). A copy of the function made by pickling it by value (as
+    cloudpickle does, for Ray, Dask or joblib) starts with nothing remembered: a weak
+    reference cannot be pickled, and a memory of bounces need not be."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return _nothing_remembered, ()
+
+
+def _nothing_remembered() -> Remembered:
+    return NOTHING_CACHED
 
 
 #: What a call site that may bounce into another function holds before its first bounce:
@@ -144,14 +156,14 @@ def _dead_reference() -> weakref.ref[Any]:
 #: holds a weak reference to the marker it bounced with: the next call of the same function
 #: (the marker's ``public``) bounces after one identity test, and the site keeps nothing
 #: alive (a callee alive keeps its marker alive: its closure holds its Target).
-NOTHING_CACHED = _dead_reference()
+NOTHING_CACHED = Remembered(Marker(None))  # the marker is freed at once
 
 
 #: What the rewritten code reads from every Target, set by ``Target.__init__`` (the values
 #: are not constants of the code: ``marshal`` could not write them). Callees are tested by
 #: exact type (``exact_type`` is ``type``, ``function_type``/``method_type``/``target_type``
 #: the types); ``record_of`` (``getattr``) reads a function's record; ``weak_reference``
-#: (``weakref.ref``) makes a call site's cache entry (see :data:`NOTHING_CACHED`); ``as_tuple``
+#: (:class:`Remembered`) makes a call site's cache entry (see :data:`NOTHING_CACHED`); ``as_tuple``
 #: (``tuple``, which returns a tuple as it is) is the call that consumes the call site's
 #: NULL as an inline tuple bounce is returned (see Rewriter._bounce_out_stub).
 _HELPERS = ("exact_type", "record_of", "function_type", "method_type", "target_type",
@@ -216,7 +228,7 @@ class Target:
         self.method_type = types.MethodType
         self.target_type = Target
         self.as_tuple = tuple
-        self.weak_reference = weakref.ref
+        self.weak_reference = Remembered
 
     def method_maker(self, callee: object) -> Any:
         """For a bound method of this optimized function: its bounce maker bound to the same
