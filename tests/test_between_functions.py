@@ -425,6 +425,51 @@ def test_fast_bounces_never_leave_a_call_without_its_jump(monkeypatch):
     assert refused() == with_fast_bounces
 
 
+RENAMED = """
+def make():
+    def m(self, a):
+        return tuple(("m", a))
+    m.__qualname__ = "Thing.m"  # as class factories and metaclasses do
+    return m
+
+class Thing:
+    m = make()
+
+    def go(self, x, how):
+        if how == "method":
+            return self.m(x, x)  # one argument too many
+        return free(x, x)
+
+def free(a):
+    return tuple(("free", a))
+
+free.__qualname__ = "renamed_free"
+
+def enter(thing, x, how):  # so that go runs under a driver, and bounces
+    return thing.go(x, how)
+"""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_bad_calls_that_bounce_name_the_function_as_a_call_does(strategy, outcome):
+    """A call's TypeError names the function by its ``__qualname__``, which may differ
+    from its code's: a bounced call, made by the driver, must name it the same."""
+    native = _namespace(RENAMED)
+    optimized = _namespace(RENAMED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        for name in ("m", "go"):
+            setattr(optimized["Thing"], name, tail_optimize(getattr(optimized["Thing"], name),
+                                                            strategy=strategy))
+        for name in ("free", "enter"):
+            optimized[name] = tail_optimize(optimized[name], strategy=strategy)
+    for how in ("method", "function"):
+        expected = outcome(native["enter"], native["Thing"](), 1, how)
+        named = "Thing.m()" if how == "method" else "renamed_free()"
+        assert expected[0] == "raise" and expected[2].startswith(named), expected
+        assert outcome(optimized["enter"], optimized["Thing"](), 1, how) == expected, how
+
+
 def test_wrapper_above_an_optimized_callee_sees_every_call():
     ns = _namespace(EVEN_ODD, is_even="loop", is_odd="loop")
     counted = []

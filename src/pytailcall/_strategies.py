@@ -166,8 +166,13 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
 
 def _implementation(code: types.CodeType, source: types.FunctionType,
                     closure: tuple[types.CellType, ...]) -> types.FunctionType:
-    return types.FunctionType(_positional_convention(code, parameter_count(code)),
+    """The rewritten code as a function of its own, named as ``source`` is (errors of a
+    bad call that a driver makes name it, as a call names the function: by
+    ``__qualname__``, which class factories may have changed from the code's)."""
+    impl = types.FunctionType(_positional_convention(code, parameter_count(code)),
                               source.__globals__, source.__name__, None, closure)
+    impl.__qualname__ = source.__qualname__
+    return impl
 
 
 def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
@@ -317,6 +322,7 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
                                        _runtime.Marker, _runtime.HANDED_OVER,
                                        _runtime.Target.NOTE_FAILURE, len)
     made.__name__ = source.__name__
+    made.__qualname__ = source.__qualname__  # (see _implementation)
     made.__defaults__ = source.__defaults__
     made.__kwdefaults__ = source.__kwdefaults__
     return made
