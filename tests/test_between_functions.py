@@ -414,7 +414,8 @@ def test_fast_bounces_never_leave_a_call_without_its_jump(monkeypatch):
         return [(site.lineno, site.target) for site in report.calls_out if not site.optimized]
 
     with_fast_bounces = refused()
-    assert with_fast_bounces  # (some calls are too short for any jump that far)
+    if sys.version_info < (3, 14):  # (3.14+ leave room enough here: nothing refused)
+        assert with_fast_bounces  # some calls are too short for any jump that far
     plain_init = Rewriter.__init__
 
     def without_fast_bounces(self, *args, **kwargs):
