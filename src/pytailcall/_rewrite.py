@@ -350,10 +350,10 @@ class Rewriter:
         self.shift = len(self.prefix) // 2
 
     def _plan_bounce_caches(self, calls_out: Sequence[SelfCall]) -> None:
-        """A free variable for each call out that may bounce as a tuple (a function called
-        with positional arguments only), holding what it found last (see
-        ``_runtime.NOTHING_CACHED`` and ``_cached_bounce``). Every rewrite of one function
-        adds the same ones: the public function and its implementation share one closure."""
+        """A free variable for each call out that may bounce without a binding function
+        (``_remembers_bounces``), holding the marker of its last bounce (see
+        ``_runtime.NOTHING_CACHED`` and ``_recalled``). Every rewrite of one function adds
+        the same ones: the public function and its implementation share one closure."""
         cached = [site for site in calls_out if _remembers_bounces(site)]
         # COPY_FREE_VARS counts every free variable in one byte: past 255 it would need a
         # prefix, moving all the code (or not fit where the compiler put it).
@@ -1096,7 +1096,7 @@ class Rewriter:
 
     def _remember_bounce(self, cache: int | None) -> list[Op]:
         """With the marker of the callee on top: make it what this site remembers (see
-        ``_cached_bounce``)."""
+        ``_recalled``), one reference stored at once (threads never see half of it)."""
         if cache is None:
             return []
         return [*self.call_helper("weak_reference", [Op("COPY", 3)]), Op("STORE_DEREF", cache)]
