@@ -252,10 +252,17 @@ def _driver_body(kind: str, nparams: int, *, counted: bool = False) -> str:
         f"                and r[{nparams}] is _pytailcall_marker_):\n"
         + count + f"            r = _pytailcall_impl_({own})\n"
     )
+    # (Spelled out for a few parameters: see _runtime.run.)
     tuple_bounce = (
         "        if (_pytailcall_type_(r) is _pytailcall_tuple_ and r\n"
         "                and _pytailcall_type_(r[-1]) is _pytailcall_marker_type_):\n"
-        + count + "            r = r[-1].impl(*r[:-1])\n"
+        + count
+        + "            if _pytailcall_len_(r) == 2:\n"
+        "                r = r[1].impl(r[0])\n"
+        "            elif _pytailcall_len_(r) == 3:\n"
+        "                r = r[2].impl(r[0], r[1])\n"
+        "            else:\n"
+        "                r = r[-1].impl(*r[:-1])\n"
     )
     checks = ((own_bounce, tuple_bounce, tail_call) if kind == "return_tuple"
               else (tail_call, tuple_bounce))
