@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import re
+import signal
 import sys
 import textwrap
 from collections.abc import Callable
@@ -157,3 +158,16 @@ def deep() -> int:
 @pytest.fixture(scope="session")
 def very_deep() -> int:
     return VERY_DEEP
+
+
+@pytest.fixture
+def sigint_raises() -> Any:
+    """SIGINT (and ``_thread.interrupt_main()``) raises KeyboardInterrupt in this test, as in
+    an interactive Python, even where the suite inherited SIGINT ignored (a background job
+    of a non-interactive shell): then Python installs no handler, and the interrupt the
+    test sends would be dropped."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

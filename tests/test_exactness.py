@@ -462,7 +462,7 @@ def countdown(n):
 """
 
 
-def test_interrupt_is_caught_by_the_handler_of_its_iteration(make):
+def test_interrupt_is_caught_by_the_handler_of_its_iteration(make, sigint_raises):
     native = make(INTERRUPTED)
     plain = make(INTERRUPTED)
     optimized = tail_optimize(plain, escape_try=True)

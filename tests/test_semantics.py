@@ -1024,7 +1024,7 @@ def spin(n):
 
 
 @pytest.mark.threads
-def test_infinite_tail_loop_can_be_interrupted(make_pair):
+def test_infinite_tail_loop_can_be_interrupted(make_pair, sigint_raises):
     _, spin = make_pair(SPIN, env={"limit": 10**8})
     fired = threading.Event()
 
