@@ -13,9 +13,11 @@ between runs), but they do not move with the load of the machine.
 (``name:index`` names a row of ``python -m pytailcall bench``: the example and its 0-based
 parameter set). The row ``bounce`` counts instead one tail call between two optimized
 functions (``is_even``/``is_odd`` of the bench's bounce section, 500 deep) against one
-native call, and the row ``call_out`` one call of a function whose tail call goes to a
+native call, the row ``call_out`` one call of a function whose tail call goes to a
 plain function (``return g(n)``, the check that finds ``g`` not optimized), optimized
-against native. Needs valgrind.
+against native, and ``length:DEPTH`` one call of ``length`` (``return 1 + length(rest)``,
+a saved context per level) on a linked list of DEPTH nodes, optimized against native
+(two depths separate the cost per level from the cost per call). Needs valgrind.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import re
 import subprocess
 import sys
 import warnings
+from typing import Any
 
 VARIANTS = ("hand", "guarded", "loop", "unguarded")
 WARM_UP = 20
@@ -32,6 +35,12 @@ WARM_UP = 20
 
 BOUNCE_VARIANTS = ("native", "loop")
 BOUNCE_DEPTH = 500
+LENGTH = """
+def length(node):
+    if node is None:
+        return 0
+    return 1 + length(node[1])
+"""
 CALL_OUT = """
 def g(n):
     return n
@@ -52,6 +61,19 @@ def _inner(name: str, index: int, variant: str, calls: int) -> None:
             examples.NATIVE if variant == "native" else examples.label("loop")]
         for _ in range(WARM_UP + calls):
             entry(BOUNCE_DEPTH)
+        return
+    if name == "length":
+        from pytailcall import tail_optimize
+
+        functions: dict[str, Any] = {}
+        exec(compile(LENGTH, "length.py", "exec"), functions)
+        if variant == "loop":
+            functions["length"] = tail_optimize(functions["length"])
+        node: Any = None
+        for i in range(index):
+            node = (i, node)
+        for _ in range(WARM_UP + calls):
+            functions["length"](node)
         return
     if name == "call_out":
         from pytailcall import tail_optimize
@@ -94,7 +116,11 @@ def main(rows: list[str]) -> None:
         _bounce_row()
     if "call_out" in rows:
         _call_out_row()
-    examples = [r for r in rows if r not in ("bounce", "call_out")]
+    for row in rows:
+        if row.startswith("length:"):
+            _length_row(int(row.partition(":")[2]))
+    examples = [r for r in rows if r not in ("bounce", "call_out")
+                and not r.startswith("length:")]
     if examples:
         print("| row | " + " | ".join(VARIANTS) + " | unguarded / hand | loop / hand |")
         print("|---|" + "---|" * (len(VARIANTS) + 2))
@@ -116,6 +142,15 @@ def _bounce_row() -> None:
               for variant in BOUNCE_VARIANTS}
     print(f"bounce: {counts['loop']:,.0f} instructions per bounce, native call "
           f"{counts['native']:,.0f}, ratio {counts['loop'] / counts['native']:.2f}", flush=True)
+
+
+def _length_row(depth: int) -> None:
+    calls = 2000
+    counts = {variant: (_collected("length", depth, variant, calls)
+                        - _collected("length", depth, variant, 0)) / calls
+              for variant in BOUNCE_VARIANTS}
+    print(f"length of {depth} nodes: {counts['loop']:,.0f} instructions per call, native "
+          f"{counts['native']:,.0f}", flush=True)
 
 
 def _call_out_row() -> None:
