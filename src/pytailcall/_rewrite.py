@@ -311,6 +311,7 @@ class Rewriter:
         self.bounce_slot = self.self_slot + 2
         self.keeps_iterators = False
         self._bindings: dict[int, Binding] = {}
+        self._inline_restarts: dict[int, bytes | None] = {}
         #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
         self.unwinder: Unwinder | None = None
         #: How much deeper than the compiler's the stack is everywhere (the iterator list).
@@ -352,7 +353,7 @@ class Rewriter:
     def _plan_bounce_caches(self, calls_out: Sequence[SelfCall]) -> None:
         """A free variable for each call out that may bounce without a binding function
         (``_remembers_bounces``), holding the marker of its last bounce (see
-        ``_runtime.NOTHING_CACHED`` and ``_recalled``). Every rewrite of one function adds
+        ``_runtime.NOTHING_REMEMBERED`` and ``_recalled``). Every rewrite of one function adds
         the same ones: the public function and its implementation share one closure."""
         cached = [site for site in calls_out if _remembers_bounces(site)]
         # COPY_FREE_VARS counts every free variable in one byte: past 255 it would need a
@@ -543,7 +544,13 @@ class Rewriter:
         """Without the name guard (``name_guard=False``), a jump that needs nothing but
         stores is written where the call and its return were, and the callee is not even
         loaded: the loop of a hand-written ``while``. None where that does not apply or fit
-        (the stub then jumps, unchecked, from there)."""
+        (the stub then jumps, unchecked, from there). Made once per site: the choice of
+        the stub in place and every layout tried ask for it."""
+        if id(site) not in self._inline_restarts:
+            self._inline_restarts[id(site)] = self._make_inline_restart(site, binding)
+        return self._inline_restarts[id(site)]
+
+    def _make_inline_restart(self, site: SelfCall, binding: Binding) -> bytes | None:
         if (self.name_guard or site.callee != "self" or not isinstance(self.continuation, Restart)
                 or binding.stores is None or not binding.drop_null or site.context is not None
                 or site.exit_ops or site.handler is not None or self.counts_jumps):

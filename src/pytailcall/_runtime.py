@@ -89,7 +89,7 @@ _BETWEEN_NOTE = ELIDED_NOTE.format("between optimized functions")
 class Marker:
     """Last item of a tuple bounce ``(*parameters, marker)``; one per implementation.
     ``public`` is the optimized function whose calls it serves (set once it exists): call
-    sites that bounced into it hold the marker weakly (see :data:`NOTHING_CACHED`)."""
+    sites that bounced into it hold the marker weakly (see :data:`NOTHING_REMEMBERED`)."""
 
     __slots__ = ("__weakref__", "bound_maker", "impl", "public")
 
@@ -148,7 +148,7 @@ class Remembered(weakref.ref):  # type: ignore[type-arg]
 
 
 def _nothing_remembered() -> Remembered:
-    return NOTHING_CACHED
+    return NOTHING_REMEMBERED
 
 
 #: What a call site that may bounce into another function holds before its first bounce:
@@ -156,7 +156,7 @@ def _nothing_remembered() -> Remembered:
 #: holds a weak reference to the marker it bounced with: the next call of the same function
 #: (the marker's ``public``) bounces after one identity test, and the site keeps nothing
 #: alive (a callee alive keeps its marker alive: its closure holds its Target).
-NOTHING_CACHED = Remembered(Marker(None))  # the marker is freed at once
+NOTHING_REMEMBERED = Remembered(Marker(None))  # the marker is freed at once
 
 
 #: What the rewritten code reads from every Target, set by ``Target.__init__`` (the values
@@ -164,7 +164,7 @@ NOTHING_CACHED = Remembered(Marker(None))  # the marker is freed at once
 #: exact type (``exact_type`` is ``type``, ``function_type``/``method_type``/``target_type``
 #: the types); ``record_of`` (``getattr``) reads a function's record; ``weak_reference``
 #: (:class:`Remembered`) makes what a call site remembers of a bounce (see
-#: :data:`NOTHING_CACHED`); ``as_tuple``
+#: :data:`NOTHING_REMEMBERED`); ``as_tuple``
 #: (``tuple``, which returns a tuple as it is) is the call that consumes the call site's
 #: NULL as an inline tuple bounce is returned (see Rewriter._bounce_out_stub).
 _HELPERS = ("exact_type", "record_of", "function_type", "method_type", "target_type",

@@ -125,7 +125,7 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
     cells = [types.CellType() for _ in range(added)]
     for cell, name in zip(cells, code.co_freevars[-added:], strict=True):
         if name.startswith(BOUNCE_CACHE_NAME.format("")):
-            cell.cell_contents = _runtime.NOTHING_CACHED
+            cell.cell_contents = _runtime.NOTHING_REMEMBERED
     closure = (*(source.__closure__ or ()), *cells)
     uses_binder = rewriter.uses_binder
     if kind == "loop":

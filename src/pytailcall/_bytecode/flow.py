@@ -26,10 +26,11 @@ class Flow:
         self.instrs = instrs
         self.handlers = handlers
         self.facts = facts
-        # Jumps land on an instruction's first EXTENDED_ARG prefix, if it has one.
-        self.index_at = _index_at(instrs)
+        # Jumps land on an instruction's first EXTENDED_ARG prefix, if it has one: both that
+        # unit and the opcode's map to the instruction (``index`` by its offset, as callers
+        # use it, is the same table).
+        self.index_at = self.index = _index_at(instrs)
         self.at = {unit: instrs[i] for unit, i in self.index_at.items()}
-        self.index = {ins.offset: i for i, ins in enumerate(instrs)}
 
     def instruction_at(self, unit: int) -> Instr:
         ins = self.at.get(unit)
