@@ -120,3 +120,35 @@ def test_deep_tail_loop_runs_in_constant_memory(make_pair):
         tracemalloc.stop()
     # A frame per iteration would need tens of megabytes; a loop needs a few small ints.
     assert peak < 64 * 1024
+
+
+REBIND_IN_ARGUMENTS = """
+def hop(n):
+    if n == 0:
+        return ("hop", n)
+    return hop(rebind_at(n))
+
+def other(n):
+    return ("other", n)
+
+def rebind_at(n):
+    global hop
+    if n == 3:
+        hop = other
+    return n - 1
+"""
+
+
+def test_the_callee_is_tested_as_it_is_loaded(make_pair, deep):
+    """The loop strategy tests the callee where it is loaded, and keeps no copy of it under
+    the arguments; arguments that rebind the name still run into the function loaded
+    before them (natively too), and the next call finds the new one."""
+    native, hop = make_pair(REBIND_IN_ARGUMENTS, strategy="loop")
+    assert hop(6) == native(6) == ("other", 1)
+    _, fresh = make_pair(REBIND_IN_ARGUMENTS, strategy="loop")
+    fresh.__globals__["rebind_at"] = lambda n: n - 1
+    assert fresh(deep) == ("hop", 0)
+    instrs = list(dis.get_instructions(fresh))
+    load = next(i for i in instrs if i.opname.startswith("LOAD_GLOBAL") and i.argval == "hop")
+    after = [i.opname for i in instrs[instrs.index(load) + 1:]]
+    assert after[:2] == ["LOAD_DEREF", "IS_OP"]

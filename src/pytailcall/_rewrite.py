@@ -141,6 +141,11 @@ def _store_ops(targets: list[int], code: types.CodeType) -> tuple[Op, ...]:
     return tuple(ops)
 
 
+#: Instructions a stub may not run in place of the function's own: they belong where the
+#: compiler put them (frame set-up, generators' suspension points).
+_NOT_MOVABLE = frozenset({"RESUME", "COPY_FREE_VARS", "MAKE_CELL", "RETURN_GENERATOR",
+                          "YIELD_VALUE", "SEND", "END_SEND", "GET_AWAITABLE", "SETUP_ANNOTATIONS"})
+
 _SINGLE_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_BORROW"})
 _PAIR_LOADS = frozenset({"LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"})
 
@@ -312,6 +317,7 @@ class Rewriter:
         self.keeps_iterators = False
         self._bindings: dict[int, Binding] = {}
         self._inline_restarts: dict[int, bytes | None] = {}
+        self._from_load: dict[int, bool] = {}
         #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
         self.unwinder: Unwinder | None = None
         #: How much deeper than the compiler's the stack is everywhere (the iterator list).
@@ -449,7 +455,9 @@ class Rewriter:
                 body[2 * first:2 * last] = inline
                 continue
             start, end = Label(), Label()
-            if site.callee == "self":
+            if site.callee == "self" and self._starts_at_load(site, binding):
+                stub = self._stub_from_load(site, binding)
+            elif site.callee == "self":
                 stub = self._stub(site, binding)
             elif site.own_method:
                 stub = self._method_stub(site, binding)
@@ -555,6 +563,8 @@ class Rewriter:
                 or binding.stores is None or not binding.drop_null or site.context is not None
                 or site.exit_ops or site.handler is not None or self.counts_jumps):
             return None
+        if self._starts_at_load(site, binding):
+            return None  # its stub, from the load on, ends the code: not even a jump
         loader = site.loader
         assert loader is not None
         flow = self.analysis.flow
@@ -623,6 +633,8 @@ class Rewriter:
     def _overwritten(self, site: SelfCall) -> tuple[int, int]:
         """The code units a site's jump to its stub takes the place of."""
         binding = self.binding(site) if site.may_jump else None
+        if binding is not None and site.callee == "self" and self._starts_at_load(site, binding):
+            return self._callee_start(site), self._end_of_return(site)
         elided = binding.elided if binding is not None else ()
         first = min([site.region[0].start] + [ins.start for ins, name, _ in elided
                                               if name == "NOP"])
@@ -866,7 +878,7 @@ class Rewriter:
         # A call bound by a binder gets the callee's own (see _bind_with_binder).
         binder = None if binding.stores is not None else (
             "star_binder" if self._binds_through_star_binder(site, binding) else "binder")
-        other, not_source, normal, normal_pop = Label(), Label(), Label(), Label()
+        other = Label()
         if not self.name_guard:
             return _positioned([
                 *([*self.load_target(), self.load_attr(binder)] if binder is not None else []),
@@ -881,8 +893,18 @@ class Rewriter:
         if binder is not None:
             ops += [*self.load_target(), self.load_attr(binder)]
         ops += self.continuation.continue_from(self, site, binding, depth)
-        ops += [
-            other,
+        ops += [other, *self._not_this_function(site, binding, depth, binder)]
+        # The whole stub stands for the call: tracebacks name its line, and as the call site
+        # jumps here from that same line, tracing and monitoring see no extra line event.
+        return _positioned(ops, site)
+
+    def _not_this_function(self, site: SelfCall, binding: Binding, depth: int,
+                           binder: str | None) -> list[Item]:
+        """With a callee other than the optimized function at ``depth``: continue all the
+        same if it is the function this one was made from (the same code); else make the
+        original call, after a one-time look at whether it wraps this function."""
+        not_source, normal, normal_pop = Label(), Label(), Label()
+        return [
             *self.load_target(),
             Op("COPY", 1),
             self.load_attr("source"),
@@ -906,9 +928,114 @@ class Rewriter:
             *self._call_ops(site, binding),
             *self.return_result(site),
         ]
-        # The whole stub stands for the call: tracebacks name its line, and as the call site
-        # jumps here from that same line, tracing and monitoring see no extra line event.
+
+    def _starts_at_load(self, site: SelfCall, binding: Binding) -> bool:
+        """Does the stub of this call to itself start at the callee's load, rather than
+        after the arguments? Then the name guard tests the callee as it is loaded, and a
+        call that goes on has nothing to drop from the stack: load, test, arguments,
+        stores and the jump back, what a guarded hand-written loop runs (``if f is not me:
+        return f(...)``), two instructions fewer than a test of a copy of the callee kept
+        under the arguments. Without the guard, for a call that ends the code: the
+        arguments, stores and jump back, in place (no jump over the callee's load).
+
+        A call that does not go on loads the callee again and then its arguments (again
+        from their own instructions, at their own positions). Nothing runs between the two
+        loads (no interrupt check either: only calls and backward jumps make one), so the
+        second finds what the first found: a cell, or exact dicts for the globals and
+        builtins, whose lookups run no code of the user's.
+
+        Only for plain stores and the loop's restart, the arguments one straight run (no
+        jumps into or out of them, no handler), and a restart that starts a new line (see
+        ``_make_inline_restart``). Decided once per site."""
+        decided = self._from_load.get(id(site))
+        if decided is None:
+            decided = self._from_load[id(site)] = self._can_start_at_load(site, binding)
+        return decided
+
+    def _can_start_at_load(self, site: SelfCall, binding: Binding) -> bool:
+        loader = site.loader
+        if (site.callee != "self" or not isinstance(self.continuation, Restart)
+                or binding.stores is None or not binding.drop_null or site.context is not None
+                or site.exit_ops or site.handler is not None or self.counts_jumps
+                or self.unwinder is not None or loader is None):
+            return False
+        if loader.name == "LOAD_GLOBAL":
+            builtins = getattr(self.func, "__builtins__", None)
+            if self.name_guard and not (type(self.func.__globals__) is dict
+                                        and type(builtins) is dict):
+                return False
+        elif loader.name != "LOAD_DEREF":
+            return False
+        if not self.name_guard and self._end_of_return(site) != len(self.code.co_code) // 2:
+            return False  # (elsewhere the inline restart, in place, is as short)
+        flow = self.analysis.flow
+        first = flow.index_at[self._callee_start(site)]
+        call = flow.index_at[site.call.offset]
+        for ins in flow.instrs[first:call + 1]:
+            if ((ins is not flow.instrs[first] and ins.offset in flow.jump_sources)
+                    or ins.target is not None or not self.facts.falls_through(ins.op)
+                    or ins.name in _NOT_MOVABLE or any(h.covers(ins.offset)
+                                                       for h in flow.handlers)):
+                return False
+        start = self.analysis.body_start
+        return self.positions[start.offset][0] != self.positions[site.call.offset][0]
+
+    @staticmethod
+    def _callee_start(site: SelfCall) -> int:
+        """The first code unit of the callee's load (and of its NULL, when separate)."""
+        loader = site.loader
+        assert loader is not None
+        return min(loader.start, site.null_push.start if site.null_push else loader.start)
+
+    def _stub_from_load(self, site: SelfCall, binding: Binding) -> list[Item]:
+        """See ``_starts_at_load``."""
+        going_on = [*self._argument_ops(site, binding), *self.bind(site, binding, 0),
+                    *Restart.restart(self)]
+        if not self.name_guard:
+            return _positioned(going_on, site)
+        loader = site.loader
+        assert loader is not None
+        at_load = self.positions[loader.offset]
+        other = Label()
+        test = [Op("LOAD_DEREF", self.self_slot), Op("IS_OP", 0),
+                *self.branch(self.facts.pop_jump_if_false, other)]
+        for op in test:  # the load's line: no line event between it and the arguments
+            op.position = at_load
+        ops: list[Item] = [
+            self._callee_load(site),
+            *test,
+            *going_on,
+            other,
+            self._callee_load(site),
+            *self._argument_ops(site, binding),
+            *self._not_this_function(site, binding, self._callee_depth(site, binding), None),
+        ]
         return _positioned(ops, site)
+
+    def _callee_load(self, site: SelfCall) -> Op:
+        """The callee's load without its NULL, at its own position."""
+        loader = site.loader
+        assert loader is not None
+        arg = loader.arg & ~1 if loader.name == "LOAD_GLOBAL" else loader.arg
+        return Op(loader.name, arg, position=self.positions[loader.offset])
+
+    def _argument_ops(self, site: SelfCall, binding: Binding) -> list[Op]:
+        """The argument code of a call, to run again elsewhere: at its own positions,
+        without the loads ``binding`` elides, and with loads of its own (3.14+): the
+        parameters are overwritten while the values are on the stack."""
+        elided = {ins.offset: (name, arg) for ins, name, arg in binding.elided}
+        ops = []
+        for ins in site.arguments:
+            if ins is site.null_push:
+                continue
+            name, arg = elided.get(ins.offset, (ins.name, ins.arg))
+            if name == "NOP":
+                continue
+            owned = self.facts.owned_load_for.get(self.facts.op(name))
+            if owned is not None:
+                name = self.facts.name(owned)
+            ops.append(Op(name, arg, position=self.positions[ins.offset]))
+        return ops
 
     def _method_stub(self, site: SelfCall, binding: Binding) -> list[Item]:
         """``x.name(...)`` in the function ``name``, with the bound method on the stack: when
