@@ -216,21 +216,18 @@ def last_computed_line(table: bytes, first_line: int) -> int:
 
 def truncated_location_table(table: bytes, units: int) -> bytes:
     """The entries of ``table`` for its first ``units`` code units: an entry across the cut
-    is shortened, the ones after it dropped (for code cut there and continued by stubs)."""
-    out = bytearray()
+    is shortened, the ones after it dropped (for code cut there and continued by stubs).
+    The entries before it are kept as one slice, not copied one by one: most functions
+    ending in a tail call are cut so, at each decoration."""
+    if units <= 0:
+        return b""
     covered = 0
     for start, end, length, _ in _entries(table):
-        if covered >= units:
-            break
-        entry = bytearray(table[start:end])
-        if covered + length > units:
-            length = units - covered
-            entry[0] = (entry[0] & ~7) | (length - 1)
-        out += entry
+        if covered + length >= units:  # the last entry kept: the ones before stay as they are
+            header = (table[start] & ~7) | (units - covered - 1)
+            return table[:start] + bytes((header,)) + table[start + 1:end]
         covered += length
-    if covered < units:
-        raise ValueError(f"the location table covers {covered} code units, not {units}")
-    return bytes(out)
+    raise ValueError(f"the location table covers {covered} code units, not {units}")
 
 
 def _write_varint(out: bytearray, value: int) -> None:
