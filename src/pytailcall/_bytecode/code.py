@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 from pytailcall._bytecode.facts import Facts
@@ -30,16 +31,26 @@ class Instr(NamedTuple):
         return self.end - self.start
 
 
+#: An instruction's fields in the order of :class:`Instr`, as a plain tuple.
+Fields = tuple[int, int, int, int, str, int, int | None]
+
+
 def decode(raw: bytes, facts: Facts) -> list[Instr]:
     """All instructions of ``raw`` (a ``co_code``), in order."""
+    # tuple.__new__ makes the same tuple as Instr(...), without its generated __new__'s frame.
+    return list(map(tuple.__new__, repeat(Instr), decode_fields(raw, facts)))
+
+
+def decode_fields(raw: bytes, facts: Facts) -> list[Fields]:
+    """All instructions of ``raw`` as plain tuples, for a pass that reads nothing else.
+
+    Making an :class:`Instr` (a tuple subclass) costs as much again as decoding it; the
+    verification of every function pytailcall makes needs only the fields."""
     extended_op = facts.op("EXTENDED_ARG")
     caches, names, jumps = facts.caches, facts.opname, facts.relative_jumps
     backward = facts.backward_jumps
-    instrs: list[Instr] = []
+    instrs: list[Fields] = []
     append = instrs.append
-    # Instr(...) goes through a generated Python __new__; tuple.__new__ makes the same tuple
-    # without that frame (decoding runs twice per decoration, once to verify).
-    make = tuple.__new__
     units = len(raw) // 2
     i = start = ext = 0
     while i < units:
@@ -52,7 +63,7 @@ def decode(raw: bytes, facts: Facts) -> list[Instr]:
         target = None
         if op in jumps:
             target = end - arg if op in backward else end + arg
-        append(make(Instr, (start, i, end, op, names[op], arg, target)))
+        append((start, i, end, op, names[op], arg, target))
         i = start = end
         ext = 0
     return instrs
