@@ -23,7 +23,7 @@ class Label:
     __slots__ = ()
 
 
-@dataclass
+@dataclass(slots=True)  # (stubs are made of many: slots make and read them faster)
 class Op:
     name: str
     arg: int = 0
@@ -47,7 +47,8 @@ class Assembled:
 def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
     """Encode ``items`` to start at code unit ``base``."""
     ops = [item for item in items if isinstance(item, Op)]
-    codes = [facts.op(op.name) for op in ops]
+    opmap = facts.opmap
+    codes = [opmap[op.name] for op in ops]
     sizes = [encoded_size(code, op.arg, facts) for code, op in zip(codes, ops, strict=True)]
     jumps = [(i, op) for i, op in enumerate(ops) if op.target is not None]
     for _ in range(10):
@@ -66,11 +67,14 @@ def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
     pairs = zip(codes, ops, strict=True)
     out = Assembled(b"".join([encode(code, op.arg, facts) for code, op in pairs]))
     out.labels = labels
+    locations = out.locations
+    position: Position | None = None
     for op, size in zip(ops, sizes, strict=True):  # one location entry per run of equal positions
-        if out.locations and out.locations[-1][1] == op.position:
-            out.locations[-1] = (out.locations[-1][0] + size, op.position)
+        if locations and op.position == position:
+            locations[-1] = (locations[-1][0] + size, position)
         else:
-            out.locations.append((size, op.position))
+            position = op.position
+            locations.append((size, position))
     return out
 
 
