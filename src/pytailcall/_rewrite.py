@@ -173,12 +173,12 @@ def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
     if site.region[0].offset in jump_targets:
         return (), ()
     # A load is also the check that the parameter is bound (``del x`` or ``except E as x``
-    # unbinds it): keep the loads of any parameter the function can unbind.
-    unbound = analysis.unbinds
+    # unbinds it): keep the loads of any parameter the function can unbind. (``unbinds``, a
+    # pass over the code, is asked last: most calls end with an argument that is no load.)
     reload: list[int] = []
     for (_, slot), target in zip(values, targets, strict=False):
         if (slot != target or slot in written or slot in analysis.cell_slots
-                or slot in unbound):
+                or slot in analysis.unbinds):
             break
         reload.append(slot)
     elided_loads = [ins for ins, _ in values[:len(reload)]]
