@@ -94,7 +94,12 @@ class Facts:
         return frozenset(op for op in self.relative_jumps if "BACKWARD" in self.opname[op])
 
     def falls_through(self, op: int) -> bool:
-        return self.opname[op] not in _NO_FALLTHROUGH
+        return op not in self.never_falls_through
+
+    @cached_property
+    def never_falls_through(self) -> frozenset[int]:
+        """The opcodes of :data:`_NO_FALLTHROUGH` (a set, for passes over every instruction)."""
+        return frozenset(self.opmap[name] for name in _NO_FALLTHROUGH if name in self.opmap)
 
     def stack_effect(self, op: int, arg: int | None, *, jump: bool | None = None) -> int:
         return _stack_effect(op, arg if op in self.has_arg else None, jump)

@@ -46,11 +46,11 @@ class Flow:
     def _successors(self) -> list[list[tuple[Instr, bool]]]:
         # Computed once: every pass over the graph asks for them, often many times.
         table = []
-        instrs, falls_through = self.instrs, self.facts.falls_through
+        instrs, stops = self.instrs, self.facts.never_falls_through
         last = len(instrs) - 1
         for i, ins in enumerate(instrs):
             succ = [] if ins.target is None else [(self.instruction_at(ins.target), True)]
-            if i < last and falls_through(ins.op):
+            if i < last and ins.op not in stops:
                 succ.append((instrs[i + 1], False))
             table.append(succ)
         return table
