@@ -318,6 +318,7 @@ class Rewriter:
         self._bindings: dict[int, Binding] = {}
         self._inline_restarts: dict[int, bytes | None] = {}
         self._from_load: dict[int, bool] = {}
+        self._arguments: dict[int, list[tuple[str, int, Position]]] = {}
         #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
         self.unwinder: Unwinder | None = None
         #: How much deeper than the compiler's the stack is everywhere (the iterator list).
@@ -1022,20 +1023,24 @@ class Rewriter:
     def _argument_ops(self, site: SelfCall, binding: Binding) -> list[Op]:
         """The argument code of a call, to run again elsewhere: at its own positions,
         without the loads ``binding`` elides, and with loads of its own (3.14+): the
-        parameters are overwritten while the values are on the stack."""
-        elided = {ins.offset: (name, arg) for ins, name, arg in binding.elided}
-        ops = []
-        for ins in site.arguments:
-            if ins is site.null_push:
-                continue
-            name, arg = elided.get(ins.offset, (ins.name, ins.arg))
-            if name == "NOP":
-                continue
-            owned = self.facts.owned_load_for.get(self.facts.op(name))
-            if owned is not None:
-                name = self.facts.name(owned)
-            ops.append(Op(name, arg, position=self.positions[ins.offset]))
-        return ops
+        parameters are overwritten while the values are on the stack. New Ops each time
+        (a layout sets their arguments), from a list made once per site."""
+        made = self._arguments.get(id(site))
+        if made is None:
+            elided = {ins.offset: (name, arg) for ins, name, arg in binding.elided}
+            made = []
+            for ins in site.arguments:
+                if ins is site.null_push:
+                    continue
+                name, arg = elided.get(ins.offset, (ins.name, ins.arg))
+                if name == "NOP":
+                    continue
+                owned = self.facts.owned_load_for.get(self.facts.op(name))
+                if owned is not None:
+                    name = self.facts.name(owned)
+                made.append((name, arg, self.positions[ins.offset]))
+            self._arguments[id(site)] = made
+        return [Op(name, arg, position=position) for name, arg, position in made]
 
     def _method_stub(self, site: SelfCall, binding: Binding) -> list[Item]:
         """``x.name(...)`` in the function ``name``, with the bound method on the stack: when

@@ -258,22 +258,33 @@ def location_entries(
     """Encode runs of ``(length_in_units, position or None)``; return the table and last line.
 
     ``line`` is the line the table being extended has reached (:func:`last_computed_line`).
+    An entry covers at most 8 units: the entries after a run's first differ from it only in
+    their line delta (0), so each run encodes its position twice at most.
     """
     out = bytearray()
     for length, position in units:
+        start_line = None if position is None else position[0]
+        if position is None or start_line is None:
+            while length > 0:
+                chunk = min(length, 8)
+                out.append(128 | (_NONE << 3) | (chunk - 1))
+                length -= chunk
+            continue
+        _, end_line, col, end_col = position
+        rest = bytearray()
+        _write_varint(rest, (start_line if end_line is None else end_line) - start_line)
+        _write_varint(rest, 0 if col is None else col + 1)
+        _write_varint(rest, 0 if end_col is None else end_col + 1)
+        first = bytearray()
+        _write_signed_varint(first, start_line - line)
+        first += rest
+        later = bytearray(b"\0") + rest  # (a line delta of 0)
+        line = start_line
+        body = first
         while length > 0:
             chunk = min(length, 8)
-            start_line = None if position is None else position[0]
-            if position is None or start_line is None:
-                out.append(128 | (_NONE << 3) | (chunk - 1))
-            else:
-                _, end_line, col, end_col = position
-                end_line = start_line if end_line is None else end_line
-                out.append(128 | (_LONG << 3) | (chunk - 1))
-                _write_signed_varint(out, start_line - line)
-                _write_varint(out, end_line - start_line)
-                _write_varint(out, 0 if col is None else col + 1)
-                _write_varint(out, 0 if end_col is None else end_col + 1)
-                line = start_line
+            out.append(128 | (_LONG << 3) | (chunk - 1))
+            out += body
+            body = later
             length -= chunk
     return bytes(out), line
