@@ -560,9 +560,7 @@ class Rewriter:
         return self._inline_restarts[id(site)]
 
     def _make_inline_restart(self, site: SelfCall, binding: Binding) -> bytes | None:
-        if (self.name_guard or site.callee != "self" or not isinstance(self.continuation, Restart)
-                or binding.stores is None or not binding.drop_null or site.context is not None
-                or site.exit_ops or site.handler is not None or self.counts_jumps):
+        if self.name_guard or not self._restarts_by_stores(site, binding):
             return None
         if self._starts_at_load(site, binding):
             return None  # its stub, from the load on, ends the code: not even a jump
@@ -575,18 +573,25 @@ class Rewriter:
         if any(h.depth > base and any(h.covers(offset) for offset in inside)
                for h in flow.handlers):
             return None  # (their depths would move with the callee's removal)
-        # sys.monitoring reports no LINE event for an instruction of the line before it: a
-        # jump from the call's line to a start on that same line would hide one.
-        start = self.analysis.body_start
-        if self.positions[start.offset][0] == self.positions[site.call.offset][0]:
-            return None
         first, last = self._overwritten(site)
-        ops = [*self.bind(site, binding, 0), *self.continuation.restart(self)]
+        ops = [*self.bind(site, binding, 0), *Restart.restart(self)]
         code = assemble(ops, first + self.shift, self.facts).code
         if len(code) > 2 * (last - first):
             return None
         nop = encode(self.facts.op("NOP"), 0, self.facts)
         return code + nop * (last - first - len(code) // 2)
+
+    def _restarts_by_stores(self, site: SelfCall, binding: Binding) -> bool:
+        """Can a call to itself go on with nothing but stores and the loop's restart (no
+        callee to drop, no context, iterators, handler or count), written as a jump that
+        starts a new line? sys.monitoring reports no LINE event for an instruction of the
+        line before it: a jump from the call's line to a start on that same line would hide
+        one. What the inline restart and the stub from the callee's load both need."""
+        start = self.analysis.body_start
+        return (site.callee == "self" and isinstance(self.continuation, Restart)
+                and binding.stores is not None and binding.drop_null and site.context is None
+                and not site.exit_ops and site.handler is None and not self.counts_jumps
+                and self.positions[start.offset][0] != self.positions[site.call.offset][0])
 
     def _paired(self, ops: list[Op]) -> list[Op]:
         """Two ``STORE_FAST`` in a row as one ``STORE_FAST_STORE_FAST`` (3.13+), as the
@@ -945,9 +950,8 @@ class Rewriter:
         second finds what the first found: a cell, or exact dicts for the globals and
         builtins, whose lookups run no code of the user's.
 
-        Only for plain stores and the loop's restart, the arguments one straight run (no
-        jumps into or out of them, no handler), and a restart that starts a new line (see
-        ``_make_inline_restart``). Decided once per site."""
+        Only where ``_restarts_by_stores``, with the arguments one straight run (no jumps
+        into or out of them, no handler). Decided once per site."""
         decided = self._from_load.get(id(site))
         if decided is None:
             decided = self._from_load[id(site)] = self._can_start_at_load(site, binding)
@@ -955,10 +959,8 @@ class Rewriter:
 
     def _can_start_at_load(self, site: SelfCall, binding: Binding) -> bool:
         loader = site.loader
-        if (site.callee != "self" or not isinstance(self.continuation, Restart)
-                or binding.stores is None or not binding.drop_null or site.context is not None
-                or site.exit_ops or site.handler is not None or self.counts_jumps
-                or self.unwinder is not None or loader is None):
+        if (not self._restarts_by_stores(site, binding) or self.unwinder is not None
+                or loader is None):
             return False
         if loader.name == "LOAD_GLOBAL":
             builtins = getattr(self.func, "__builtins__", None)
@@ -978,8 +980,7 @@ class Rewriter:
                     or ins.name in _NOT_MOVABLE or any(h.covers(ins.offset)
                                                        for h in flow.handlers)):
                 return False
-        start = self.analysis.body_start
-        return self.positions[start.offset][0] != self.positions[site.call.offset][0]
+        return True
 
     @staticmethod
     def _callee_start(site: SelfCall) -> int:
