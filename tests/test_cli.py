@@ -81,6 +81,10 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert doc["schema"] == 2
     assert doc["python"] == platform.python_version()
     assert doc["implementation"] == platform.python_implementation()
+    # Figures name the processor and the commit they were taken on (the test runs from a
+    # checkout, but CI's clean clone and an installed copy may lack git: a string either way).
+    assert isinstance(doc["processor"], str) and doc["processor"]
+    assert isinstance(doc["commit"], str) and doc["commit"]
     available = set(doc["strategies"].values())
     assert "internal_loop" in available
     assert available | set(doc["unavailable"]) == SEED_EXAMPLE_KEYS - {"native"}

@@ -209,7 +209,8 @@ def figure(result: SuiteResult) -> Any:
     rounds = "round" if result.settings.rounds == 1 else "rounds"
     chart.suptitle(
         f"pytailcall benchmark, Python {env['python']} ({env['implementation']}, "
-        f"{env['machine']}): {result.settings.rounds} interleaved {rounds}",
+        f"{env['machine']}, {env['processor']}), commit {env['commit']}: "
+        f"{result.settings.rounds} interleaved {rounds}",
         fontsize=12,
     )
     return chart

@@ -11,7 +11,9 @@ tail calls between functions, of tail recursion modulo context and of tail calls
 
 from __future__ import annotations
 
+import os
 import platform
+import subprocess
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -47,12 +49,45 @@ said in its header and repeated over each table."""
 
 
 def environment() -> dict[str, str]:
-    """The interpreter the figures belong to: they mean little without it."""
+    """The interpreter, processor and code the figures belong to: they mean little without
+    them (ratios between variants moved by half between two x86_64 machines, December
+    2026). ``processor`` and ``commit`` are ``"unknown"`` where they cannot be read."""
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "machine": platform.machine(),
+        "processor": processor_name(),
+        "commit": source_commit(),
     }
+
+
+def processor_name() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux), else what ``platform``
+    says, else ``"unknown"``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def source_commit() -> str:
+    """The git commit of the checkout pytailcall is imported from (``+`` when its tracked
+    files have changes), or ``"unknown"`` (an installed copy, no git, no subprocesses)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit.stdout.strip() + ("+" if dirty.stdout.strip() else "")
 
 
 def example_labels() -> list[str]:
@@ -231,7 +266,8 @@ def _header(settings: Settings, missing: Sequence[str]) -> list[str]:
     rounds = "round" if settings.rounds == 1 else "rounds"
     length = f"~{settings.target_ns / 1e6:g} ms"
     lines = [
-        f"pytailcall benchmark: {env['implementation']} {env['python']} ({env['machine']})",
+        (f"pytailcall benchmark: {env['implementation']} {env['python']} ({env['machine']}, "
+        f"{env['processor']}), commit {env['commit']}"),
         f"{settings.rounds} interleaved {rounds}, each timing of a variant calibrated to {length};",
         f"times are per call ({PER_CALL}); ratios are medians over rounds (of per-round ratios)",
     ]
@@ -523,7 +559,8 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
     ``internal_loop``, ``partial_func``, ``return_tuple``).  A ``null`` result raised
     RecursionError or belongs to a strategy not available; ``notes`` says which.
 
-    Ours, alongside: ``schema``, ``implementation``, ``machine``, ``strategies`` (available
+    Ours, alongside: ``schema``, ``implementation``, ``machine``, ``processor``, ``commit``
+    (see :func:`environment`), ``strategies`` (available
     -> label) and ``unavailable``, ``settings``; per fib entry ``guarded_loop`` seconds,
     ``median`` and ``speedup`` (median interleaved native/variant ratio), both with a
     ``guarded_loop`` key too; per example ``hand_loop`` and ``guarded_loop`` seconds,
@@ -562,6 +599,8 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
         "schema": SCHEMA,
         "implementation": env["implementation"],
         "machine": env["machine"],
+        "processor": env["processor"],
+        "commit": env["commit"],
         "strategies": {name: ex.label(name) for name in result.strategies},
         "unavailable": unavailable(result),
         "settings": {
