@@ -17,7 +17,10 @@ native call, the row ``call_out`` one call of a function whose tail call goes to
 plain function (``return g(n)``, the check that finds ``g`` not optimized), optimized
 against native, and ``length:DEPTH`` one call of ``length`` (``return 1 + length(rest)``,
 a saved context per level) on a linked list of DEPTH nodes, optimized against native
-(two depths separate the cost per level from the cost per call). Needs valgrind.
+(two depths separate the cost per level from the cost per call), and ``decoration:NAME``
+one decoration, ``tail_optimize`` of the example's native function with the default
+options (after a warm-up of the same; warnings ignored), for changes to the decorator's
+own speed. Needs valgrind.
 """
 
 from __future__ import annotations
@@ -87,6 +90,14 @@ def _inner(name: str, index: int, variant: str, calls: int) -> None:
             f(1)  # type: ignore[operator]
         return
 
+    if variant == "decorate":
+        from pytailcall import tail_optimize
+
+        native = next(e for e in examples.EXAMPLES if e.name == name).native
+        for _ in range(WARM_UP + calls):
+            tail_optimize(native)
+        return
+
     example = next(e for e in examples.EXAMPLES if e.name == name)
     args = example.params[index]
     func = {
@@ -119,8 +130,10 @@ def main(rows: list[str]) -> None:
     for row in rows:
         if row.startswith("length:"):
             _length_row(int(row.partition(":")[2]))
+        if row.startswith("decoration:"):
+            _decoration_row(row.partition(":")[2])
     examples = [r for r in rows if r not in ("bounce", "call_out")
-                and not r.startswith("length:")]
+                and not r.startswith(("length:", "decoration:"))]
     if examples:
         print("| row | " + " | ".join(VARIANTS) + " | unguarded / hand | loop / hand |")
         print("|---|" + "---|" * (len(VARIANTS) + 2))
@@ -151,6 +164,14 @@ def _length_row(depth: int) -> None:
               for variant in BOUNCE_VARIANTS}
     print(f"length of {depth} nodes: {counts['loop']:,.0f} instructions per call, native "
           f"{counts['native']:,.0f}", flush=True)
+
+
+def _decoration_row(name: str) -> None:
+    # The warm-up alone in the 0 run: the difference is N decorations, imports excluded.
+    calls = 50
+    count = (_collected(name, 0, "decorate", calls)
+             - _collected(name, 0, "decorate", 0)) / calls
+    print(f"decoration of {name}: {count:,.0f} instructions", flush=True)
 
 
 def _call_out_row() -> None:
