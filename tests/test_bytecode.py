@@ -17,6 +17,8 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytailcall import TailCallError, TailCallWarning, tail_optimize
 from pytailcall._bytecode import facts as facts_module
@@ -26,6 +28,7 @@ from pytailcall._bytecode.code import (
     decode,
     encode,
     last_computed_line,
+    location_entries,
     parse_exception_table,
     truncated_location_table,
 )
@@ -144,6 +147,29 @@ def test_location_tables_cut_at_any_instruction_keep_the_positions_before_it():
     assert cuts > 10_000
     with pytest.raises(ValueError, match="covers"):
         truncated_location_table(b"", 1)
+
+
+_LINES = st.integers(0, 5000)
+_COLUMNS = st.none() | st.integers(0, 300)
+_POSITIONS = st.none() | st.just((None, None, None, None)) | st.tuples(
+    _LINES, st.integers(0, 100), _COLUMNS, _COLUMNS).map(
+        lambda p: (p[0], p[0] + p[1], p[2], p[3]))
+
+
+@given(st.lists(st.tuples(st.integers(1, 20), _POSITIONS), max_size=8), _LINES)
+def test_location_entries_read_back_as_cpython_reads_them(runs, first_line):
+    """The stubs' location entries (written by hand, without a call per varint) give each
+    code unit its run's position, long runs, long lines and wide columns too."""
+    table, last = location_entries(runs, first_line)
+    units = sum(length for length, _ in runs)
+    code = (lambda: None).__code__.replace(
+        co_firstlineno=first_line, co_code=bytes((dis.opmap["NOP"], 0)) * units,
+        co_linetable=table)
+    expected = [(None, None, None, None) if position is None else position
+                for length, position in runs for _ in range(length)]
+    assert list(code.co_positions()) == expected
+    lines = [p[0] for _, p in runs if p is not None and p[0] is not None]
+    assert last == (lines[-1] if lines else first_line)
 
 
 def test_every_corpus_function_decorates_without_internal_error():

@@ -248,8 +248,8 @@ def _write_varint(out: bytearray, value: int) -> None:
     out.append(value)
 
 
-def _write_signed_varint(out: bytearray, value: int) -> None:
-    _write_varint(out, (-value << 1) | 1 if value < 0 else value << 1)
+_LONG_HEADER = 128 | (_LONG << 3)
+_NONE_HEADER = 128 | (_NONE << 3)
 
 
 def location_entries(
@@ -259,32 +259,44 @@ def location_entries(
 
     ``line`` is the line the table being extended has reached (:func:`last_computed_line`).
     An entry covers at most 8 units: the entries after a run's first differ from it only in
-    their line delta (0), so each run encodes its position twice at most.
+    their line delta (0), so they repeat its bytes. Every stub instruction passes through
+    here at each decoration: values under 64 (nearly all) are written as the one byte they
+    are, without a call.
     """
     out = bytearray()
+    append = out.append
     for length, position in units:
         start_line = None if position is None else position[0]
         if position is None or start_line is None:
-            while length > 0:
-                chunk = min(length, 8)
-                out.append(128 | (_NONE << 3) | (chunk - 1))
-                length -= chunk
+            while length > 8:
+                append(_NONE_HEADER | 7)
+                length -= 8
+            if length > 0:
+                append(_NONE_HEADER | (length - 1))
             continue
         _, end_line, col, end_col = position
-        rest = bytearray()
-        _write_varint(rest, (start_line if end_line is None else end_line) - start_line)
-        _write_varint(rest, 0 if col is None else col + 1)
-        _write_varint(rest, 0 if end_col is None else end_col + 1)
-        first = bytearray()
-        _write_signed_varint(first, start_line - line)
-        first += rest
-        later = bytearray(b"\0") + rest  # (a line delta of 0)
+        delta = start_line - line
         line = start_line
-        body = first
-        while length > 0:
-            chunk = min(length, 8)
-            out.append(128 | (_LONG << 3) | (chunk - 1))
-            out += body
-            body = later
-            length -= chunk
+        if length <= 0:
+            continue
+        append(_LONG_HEADER | (length - 1 if length < 8 else 7))
+        signed = (-delta << 1) | 1 if delta < 0 else delta << 1
+        if signed < 64:
+            append(signed)
+        else:
+            _write_varint(out, signed)
+        rest = len(out)  # the end line and the columns, the same in every entry of the run
+        value = 0 if end_line is None else end_line - start_line
+        append(value) if value < 64 else _write_varint(out, value)
+        value = 0 if col is None else col + 1
+        append(value) if value < 64 else _write_varint(out, value)
+        value = 0 if end_col is None else end_col + 1
+        append(value) if value < 64 else _write_varint(out, value)
+        length -= 8
+        if length > 0:
+            later = b"\0" + out[rest:]  # (a line delta of 0)
+            while length > 0:
+                append(_LONG_HEADER | (length - 1 if length < 8 else 7))
+                out += later
+                length -= 8
     return bytes(out), line
