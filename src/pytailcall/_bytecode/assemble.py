@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from pytailcall._bytecode.code import Position, encode, encoded_size
 from pytailcall._bytecode.facts import Facts
@@ -45,17 +46,30 @@ class Assembled:
 
 
 def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
-    """Encode ``items`` to start at code unit ``base``."""
-    ops = [item for item in items if isinstance(item, Op)]
-    opmap = facts.opmap
+    """Encode ``items`` to start at code unit ``base``.
+
+    Every stub instruction goes through here at each decoration, so the passes are few:
+    one sorts Ops from Labels, offsets are running sums, and one writes the opcodes and
+    arguments into zeroed code (the caches stay zero) and gathers the location runs."""
+    opmap, caches = facts.opmap, facts.caches
+    ops: list[Op] = []
+    labelled: list[tuple[Label, int]] = []  # each Label, and how many Ops come before it
+    for item in items:
+        if isinstance(item, Op):
+            ops.append(item)
+        else:
+            labelled.append((item, len(ops)))
     codes = [opmap[op.name] for op in ops]
-    sizes = [encoded_size(code, op.arg, facts) for code, op in zip(codes, ops, strict=True)]
-    jumps = [(i, op) for i, op in enumerate(ops) if op.target is not None]
+    sizes = [1 + caches[code] if op.arg < 256 else encoded_size(code, op.arg, facts)
+             for code, op in zip(codes, ops, strict=True)]
+    jumps = [i for i, op in enumerate(ops) if op.target is not None]
     for _ in range(10):
-        labels, starts = _layout(items, base, sizes)
+        starts = list(accumulate(sizes, initial=base))  # each Op's start, then the end
+        labels = {label: starts[before] for label, before in labelled}
         changed = False
-        for i, op in jumps:
-            op.arg = _jump_arg(op, codes[i], starts[i] + sizes[i], labels, facts)
+        for i in jumps:
+            op = ops[i]
+            op.arg = _jump_arg(op, codes[i], starts[i + 1], labels, facts)
             size = encoded_size(codes[i], op.arg, facts)
             if size != sizes[i]:
                 sizes[i] = size
@@ -64,33 +78,22 @@ def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
             break
     else:  # pragma: no cover - sizes only grow, so this settles in a few rounds
         raise RuntimeError("stub layout did not settle")
-    pairs = zip(codes, ops, strict=True)
-    out = Assembled(b"".join([encode(code, op.arg, facts) for code, op in pairs]))
-    out.labels = labels
-    locations = out.locations
+    raw = bytearray(2 * (starts[-1] - base))
+    locations: list[tuple[int, Position | None]] = []
     position: Position | None = None
-    for op, size in zip(ops, sizes, strict=True):  # one location entry per run of equal positions
-        if locations and op.position == position:
+    for code, op, start, size in zip(codes, ops, starts, sizes, strict=False):  # (+ the end)
+        at, arg = 2 * (start - base), op.arg
+        if arg < 256:
+            raw[at] = code
+            raw[at + 1] = arg
+        else:
+            raw[at:at + 2 * size] = encode(code, arg, facts)
+        if locations and op.position == position:  # one location run per equal positions
             locations[-1] = (locations[-1][0] + size, position)
         else:
             position = op.position
             locations.append((size, position))
-    return out
-
-
-def _layout(items: Sequence[Item], base: int,
-            sizes: list[int]) -> tuple[dict[Label, int], list[int]]:
-    """Where each label falls, and where each Op starts (in the order of ``sizes``)."""
-    labels: dict[Label, int] = {}
-    starts: list[int] = []
-    offset = base
-    for item in items:
-        if isinstance(item, Label):
-            labels[item] = offset
-        else:
-            starts.append(offset)
-            offset += sizes[len(starts) - 1]
-    return labels, starts
+    return Assembled(bytes(raw), locations, labels)
 
 
 def _jump_arg(op: Op, code: int, end: int, labels: dict[Label, int], facts: Facts) -> int:
