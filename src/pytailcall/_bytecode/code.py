@@ -47,8 +47,7 @@ def decode_fields(raw: bytes, facts: Facts) -> list[Fields]:
     Making an :class:`Instr` (a tuple subclass) costs as much again as decoding it; the
     verification of every function pytailcall makes needs only the fields."""
     extended_op = facts.op("EXTENDED_ARG")
-    caches, names, jumps = facts.caches, facts.opname, facts.relative_jumps
-    backward = facts.backward_jumps
+    decoding = facts.decoding
     instrs: list[Fields] = []
     append = instrs.append
     units = len(raw) // 2
@@ -59,11 +58,9 @@ def decode_fields(raw: bytes, facts: Facts) -> list[Fields]:
             ext = arg << 8
             i += 1
             continue
-        end = i + 1 + caches[op]
-        target = None
-        if op in jumps:
-            target = end - arg if op in backward else end + arg
-        append((start, i, end, op, names[op], arg, target))
+        size, name, direction = decoding[op]
+        end = i + size
+        append((start, i, end, op, name, arg, end + direction * arg if direction else None))
         i = start = end
         ext = 0
     return instrs

@@ -93,6 +93,13 @@ class Facts:
     def backward_jumps(self) -> frozenset[int]:
         return frozenset(op for op in self.relative_jumps if "BACKWARD" in self.opname[op])
 
+    @cached_property
+    def decoding(self) -> tuple[tuple[int, str, int], ...]:
+        """(code units with the inline caches, name, jump direction: 1 forward, -1 backward,
+        0 none) by opcode byte: what decoding asks of every instruction, in one look-up."""
+        return tuple((1 + self.caches[op], self.opname[op], 0 if op not in self.relative_jumps
+                      else -1 if op in self.backward_jumps else 1) for op in range(256))
+
     def falls_through(self, op: int) -> bool:
         return op not in self.never_falls_through
 
