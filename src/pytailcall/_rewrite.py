@@ -318,7 +318,7 @@ class Rewriter:
         self._bindings: dict[int, Binding] = {}
         self._inline_restarts: dict[int, bytes | None] = {}
         self._from_load: dict[int, bool] = {}
-        self._arguments: dict[int, list[tuple[str, int, Position]]] = {}
+        self._arguments: dict[int, tuple[Op, ...]] = {}
         #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
         self.unwinder: Unwinder | None = None
         #: How much deeper than the compiler's the stack is everywhere (the iterator list).
@@ -1021,15 +1021,16 @@ class Rewriter:
         arg = loader.arg & ~1 if loader.name == "LOAD_GLOBAL" else loader.arg
         return Op(loader.name, arg, position=self.positions[loader.offset])
 
-    def _argument_ops(self, site: SelfCall, binding: Binding) -> list[Op]:
+    def _argument_ops(self, site: SelfCall, binding: Binding) -> tuple[Op, ...]:
         """The argument code of a call, to run again elsewhere: at its own positions,
         without the loads ``binding`` elides, and with loads of its own (3.14+): the
-        parameters are overwritten while the values are on the stack. New Ops each time
-        (a layout sets their arguments), from a list made once per site."""
+        parameters are overwritten while the values are on the stack. Made once per site,
+        the same Ops each time (both copies in the stub, every layout): none is a jump
+        (``_can_start_at_load``) and each has its position, so nothing changes them."""
         made = self._arguments.get(id(site))
         if made is None:
             elided = {ins.offset: (name, arg) for ins, name, arg in binding.elided}
-            made = []
+            ops = []
             for ins in site.arguments:
                 if ins is site.null_push:
                     continue
@@ -1039,9 +1040,9 @@ class Rewriter:
                 owned = self.facts.owned_load_for.get(self.facts.op(name))
                 if owned is not None:
                     name = self.facts.name(owned)
-                made.append((name, arg, self.positions[ins.offset]))
-            self._arguments[id(site)] = made
-        return [Op(name, arg, position=position) for name, arg, position in made]
+                ops.append(Op(name, arg, position=self.positions[ins.offset]))
+            made = self._arguments[id(site)] = tuple(ops)
+        return made
 
     def _method_stub(self, site: SelfCall, binding: Binding) -> list[Item]:
         """``x.name(...)`` in the function ``name``, with the bound method on the stack: when
