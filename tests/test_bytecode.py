@@ -140,13 +140,15 @@ def test_location_tables_cut_at_any_instruction_keep_the_positions_before_it():
     for code in CODES[::3]:
         positions = list(code.co_positions())
         for ins in decode(code.co_code, facts):
-            table = truncated_location_table(code.co_linetable, ins.start)
+            table, line = truncated_location_table(code.co_linetable, ins.start,
+                                                   code.co_firstlineno)
             cut = code.replace(co_code=code.co_code[:2 * ins.start], co_linetable=table)
             assert list(cut.co_positions()) == positions[:ins.start], (code, ins)
+            assert line == last_computed_line(table, code.co_firstlineno), (code, ins)
             cuts += 1
     assert cuts > 10_000
     with pytest.raises(ValueError, match="covers"):
-        truncated_location_table(b"", 1)
+        truncated_location_table(b"", 1, 1)
 
 
 _LINES = st.integers(0, 5000)

@@ -507,9 +507,10 @@ class Rewriter:
         own_lines = self.code.co_linetable
         if stub_in_place is not None:
             del body[2 * cut:]
-            own_lines = truncated_location_table(own_lines, cut)
+            own_lines, line = truncated_location_table(own_lines, cut, self.code.co_firstlineno)
+        else:
+            line = last_computed_line(own_lines, self.code.co_firstlineno)
         raw = self.prefix + bytes(body) + stubs.code
-        line = last_computed_line(own_lines, self.code.co_firstlineno)
         appended, _ = location_entries(stubs.locations, line)
         prefix_lines, _ = location_entries([(self.shift, None)], line)
         linetable = prefix_lines + own_lines + appended

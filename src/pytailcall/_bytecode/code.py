@@ -222,18 +222,20 @@ def last_computed_line(table: bytes, first_line: int) -> int:
     return first_line + sum(delta for _, _, _, delta in _entries(table))
 
 
-def truncated_location_table(table: bytes, units: int) -> bytes:
+def truncated_location_table(table: bytes, units: int, first_line: int) -> tuple[bytes, int]:
     """The entries of ``table`` for its first ``units`` code units: an entry across the cut
-    is shortened, the ones after it dropped (for code cut there and continued by stubs).
-    The entries before it are kept as one slice, not copied one by one: most functions
-    ending in a tail call are cut so, at each decoration."""
+    is shortened, the ones after it dropped (for code cut there and continued by stubs);
+    and the line they reach from ``first_line`` (:func:`last_computed_line` of the cut
+    table, found in the same walk). The entries before it are kept as one slice, not copied
+    one by one: most functions ending in a tail call are cut so, at each decoration."""
     if units <= 0:
-        return b""
-    covered = 0
-    for start, end, length, _ in _entries(table):
+        return b"", first_line
+    covered, line = 0, first_line
+    for start, end, length, delta in _entries(table):
+        line += delta
         if covered + length >= units:  # the last entry kept: the ones before stay as they are
             header = (table[start] & ~7) | (units - covered - 1)
-            return table[:start] + bytes((header,)) + table[start + 1:end]
+            return table[:start] + bytes((header,)) + table[start + 1:end], line
         covered += length
     raise ValueError(f"the location table covers {covered} code units, not {units}")
 
