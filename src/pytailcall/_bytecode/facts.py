@@ -114,9 +114,17 @@ class Facts:
     @cached_property
     def depth_moves(self) -> dict[tuple[int, int], tuple[bool, int, int]]:
         """(falls through, stack effect when it does, stack effect when it jumps) by
-        (opcode, argument): what the stack-depth pass asks of every instruction, computed
-        on first use (a dict, so that the pass reads it without a call)."""
-        return _DepthMoves(self)
+        (opcode, argument): what the stack-depth pass asks of every instruction, filled by
+        :meth:`depth_move` on first use. A plain dict: the interpreter specializes look-ups
+        in an exact dict, and this is read for every instruction of every function made."""
+        return {}
+
+    def depth_move(self, op: int, arg: int) -> tuple[bool, int, int]:
+        """The entry of :attr:`depth_moves` for an instruction not seen yet."""
+        moves = (self.falls_through(op), self.stack_effect(op, arg, jump=False),
+                 self.stack_effect(op, arg, jump=True))
+        self.depth_moves[op, arg] = moves
+        return moves
 
     def load_attr_arg(self, name_index: int) -> int:
         return name_index << 1 if self.load_attr_method_bit else name_index
@@ -159,20 +167,6 @@ _LOCAL_ACCESSES: dict[str, tuple[str, ...]] = {
     "DELETE_FAST": ("clear",),
     "LOAD_FAST_AND_CLEAR": ("clear",),
 }
-
-
-class _DepthMoves(dict[tuple[int, int], tuple[bool, int, int]]):
-    def __init__(self, facts: Facts) -> None:
-        super().__init__()
-        self.facts = facts
-
-    def __missing__(self, key: tuple[int, int]) -> tuple[bool, int, int]:
-        op, arg = key
-        facts = self.facts
-        moves = (facts.falls_through(op), facts.stack_effect(op, arg, jump=False),
-                 facts.stack_effect(op, arg, jump=True))
-        self[key] = moves
-        return moves
 
 
 @cache

@@ -173,7 +173,10 @@ def _depths(instrs: Sequence[Fields], index_at: dict[int, int], handlers: Sequen
             if depth > deepest:
                 deepest = depth
             _, offset, _, op, name, arg, target = instrs[i]
-            falls, on_falling, on_jumping = moves[op, arg]
+            try:
+                falls, on_falling, on_jumping = moves[op, arg]
+            except KeyError:
+                falls, on_falling, on_jumping = facts.depth_move(op, arg)
             if target is not None:
                 after = depth + on_jumping
                 if after < 0:
