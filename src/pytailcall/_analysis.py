@@ -567,13 +567,15 @@ class _SiteFinder:
         arguments: dict[int, Instr] = {}
         ends: set[int] = set()
         work = [start]
+        depths, predecessors = self.depths, self.flow.predecessors
         while work:
             ins = work.pop()
-            for pred in self.flow.predecessors.get(ins.offset, ()):
-                depth = self.depths.get(pred.offset)
+            for pred in predecessors.get(ins.offset, ()):
+                depth = depths.get(pred.offset)
                 if depth is None:
                     continue
-                if depth < base + 2 or self._loads_super_method(pred, base):
+                if depth < base + 2 or (pred.name == "LOAD_SUPER_ATTR"  # (one test, no call)
+                                        and self._loads_super_method(pred, base)):
                     ends.add(pred.offset)
                 elif pred.offset not in arguments:
                     arguments[pred.offset] = pred
@@ -654,8 +656,9 @@ class _SiteFinder:
         """The argument code stays above the callee, and leaves only into a call sequence
         that consumes this callee or into argument code of a copy of the call."""
         inside = {ins.offset for ins in arguments}
+        depths, stops = self.depths, self.facts.never_falls_through
         for ins in arguments:
-            depth = self.depths.get(ins.offset)
+            depth = depths.get(ins.offset)
             if depth is None:
                 return False
             if depth == base + 2:
@@ -666,10 +669,10 @@ class _SiteFinder:
                 return False  # back down to the callee with a result: it consumed it
             if ins.name in ("SWAP", "COPY") and ins.arg > depth - (base + 2):
                 return False
-            if not self.facts.falls_through(ins.op) and ins.target is None:
+            if ins.op in stops and ins.target is None:
                 return False
             for succ, _ in self.flow.successors(ins):
-                after = self.depths.get(succ.offset)
+                after = depths.get(succ.offset)
                 if succ.offset in inside or (after is not None and after >= base + 2):
                     continue  # its own argument code, or a copy's: the callee stays put
                 if self._call_base(succ) != base:

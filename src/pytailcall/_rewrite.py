@@ -975,11 +975,11 @@ class Rewriter:
         flow = self.analysis.flow
         first = flow.index_at[self._callee_start(site)]
         call = flow.index_at[site.call.offset]
+        sources, stops, handlers = flow.jump_sources, self.facts.never_falls_through, flow.handlers
         for ins in flow.instrs[first:call + 1]:
-            if ((ins is not flow.instrs[first] and ins.offset in flow.jump_sources)
-                    or ins.target is not None or not self.facts.falls_through(ins.op)
-                    or ins.name in _NOT_MOVABLE or any(h.covers(ins.offset)
-                                                       for h in flow.handlers)):
+            if ((ins is not flow.instrs[first] and ins.offset in sources)
+                    or ins.target is not None or ins.op in stops or ins.name in _NOT_MOVABLE
+                    or (handlers and any(h.covers(ins.offset) for h in handlers))):
                 return False
         return True
 
