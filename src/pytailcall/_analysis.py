@@ -214,7 +214,8 @@ def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
     """Loads of the function's own name set up for a call that no recognised call consumes."""
     found = []
     for i, ins in enumerate(instrs):
-        if ins.offset in matched or not _loads_self_for_call(code, facts, instrs, i):
+        if (ins.name not in _SELF_LOADS or ins.offset in matched  # (most: no call below)
+                or not _loads_self_for_call(code, facts, instrs, i)):
             continue
         position = positions[ins.offset]
         found.append(SelfCall(position[0], code.co_name, position, None, None, (ins,), None,
@@ -344,6 +345,10 @@ def def_binds_enclosing_local(code: types.CodeType) -> bool:
     run(...)`` inside a function), the free variable of that name is the function's."""
     scope, _, _ = code.co_qualname.rpartition(".")
     return scope.endswith("<locals>")
+
+
+#: The loads :func:`_loads_self_for_call` looks at.
+_SELF_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_DEREF"})
 
 
 def _loads_self_for_call(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
