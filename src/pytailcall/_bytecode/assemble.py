@@ -79,8 +79,9 @@ def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
     else:  # pragma: no cover - sizes only grow, so this settles in a few rounds
         raise RuntimeError("stub layout did not settle")
     raw = bytearray(2 * (starts[-1] - base))
-    locations: list[tuple[int, Position | None]] = []
+    locations: list[tuple[int, Position | None]] = []  # one run per equal positions
     position: Position | None = None
+    run = 0  # code units in the run of ``position`` so far
     for code, op, start, size in zip(codes, ops, starts, sizes, strict=False):  # (+ the end)
         at, arg = 2 * (start - base), op.arg
         if arg < 256:
@@ -88,11 +89,13 @@ def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
             raw[at + 1] = arg
         else:
             raw[at:at + 2 * size] = encode(code, arg, facts)
-        if locations and op.position == position:  # one location run per equal positions
-            locations[-1] = (locations[-1][0] + size, position)
-        else:
-            position = op.position
-            locations.append((size, position))
+        if op.position != position or not run:
+            if run:
+                locations.append((run, position))
+            position, run = op.position, 0
+        run += size
+    if run:
+        locations.append((run, position))
     return Assembled(bytes(raw), locations, labels)
 
 
