@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pytailcall import _contexts
-from pytailcall._bytecode.code import Handler, Instr, Position, decode, parse_exception_table
+from pytailcall._bytecode.code import (
+    Handler,
+    Instr,
+    Position,
+    decode_fields,
+    instructions,
+    parse_exception_table,
+)
 from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import Flow, FlowError
 from pytailcall._signature import EXTRA, direct_targets
@@ -181,8 +188,9 @@ def parameter_count(code: types.CodeType) -> int:
 
 
 def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis:
-    instrs = decode(code.co_code, facts)
-    flow = Flow(instrs, parse_exception_table(code.co_exceptiontable), facts)
+    fields = decode_fields(code.co_code, facts)
+    instrs = instructions(fields)
+    flow = Flow(instrs, parse_exception_table(code.co_exceptiontable), facts, fields)
     positions: list[Position] = list(code.co_positions())
     resume = next(i for i, ins in enumerate(instrs) if ins.name == "RESUME")
     cells = tuple(ins.arg for ins in instrs[:resume] if ins.name == "MAKE_CELL")

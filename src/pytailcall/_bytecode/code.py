@@ -37,8 +37,13 @@ Fields = tuple[int, int, int, int, str, int, int | None]
 
 def decode(raw: bytes, facts: Facts) -> list[Instr]:
     """All instructions of ``raw`` (a ``co_code``), in order."""
+    return instructions(decode_fields(raw, facts))
+
+
+def instructions(fields: Iterable[Fields]) -> list[Instr]:
+    """:class:`Instr` objects of the plain fields that :func:`decode_fields` gives."""
     # tuple.__new__ makes the same tuple as Instr(...), without its generated __new__'s frame.
-    return list(map(tuple.__new__, repeat(Instr), decode_fields(raw, facts)))
+    return list(map(tuple.__new__, repeat(Instr), fields))
 
 
 def decode_fields(raw: bytes, facts: Facts) -> list[Fields]:

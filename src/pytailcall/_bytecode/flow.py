@@ -24,8 +24,11 @@ class Flow:
     """Instructions indexed by offset, with their successors."""
 
     def __init__(self, instrs: Sequence[Instr], handlers: Sequence[Handler],
-                 facts: Facts) -> None:
+                 facts: Facts, fields: Sequence[Fields] | None = None) -> None:
         self.instrs = instrs
+        #: The same instructions as plain tuples (:func:`decode_fields`), if the caller has
+        #: them: the stack-depth pass unpacks every one, and a NamedTuple unpacks slowly.
+        self.fields = fields if fields is not None else instrs
         self.handlers = handlers
         self.facts = facts
         # Jumps land on an instruction's first EXTENDED_ARG prefix, if it has one: both that
@@ -69,7 +72,7 @@ class Flow:
         Raises :class:`FlowError` where two paths disagree or the stack would underflow:
         the same checks CPython's compiler relies on, used here to verify our own output.
         """
-        by_index, _ = _depths(self.instrs, self.index_at, self.handlers, self.facts)
+        by_index, _ = _depths(self.fields, self.index_at, self.handlers, self.facts)
         return {ins.offset: d for ins, d in zip(self.instrs, by_index, strict=True)
                 if d is not None}
 
