@@ -172,6 +172,9 @@ class Analysis:
     #: First instruction after RESUME: where each iteration restarts.
     body_start: Instr
     nparams: int
+    #: Source positions of the code's units (``co_positions``, made once: the rewriter
+    #: reads them too).
+    positions: tuple[Position, ...]
 
     @functools.cached_property
     def unbinds(self) -> frozenset[int]:
@@ -191,7 +194,7 @@ def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis
     fields = decode_fields(code.co_code, facts)
     instrs = instructions(fields)
     flow = Flow(instrs, parse_exception_table(code.co_exceptiontable), facts, fields)
-    positions: list[Position] = list(code.co_positions())
+    positions: tuple[Position, ...] = tuple(code.co_positions())
     resume = next(i for i, ins in enumerate(instrs) if ins.name == "RESUME")
     cells = tuple(ins.arg for ins in instrs[:resume] if ins.name == "MAKE_CELL")
     nparams = parameter_count(code)
@@ -199,11 +202,12 @@ def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis
         depths = flow.stack_depths
     except FlowError:
         sites = tuple(_unmatched(code, facts, instrs, positions, set(), Reason.NOT_UNDERSTOOD))
-        return Analysis(code, facts, flow, sites, (), (), cells, instrs[resume + 1], nparams)
+        return Analysis(code, facts, flow, sites, (), (), cells, instrs[resume + 1], nparams,
+                        positions)
     finder = _SiteFinder(code, facts, flow, depths, positions, escape_try, cells)
     sites, calls_out = finder.find()
     return Analysis(code, facts, flow, sites, calls_out, _reset_slots(finder), cells,
-                    instrs[resume + 1], nparams)
+                    instrs[resume + 1], nparams, positions)
 
 
 def _reset_slots(finder: _SiteFinder) -> tuple[int, ...]:

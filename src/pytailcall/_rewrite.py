@@ -297,6 +297,8 @@ class Rewriter:
         self.continuation = continuation
         self.analysis = analysis
         self.code = analysis.code
+        #: Source positions of the function's own instructions, by code unit.
+        self.positions = analysis.positions
         self.facts: Facts = analysis.facts
         self.consts = _Pool(self.code.co_consts)
         self.names = _Pool(self.code.co_names)
@@ -377,11 +379,6 @@ class Rewriter:
         if planned is None:
             planned = self._bindings[id(site)] = plan_binding(site, self.analysis)
         return planned
-
-    @functools.cached_property
-    def positions(self) -> list[Position]:
-        """Source positions of the function's own instructions, by code unit."""
-        return list(self.code.co_positions())
 
     @property
     def has_list(self) -> bool:
