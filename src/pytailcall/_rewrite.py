@@ -313,6 +313,9 @@ class Rewriter:
         #: Whether calls out use those, and on 3.13+ the C-level maker of method bounces:
         #: longer stubs, left out when they leave some call without room for its jump.
         self.fast_bounces = True
+        #: Whether calls to itself may have stubs from the callee's load (see
+        #: ``_starts_at_load``): longer, left out like the fast bounces.
+        self.stubs_from_load = True
         self.target_slot = self.self_slot + 1
         #: The first of the continuation's free variables.
         self.bounce_slot = self.self_slot + 2
@@ -411,6 +414,14 @@ class Rewriter:
                     # So may the longer stubs of fast bounces: without them, both layouts
                     # again, so that no call is refused that would fit without them.
                     self.fast_bounces = False
+                    in_place = chosen_in_place
+                    continue
+                if exc.site is not None and self.stubs_from_load and any(
+                        self._from_load.values()):
+                    # And the stubs from the load, which run the arguments twice: without
+                    # them (and with the fast bounces back), every layout again.
+                    self.stubs_from_load = False
+                    self.fast_bounces = True
                     in_place = chosen_in_place
                     continue
                 if exc.site is not None or self.unwinder is None:
@@ -949,7 +960,10 @@ class Rewriter:
         builtins, whose lookups run no code of the user's.
 
         Only where ``_restarts_by_stores``, with the arguments one straight run (no jumps
-        into or out of them, no handler). Decided once per site."""
+        into or out of them, no handler). Decided once per site; none when a layout with
+        them left some call without room for its jump (see ``rewrite``)."""
+        if not self.stubs_from_load:
+            return False
         decided = self._from_load.get(id(site))
         if decided is None:
             decided = self._from_load[id(site)] = self._can_start_at_load(site, binding)
