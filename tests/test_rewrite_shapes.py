@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dis
+import textwrap
 import tracemalloc
+import warnings
+
+import pytest
 
 from pytailcall import explain
 
@@ -152,3 +156,58 @@ def test_the_callee_is_tested_as_it_is_loaded(make_pair, deep):
     load = next(i for i in instrs if i.opname.startswith("LOAD_GLOBAL") and i.argval == "hop")
     after = [i.opname for i in instrs[instrs.index(load) + 1:]]
     assert after[:2] == ["LOAD_DEREF", "IS_OP"]
+
+
+def _long_arguments_then_a_star_call(terms: int) -> str:
+    """A call to itself with long argument code (its stub may start at the callee's load,
+    and then holds that code twice), and after it a tail call whose call sequence is one
+    code unit: ``CALL_FUNCTION_EX``, its result flowing to a ``RETURN_VALUE`` that
+    ``n and ...`` also jumps to, so only a one-unit jump (at most 255 units) can replace it."""
+    total = " + ".join(["a", *(str(i % 9 + 1) for i in range(terms))])
+    return f"""
+        def walk(n, a):
+            if n <= 0:
+                return a
+            if n % 3 == 0:
+                return walk(n - 1, {total})
+            args = (n - 1, a + 1)
+            return n and walk(*args)
+        """
+
+
+def _argument_units(src: str) -> int:
+    """Code units between the first call's load of ``walk`` and its call (3.11: ``PRECALL``)."""
+    namespace: dict[str, object] = {}
+    exec(textwrap.dedent(src), namespace)
+    instrs = list(dis.get_instructions(namespace["walk"]))
+    load = next(i for i in instrs if i.opname.startswith("LOAD_GLOBAL") and i.argval == "walk")
+    call = next(i for i in instrs[instrs.index(load):] if i.opname in ("PRECALL", "CALL"))
+    return (call.offset - instrs[instrs.index(load) + 1].offset) // 2
+
+
+def _terms_past_a_short_jump() -> int:
+    """The fewest ``+ n`` terms whose argument code, held twice, is past the reach of a
+    one-unit jump (more than 255 code units): found on this version's bytecode."""
+    return next(terms for terms in range(10, 200)
+                if 2 * _argument_units(_long_arguments_then_a_star_call(terms)) > 255)
+
+
+@pytest.mark.parametrize("extra", [0, 40])
+def test_a_one_unit_call_after_a_stub_from_the_load_still_jumps(make_pair, deep, extra):
+    """The stub of the first call, from the callee's load, holds its long argument code
+    twice, and would put the star call's stub out of reach of its one-unit jump: the
+    rewriter lays out the stubs again without stubs from the load rather than leave that
+    call a normal one. (Only the loop has stubs from the load; the trampolines run the same
+    shape.)"""
+    terms = _terms_past_a_short_jump() + extra
+    src = _long_arguments_then_a_star_call(terms)
+    assert 2 * _argument_units(src) > 255  # (the layout with the stub from the load fails)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        native, walk = make_pair(src)
+    report = explain(walk)
+    assert all(site.optimized for site in report.sites), str(report)
+    assert not caught, [str(w.message) for w in caught]
+    step = sum(i % 9 + 1 for i in range(terms))
+    assert walk(40, 0) == native(40, 0) == 13 * step + 27
+    assert walk(deep, 5) == 5 + deep // 3 * step + (deep - deep // 3)
