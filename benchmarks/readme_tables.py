@@ -60,12 +60,24 @@ def provenance(grouped: dict[str, list[Run]]) -> str:
     return "; ".join(parts)
 
 
-def example(run: Run, name: str) -> dict[str, Any]:
-    return next(case for case in run["examples"] if case["name"] == name)
+def dig(value: Any, *path: str | int) -> Any:
+    """``value[path[0]][path[1]]...``, or None where a run lacks it (a section, a depth,
+    a variant, an example): its cell then reads ``-``."""
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def example(run: Run, name: str) -> dict[str, Any] | None:
+    return next((case for case in run["examples"] if case["name"] == name), None)
 
 
 def call_of(run: Run, name: str) -> str:
     case = example(run, name)
+    assert case is not None  # (names are taken from this run)
     return f"{case['example']}({', '.join(map(_short, case['args']))})"
 
 
@@ -75,7 +87,12 @@ def _short(arg: Any) -> str:
 
 
 def ratio_of(name: str, key: str) -> Callable[[Run], float | None]:
-    return lambda run: example(run, name)["ratios"].get(key)
+    return lambda run: dig(example(run, name), "ratios", key)
+
+
+def _at_most(ratio: float | None, target: float) -> bool:
+    """Met, to two decimals; a run without the figure has not met it."""
+    return ratio is not None and ratio <= target + 0.005
 
 
 def loop_table(grouped: dict[str, list[Run]]) -> list[str]:
@@ -98,7 +115,7 @@ def loop_table(grouped: dict[str, list[Run]]) -> list[str]:
             ("unguarded_loop_vs_hand", UNGUARDED_OVER_HAND_TARGET, "unguarded / hand loop")):
         met = []
         for version, runs in grouped.items():
-            count = sum(all(example(run, name)["ratios"][key] <= target + 0.005 for run in runs)
+            count = sum(all(_at_most(ratio_of(name, key)(run), target) for run in runs)
                         for name in names)
             met.append(f"{count} of {len(names)} on {version}")
         lines.append(f"Rows where every run has {what} at most {target:.2f}x (to two "
@@ -117,7 +134,8 @@ def bounce_table(grouped: dict[str, list[Run]], section: Callable[[Run], Any],
         cells = []
         for index in range(len(depths)):
             cells.append(per_version(
-                grouped, lambda run, i=index, v=variant: section(run)["runs"][i]["vs_native"][v]))
+                grouped, lambda run, i=index, v=variant: dig(section(run), "runs", i,
+                                                             "vs_native", v)))
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     return lines
 
@@ -129,8 +147,9 @@ def cases_table(grouped: dict[str, list[Run]], section: Callable[[Run], Any],
     lines = ["| case | " + " | ".join(f"{title}, {versions}" for _, title in columns) + " |",
              "|---|" + "---|" * len(columns)]
     for index, case in enumerate(first["cases"]):
-        cells = [per_version(grouped, lambda run, i=index, k=key: section(run)["cases"][i]
-                             ["ratios"][k]) for key, _ in columns]
+        cells = [per_version(grouped, lambda run, i=index, k=key: dig(section(run), "cases", i,
+                                                                    "ratios", k))
+                 for key, _ in columns]
         lines.append(f"| `{case['call']}` | " + " | ".join(cells) + " |")
     return lines
 
@@ -143,7 +162,7 @@ def decoration_table(grouped: dict[str, list[Run]]) -> list[str]:
     lines = ["| example | " + " | ".join(f"{strategy}, {versions}" for strategy in strategies)
              + " |", "|---|" + "---|" * len(strategies)]
     for name in examples:
-        cells = [per_version(grouped, lambda run, s=strategy, n=name: run["decorate_us"][s][n],
+        cells = [per_version(grouped, lambda run, s=strategy, n=name: dig(run, "decorate_us", s, n),
                              suffix=" µs", digits=0) for strategy in strategies]
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     return lines
@@ -155,6 +174,10 @@ def tables(runs: Sequence[Run]) -> str:
            ("Loop strategy (ratios of times per call, lower is better; speedup: native over "
            "loop, higher is better; `-`: native recursion overflows):"), ""]
     out += loop_table(grouped)
+    missing = [name for name in ("bounce", "methods", "context", "decorate_us")
+               if not all(run.get(name) for run in runs)]
+    if missing:
+        out += ["", f"(Left out: {', '.join(missing)}, missing from some of the runs.)"]
     if all(run.get("bounce") for run in runs):
         out += ["", "Tail calls between functions (`is_even`/`is_odd`):", ""]
         out += bounce_table(grouped, lambda run: run["bounce"],
@@ -174,8 +197,9 @@ def tables(runs: Sequence[Run]) -> str:
             ("internal_loop_speedup_vs_native", "loop speedup"),
             ("hand_loop_speedup_vs_native", "hand loop speedup"),
             ("internal_loop_vs_hand", "loop / hand loop")])
-    out += ["", "Decoration (median µs per `tail_optimize` call, as `bench` times it):", ""]
-    out += decoration_table(grouped)
+    if all(run.get("decorate_us") for run in runs):
+        out += ["", "Decoration (median µs per `tail_optimize` call, as `bench` times it):", ""]
+        out += decoration_table(grouped)
     return "\n".join(out)
 
 

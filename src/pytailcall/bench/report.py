@@ -77,17 +77,22 @@ def processor_name() -> str:
 
 def source_commit() -> str:
     """The git commit of the checkout pytailcall is imported from (``+`` when its tracked
-    files have changes), or ``"unknown"`` (an installed copy, no git, no subprocesses)."""
+    files have changes), or ``"unknown"``: no git, no subprocesses (Pyodide), or a copy
+    that no checkout tracks (installed, even in a venv inside another project's checkout,
+    whose commit would otherwise be reported)."""
     here = os.path.dirname(os.path.abspath(__file__))
+
+    def git(*args: str) -> bytes:
+        return subprocess.run(["git", "--no-optional-locks", "-C", here, *args],
+                              capture_output=True, timeout=10, check=True).stdout
+
     try:
-        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain",
-                                "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
+        git("ls-files", "--error-unmatch", "--", os.path.basename(__file__))
+        commit = git("rev-parse", "--short", "HEAD").decode("ascii").strip()
+        dirty = git("status", "--porcelain", "--untracked-files=no").strip()
+    except (OSError, ValueError, subprocess.SubprocessError):
         return "unknown"
-    return commit.stdout.strip() + ("+" if dirty.stdout.strip() else "")
+    return commit + ("+" if dirty else "")
 
 
 def example_labels() -> list[str]:
