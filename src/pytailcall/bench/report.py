@@ -15,6 +15,7 @@ import os
 import platform
 import subprocess
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from pytailcall.bench import examples as ex
@@ -61,6 +62,7 @@ def environment() -> dict[str, str]:
     }
 
 
+@cache
 def processor_name() -> str:
     """The processor's model name (``/proc/cpuinfo`` on Linux), else what ``platform``
     says, else ``"unknown"``."""
@@ -75,11 +77,13 @@ def processor_name() -> str:
     return platform.processor() or "unknown"
 
 
+@cache
 def source_commit() -> str:
     """The git commit of the checkout pytailcall is imported from (``+`` when its tracked
     files have changes), or ``"unknown"``: no git, no subprocesses (Pyodide), or a copy
     that no checkout tracks (installed, even in a venv inside another project's checkout,
-    whose commit would otherwise be reported)."""
+    whose commit would otherwise be reported). Read once per process: the text report, the
+    JSON and the chart each name it, and each read is three git commands."""
     here = os.path.dirname(os.path.abspath(__file__))
 
     def git(*args: str) -> bytes:
