@@ -22,6 +22,7 @@ from conftest import STRATEGIES
 from pytailcall import TailCallWarning, explain, tail_optimize
 from pytailcall._analysis import Reason
 from pytailcall._rewrite import Rewriter
+from pytailcall._runtime import NESTED_CALLS
 
 PAIRS = [(a, b) for a in STRATEGIES for b in STRATEGIES]
 
@@ -70,6 +71,86 @@ def test_calls_out_are_reported_by_explain():
     assert report.sites == ()
     assert [(site.target, site.optimized) for site in report.calls_out] == [("is_odd", True)]
     assert "is_odd" in str(report)
+
+
+ROUND_ROBIN = """
+def first():
+    return second(COUNT[0], 1, 2)
+
+def second(n, a, b):
+    DEPTHS.append(stack_depth())
+    if n == 0:
+        raise ValueError((a, b))
+    COUNT[0] = n - 1
+    return third(n - 1, a + b, b)
+
+def third(n, a, b):
+    return first() if n % 2 else second(n, b, a)
+"""
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(1), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def _round_robin(strategy: str) -> dict:
+    """Calls between functions of no, three and one positional parameters, any of which
+    may be called natively from another's implementation (see ``test_nested_calls``)."""
+    strategies = dict.fromkeys(("first", "second", "third"), strategy) if strategy else {}
+    ns = _namespace(ROUND_ROBIN, **strategies)
+    ns.update(COUNT=[0], DEPTHS=[], stack_depth=_stack_depth)
+    return ns
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_nested_calls_keep_the_arguments_and_a_bounded_stack(strategy, deep):
+    """A call between optimized functions passing exactly the callee's positional
+    parameters may run the callee's implementation natively, up to NESTED_CALLS frames
+    deep, before a bounce unwinds them: the arguments arrive as passed, the exception
+    raised at the end is the native one, and the stack stays within that many frames of
+    the caller however long the chain."""
+    native = _round_robin("")
+    native["COUNT"][0] = 40
+    with pytest.raises(ValueError) as expected:
+        native["first"]()
+    ns = _round_robin(strategy)
+    ns["COUNT"][0] = 40
+    with pytest.raises(ValueError) as got:
+        ns["first"]()
+    assert got.value.args == expected.value.args
+    ns["COUNT"][0] = deep
+    ns["DEPTHS"].clear()
+    with pytest.raises(ValueError):
+        ns["first"]()
+    assert len(ns["DEPTHS"]) == deep + 1
+    # Per call of ``second``: itself, ``third`` (or a driver's frame) and ``first``.
+    assert max(ns["DEPTHS"]) - min(ns["DEPTHS"]) <= 3 * NESTED_CALLS
+
+
+@pytest.mark.parametrize(("even", "odd"), PAIRS)
+def test_a_traceback_through_nested_calls_shows_their_frames(even, odd):
+    """The frames of the calls that led to an exception, as far as they are nested, show
+    in its traceback with the lines of their calls, innermost last, as natively; no more
+    than NESTED_CALLS of them."""
+    source = EVEN_ODD.replace("return True", "raise ValueError(n)")
+    native = _namespace(source)
+    ns = _namespace(source, is_even=even, is_odd=odd)
+    for n in (4, 1000):
+        with pytest.raises(ValueError) as info:
+            ns["is_even"](n)
+        frames = [(entry.name, entry.lineno) for entry in info.traceback
+                  if entry.frame.f_globals is ns]
+        with pytest.raises(ValueError) as expected:
+            native["is_even"](min(n, 100))
+        native_frames = [(entry.name, entry.lineno) for entry in expected.traceback]
+        # How many of the innermost calls are nested depends on where the last bounce fell.
+        shown = 4 if n == 4 else 1
+        assert frames[-shown:] == native_frames[-shown:]
+        # Besides, the public function's frame and the driver's, at the ``def`` line.
+        assert len(frames) <= NESTED_CALLS + 3
 
 
 STATE_MACHINE = """
@@ -424,6 +505,30 @@ def test_fast_bounces_never_leave_a_call_without_its_jump(monkeypatch):
 
     monkeypatch.setattr(Rewriter, "__init__", without_fast_bounces)
     assert refused() == with_fast_bounces
+
+
+def test_nested_calls_never_leave_a_call_without_its_jump(monkeypatch):
+    """The same for the nested calls of implementations, a little longer than the
+    bounces they replace (one more call was refused here before they gave way)."""
+    source = _long_function_of_calls_out(300)
+
+    def refused():
+        ns = _namespace(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TailCallWarning)
+            report = explain(tail_optimize(ns["mid"]))
+        assert report.calls_out  # (the function was made, not left as it was)
+        return [(site.lineno, site.target) for site in report.calls_out if not site.optimized]
+
+    with_nested_calls = refused()
+    plain_init = Rewriter.__init__
+
+    def without_nested_calls(self, *args, **kwargs):
+        kwargs["nests_calls_out"] = False
+        plain_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Rewriter, "__init__", without_nested_calls)
+    assert refused() == with_nested_calls
 
 
 RENAMED = """

@@ -60,6 +60,9 @@ TARGET_NAME = ".tail_call_target"
 #: The free variables through which calls out remember the last callee they bounced into
 #: (see ``Rewriter._plan_bounce_caches``), numbered from 0.
 BOUNCE_CACHE_NAME = ".tail_call_bounced_{}"
+#: The free variable, last of all, through which an implementation that nests calls
+#: (see ``Rewriter._nested_call``) knows its level: one cell per level's function.
+LEVEL_NAME = ".tail_call_level"
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,8 @@ class Rewriter:
 
     def __init__(self, func: types.FunctionType, analysis: Analysis,
                  continuation: Continuation, *, drive_calls_out: bool = False,
-                 note_elided: bool = False, name_guard: bool = True) -> None:
+                 nests_calls_out: bool = False, note_elided: bool = False,
+                 name_guard: bool = True) -> None:
         self.func = func
         #: False: calls to itself jump without checking that the name still refers to
         #: this function (the user promised it always will).
@@ -292,6 +296,9 @@ class Rewriter:
         #: Tail calls to other optimized functions run a driver (public code) rather than
         #: return a bounce (an implementation that a driver runs).
         self.drive_calls_out = drive_calls_out
+        #: Tail calls to other optimized functions that would return a tuple bounce call
+        #: the callee's implementation instead (see ``_nested_call``).
+        self.nests_calls_out = nests_calls_out
         #: Set when a site binds through the Target's binder, which the builder then makes.
         self.uses_binder = False
         self.continuation = continuation
@@ -310,6 +317,8 @@ class Rewriter:
                                             *continuation.free_variables)
         #: The free variable of each call out that remembers its last bounce, by site id.
         self.bounce_caches: dict[int, int] = {}
+        #: The free variable holding this implementation's level (see ``LEVEL_NAME``).
+        self.level_slot = -1
         #: Whether calls out use those, and on 3.13+ the C-level maker of method bounces:
         #: longer stubs, left out when they leave some call without room for its jump.
         self.fast_bounces = True
@@ -370,11 +379,15 @@ class Rewriter:
         cached = [site for site in calls_out if _remembers_bounces(site)]
         # COPY_FREE_VARS counts every free variable in one byte: past 255 it would need a
         # prefix, moving all the code (or not fit where the compiler put it).
-        cached = cached[:max(0, 255 - len(self.code.co_freevars) - len(self.added_free))]
+        level = (LEVEL_NAME,) if self.nests_calls_out and calls_out else ()
+        # (One place left for the level whether or not this rewrite nests, so that every
+        # rewrite remembers the same calls, in the same free variables.)
+        cached = cached[:max(0, 255 - len(self.code.co_freevars) - len(self.added_free) - 1)]
         first = self.self_slot + len(self.added_free)
         self.added_free = (*self.added_free,
-                           *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))))
+                           *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))), *level)
         self.bounce_caches = {id(site): first + i for i, site in enumerate(cached)}
+        self.level_slot = first + len(cached) if level else -1
 
     def binding(self, site: SelfCall) -> Binding:
         """``plan_binding`` for a call to itself, planned once per site."""
@@ -422,6 +435,13 @@ class Rewriter:
                     # them (and with the fast bounces back), every layout again.
                     self.stubs_from_load = False
                     self.fast_bounces = True
+                    in_place = chosen_in_place
+                    continue
+                if exc.site is not None and self.nests:
+                    # And the nested calls, a little longer than the bounces they replace:
+                    # without them, every layout again (the level's free variable stays).
+                    self.nests_calls_out = False
+                    self.stubs_from_load = self.fast_bounces = True
                     in_place = chosen_in_place
                     continue
                 if exc.site is not None or self.unwinder is None:
@@ -1244,8 +1264,9 @@ class Rewriter:
             self.load_attr("__defaults__"),
             *self.branch(self.facts.pop_jump_if_not_none, stale),
         ]
-        return self._recalled(cache, same, [self.load_attr("bound_maker"),
-                                            Op("JUMP_FORWARD", target=replace)], stale)
+        maker = self.load_nested() if self.nests else [self.load_attr("bound_maker")]
+        return self._recalled(cache, same, [*maker, Op("JUMP_FORWARD", target=replace)],
+                              stale)
 
     def _remember_bounce(self, cache: int | None) -> list[Op]:
         """With the marker of the callee on top: make it what this site remembers (see
@@ -1301,6 +1322,8 @@ class Rewriter:
         if npositional < 0 or self.drive_calls_out:  # (no maker: see _bounce_or_drive)
             return []
         assert not _callee_alone(site, binding) and not binding.reload
+        if self.nests:
+            return [label, *self._nested_call(site, npositional, depth)]
         callee = depth - npositional + 1  # its depth once the arguments are one tuple
         return [
             label,
@@ -1315,6 +1338,37 @@ class Rewriter:
             *self.return_result(site),
         ]
 
+    @property
+    def nests(self) -> bool:
+        """Calls out that would return a bounce without a binding function call the callee's
+        implementation instead (see ``_nested_call``): asked for, and no frame count or
+        saved contexts that a bounce's return would have to account for."""
+        return (self.nests_calls_out and self.level_slot >= 0 and not self.counts_jumps
+                and self.unwinder is None)
+
+    def load_nested(self) -> list[Op]:
+        """With a marker on top: what a nested call from this level calls in its place
+        (the marker's ``nested`` tuple, read at this implementation's level)."""
+        return [self.load_attr("nested"), Op("LOAD_DEREF", self.level_slot),
+                Op(*self.facts.subscript)]
+
+    def _nested_call(self, site: SelfCall, npositional: int, depth: int) -> list[Item]:
+        """With the marker on top of the call (as for ``_tuple_bounce``): call the callee's
+        implementation one level deeper, natively, with the same arguments, and return
+        its result. What is called is read off the marker at this implementation's level
+        (``load_nested``): at the last level, the callee's ``bound_maker``, whose result is a
+        bounce, so a chain of such calls holds at most ``_runtime.NESTED_CALLS`` frames
+        before the driver unwinds them. Natively
+        the call is one frame too: the same result, exception and traceback through it."""
+        return [
+            *self.load_nested(),
+            Op("SWAP", depth + 1),
+            Op("POP_TOP"),
+            *([Op("PRECALL", npositional)] if self.facts.has_precall else []),
+            Op("CALL", npositional),
+            *self.return_result(site),
+        ]
+
     def _method_tuple_bounce(self, site: SelfCall, label: Label,
                              npositional: int) -> list[Item]:
         """At ``label``, with the marker of the Target of a bound method's function on top of
@@ -1325,6 +1379,19 @@ class Rewriter:
         if npositional < 0 or self.drive_calls_out:  # (no maker: see _bounce_or_drive)
             return []
         nargs = npositional - 1
+        if self.nests:
+            # [bound method, arguments, marker] -> [implementation, object, arguments]: the
+            # call's method form, the same on every version (see _nested_call).
+            return [
+                label,
+                *self.load_nested(),
+                Op("SWAP", nargs + 2),
+                self.load_attr("__self__"),
+                *(Op("SWAP", i) for i in range(nargs + 1, 1, -1)),
+                *([Op("PRECALL", nargs)] if self.facts.has_precall else []),
+                Op("CALL", nargs),
+                *self.return_result(site),
+            ]
         return [
             label,
             *self._hand_over_jumps(site, above=1),
@@ -1425,15 +1492,26 @@ class Rewriter:
             Op("COPY", depth + 2),
             self.load_attr("__defaults__"),
             *self.branch(self.facts.pop_jump_if_not_none, no_maker),
-            *([Op("COPY", 2), self.load_attr("marker"), *self._remember_bounce(cache),
-               Op("POP_TOP")] if cache is not None else []),
-            Op("SWAP", 2),
-            Op("POP_TOP"),
+            *self._maker_in_place(cache),
             Op("JUMP_FORWARD", target=done),
             no_maker,
             Op("POP_TOP"),
             self.load_attr("general"),
             done,
+        ]
+
+    def _maker_in_place(self, cache: int | None) -> list[Op]:
+        """[Target, its bound maker] -> the bound maker, or where calls nest, what the
+        marker's slot holds for this level (the callee's implementation, called as the
+        maker is: see ``_nested_call``); the marker remembered in ``cache``, if any."""
+        if self.nests:
+            return [Op("POP_TOP"), self.load_attr("marker"), *self._remember_bounce(cache),
+                    *self.load_nested()]
+        return [
+            *([Op("COPY", 2), self.load_attr("marker"), *self._remember_bounce(cache),
+               Op("POP_TOP")] if cache is not None else []),
+            Op("SWAP", 2),
+            Op("POP_TOP"),
         ]
 
     def _depth_at_call(self, site: SelfCall) -> int:

@@ -86,17 +86,30 @@ def run_noting(result: Any) -> Any:
 _BETWEEN_NOTE = ELIDED_NOTE.format("between optimized functions")
 
 
+#: How many frames a chain of tail calls between optimized functions stacks before it
+#: bounces: an implementation calls the next one natively (one ``CALL``, the cost of a
+#: native call) up to this depth, and the last one returns a bounce to the driver, which
+#: unwinds them all. A bounce costs several native calls; one in this many is the trade
+#: between speed and the frames (and stack) a chain holds at once.
+NESTED_CALLS = 8
+
+
 class Marker:
     """Last item of a tuple bounce ``(*parameters, marker)``; one per implementation.
     ``public`` is the optimized function whose calls it serves (set once it exists): call
-    sites that bounced into it hold the marker weakly (see :data:`NOTHING_REMEMBERED`)."""
+    sites that bounced into it hold the marker weakly (see :data:`NOTHING_REMEMBERED`).
+    ``nested`` (for a function that takes exactly positional parameters) is what a tail call
+    from an implementation at level ``i`` (0: run by a driver) calls instead of returning a
+    bounce: item ``i``, the implementation at level ``i + 1``, or at the last level the
+    ``bound_maker``, which returns the bounce (see :data:`NESTED_CALLS`)."""
 
-    __slots__ = ("__weakref__", "bound_maker", "impl", "public")
+    __slots__ = ("__weakref__", "bound_maker", "impl", "nested", "public")
 
     def __init__(self, impl: Any) -> None:
         self.impl = impl
         self.public: Any = None
         self.bound_maker: Any = None  # (see Target)
+        self.nested: tuple[Any, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<pytailcall bounce to {self.impl.__qualname__}()>"

@@ -24,6 +24,7 @@ from pytailcall._analysis import Analysis, SelfCall, parameter_count
 from pytailcall._bytecode.assemble import Item, Op
 from pytailcall._rewrite import (
     BOUNCE_CACHE_NAME,
+    LEVEL_NAME,
     Binding,
     Continuation,
     Restart,
@@ -118,12 +119,19 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
     gets a note with their count. ``name_guard=False`` drops the check that a call to itself
     finds its name still bound to it (see ``tail_optimize``)."""
     nparams = analysis.nparams
+    # Nested calls (see _runtime.NESTED_CALLS) are left out where frames are counted: the
+    # note counts bounces, and a nested call's frame is shown.
+    nests = not note_elided
     rewriter = Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop",
-                        note_elided=note_elided, name_guard=name_guard)
+                        nests_calls_out=nests and kind != "loop", note_elided=note_elided,
+                        name_guard=name_guard)
     code = rewriter.rewrite(sites, calls_out)
-    added = len(code.co_freevars) - len(source.__code__.co_freevars)
-    cells = [types.CellType() for _ in range(added)]
-    for cell, name in zip(cells, code.co_freevars[-added:], strict=True):
+    # One cell per free variable the rewrite added, shared by every function made; but
+    # the level of nested calls, one per implementation (see _implementations).
+    added = code.co_freevars[len(source.__code__.co_freevars):]
+    added = tuple(name for name in added if name != LEVEL_NAME)
+    cells = [types.CellType() for _ in added]
+    for cell, name in zip(cells, added, strict=True):
         if name.startswith(BOUNCE_CACHE_NAME.format("")):
             cell.cell_contents = _runtime.NOTHING_REMEMBERED
     closure = (*(source.__closure__ or ()), *cells)
@@ -138,13 +146,14 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         if any(site.callee != "self" for site in (*sites, *calls_out)):
             # What other optimized functions bounce into: calls out return bounces (but
             # while contexts are saved: see Rewriter._bounce_or_drive).
-            bouncing = Rewriter(source, analysis, Restart(), note_elided=note_elided,
-                                name_guard=name_guard)
-            impl = _implementation(bouncing.rewrite(sites, calls_out), source, closure)
+            bouncing = Rewriter(source, analysis, Restart(), nests_calls_out=nests,
+                                note_elided=note_elided, name_guard=name_guard)
+            levels = _implementations(bouncing.rewrite(sites, calls_out), source, closure)
             uses_binder |= bouncing.uses_binder
-            _bounce_into(target, impl, source, _runtime.Marker(impl))
+            _bounce_into(target, levels, source, _runtime.Marker(levels[0]))
     else:
-        impl = _implementation(code, source, closure)
+        levels = _implementations(code, source, closure)
+        impl = levels[0]
         marker = _runtime.Marker(impl)
         cells[2].cell_contents = (marker if kind == "return_tuple"
                                   else types.MethodType(_runtime.TailCall, impl))
@@ -154,7 +163,7 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         public = _generated(source, body, impl, marker)
         wrap(public)
         target = _runtime.Target(public, original)
-        _bounce_into(target, impl, source, marker)
+        _bounce_into(target, levels, source, marker)
     cells[0].cell_contents = public
     cells[1].cell_contents = target
     add_entries(target, source, run=_runtime.run_noting if note_elided else _runtime.run)
@@ -164,22 +173,34 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
     return public
 
 
-def _implementation(code: types.CodeType, source: types.FunctionType,
-                    closure: tuple[types.CellType, ...]) -> types.FunctionType:
-    """The rewritten code as a function of its own, named as ``source`` is (errors of a
-    bad call that a driver makes name it, as a call names the function: by
-    ``__qualname__``, which class factories may have changed from the code's)."""
-    impl = types.FunctionType(_positional_convention(code, parameter_count(code)),
-                              source.__globals__, source.__name__, None, closure)
-    impl.__qualname__ = source.__qualname__
-    return impl
+def _implementations(code: types.CodeType, source: types.FunctionType,
+                     closure: tuple[types.CellType, ...]) -> list[types.FunctionType]:
+    """The rewritten code as a function of its own per level of nested calls
+    (``_runtime.NESTED_CALLS``; the first is run by drivers): the same code, each with its
+    level in a cell of its own (see ``Rewriter.load_nested``); one function serves every
+    level when the code makes no nested call. Named as ``source`` is (errors of a bad call
+    that a driver makes name it, as a call names the function: by ``__qualname__``, which
+    class factories may have changed from the code's)."""
+    code = _positional_convention(code, parameter_count(code))
+    nests = LEVEL_NAME in code.co_freevars
+    levels: list[types.FunctionType] = []
+    for level in range(_runtime.NESTED_CALLS if nests else 1):
+        own = (types.CellType(level),) if nests else ()
+        impl = types.FunctionType(code, source.__globals__, source.__name__, None,
+                                  (*closure, *own))
+        impl.__qualname__ = source.__qualname__
+        levels.append(impl)
+    return levels * (1 if nests else _runtime.NESTED_CALLS)
 
 
-def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
+def _bounce_into(target: _runtime.Target, levels: Sequence[types.FunctionType],
                  source: types.FunctionType, marker: _runtime.Marker) -> None:
-    """Bounces run ``impl``: directly for exactly its positional parameters (a tuple
-    bounce ending with ``marker``, whose ``impl`` it is), otherwise through a step
-    function with the public signature."""
+    """Bounces run the implementation (``levels[0]``): directly for exactly its positional
+    parameters (a tuple bounce ending with ``marker``, whose ``impl`` it is), otherwise
+    through a step function with the public signature. Nested calls of exactly its
+    positional parameters run the deeper ``levels``, and at the deepest, the bound maker,
+    which returns a bounce."""
+    impl = levels[0]
     code = source.__code__
     simple = not (code.co_kwonlyargcount or code.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
     step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
@@ -188,6 +209,7 @@ def _bounce_into(target: _runtime.Target, impl: types.FunctionType,
     marker.public = target.public
     if simple:
         target.bound_maker = marker.bound_maker = functools.partial(_runtime.TailCall, impl)
+        marker.nested = (*levels[1:], marker.bound_maker)
     target.step = step
 
 

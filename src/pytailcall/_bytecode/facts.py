@@ -76,6 +76,9 @@ class Facts:
     #: 3.13+ store two locals (slots below 16) in one ``STORE_FAST_STORE_FAST``, as the
     #: compiler does for ``a, b = ...``.
     stores_fast_in_pairs: bool
+    #: ``container[index]`` with both on the stack: ``BINARY_SUBSCR`` before 3.14, then a
+    #: ``BINARY_OP`` (``NB_SUBSCR``).
+    subscript: tuple[str, int]
     #: Opcodes that take an argument, and those that are relative jumps.
     has_arg: frozenset[int] = field(default_factory=frozenset)
     relative_jumps: frozenset[int] = field(default_factory=frozenset)
@@ -196,6 +199,13 @@ def _forward_pop_jump(condition: str, opmap: Mapping[str, int]) -> str:
     return name if name in opmap else f"POP_JUMP_FORWARD_IF_{condition}"
 
 
+def _subscript(opmap: Mapping[str, int]) -> tuple[str, int]:
+    if "BINARY_SUBSCR" in opmap:
+        return "BINARY_SUBSCR", 0
+    operators = [name for name, _ in dis._nb_ops]  # type: ignore[attr-defined]
+    return "BINARY_OP", operators.index("NB_SUBSCR")
+
+
 def _build(version: tuple[int, int]) -> Facts:
     opmap = dict(opcode.opmap)
     borrows = {
@@ -221,6 +231,7 @@ def _build(version: tuple[int, int]) -> Facts:
         loop_iterator_is_an_object="POP_ITER" not in opmap,
         owned_load_for={opmap[b]: opmap[o] for b, o in borrows.items() if b in opmap},
         stores_fast_in_pairs="STORE_FAST_STORE_FAST" in opmap,
+        subscript=_subscript(opmap),
         has_arg=_has_arg_set(),
         relative_jumps=frozenset(dis.hasjrel),
     )
