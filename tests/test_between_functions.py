@@ -507,6 +507,37 @@ def test_fast_bounces_never_leave_a_call_without_its_jump(monkeypatch):
     assert refused() == with_fast_bounces
 
 
+@pytest.mark.parametrize(("strategy", "captured"),
+                         [("loop", 252), ("return_tuple", 251), ("partial", 251)])
+def test_a_function_with_all_the_free_variables_it_can_have_is_still_made(strategy, captured,
+                                                                          deep):
+    """A closure whose free variables, with the ones the rewrite adds, are exactly as many
+    as ``COPY_FREE_VARS`` can count (255): there is no room for the level of nested calls,
+    so its calls out bounce, and everything is optimized as before nested calls existed
+    (found by review: the level's variable made it 256, and the function was left as it
+    was)."""
+    names = [f"v{i}" for i in range(captured)]
+    source = ("def outer():\n" + "".join(f"    {name} = 1\n" for name in names)
+              + "    def f(n, acc):\n        s = " + " + ".join(names) + "\n"
+              "        if n <= 0:\n            return acc + s\n"
+              "        if n % 2:\n            return g(n - 1, acc)\n"
+              "        return f(n - 1, acc + 1)\n    return f\n"
+              "def g(n, acc):\n    return F(n - 1, acc + 1) if n > 0 else acc\n")
+    native = _namespace(source)
+    native["F"] = native["outer"]()
+    ns = _namespace(source, g=strategy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TailCallWarning)
+        ns["F"] = optimized = tail_optimize(ns["outer"](), strategy=strategy)
+    implementation = optimized.__tail_call__.marker.impl
+    assert len(implementation.__code__.co_freevars) == 255
+    report = explain(optimized)
+    assert all(site.optimized for site in (*report.sites, *report.calls_out))
+    assert optimized(300, 0) == native["F"](300, 0)
+    even = deep - deep % 2  # f(2k, 0) -> f(2k - 1, 1) -> g(2k - 2, 1) -> ... -> g(0, k)
+    assert optimized(even, 0) == even // 2
+
+
 def test_nested_calls_never_leave_a_call_without_its_jump(monkeypatch):
     """The same for the nested calls of implementations, a little longer than the
     bounces they replace (one more call was refused here before they gave way)."""

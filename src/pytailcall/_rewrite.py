@@ -379,10 +379,13 @@ class Rewriter:
         cached = [site for site in calls_out if _remembers_bounces(site)]
         # COPY_FREE_VARS counts every free variable in one byte: past 255 it would need a
         # prefix, moving all the code (or not fit where the compiler put it).
-        level = (LEVEL_NAME,) if self.nests_calls_out and calls_out else ()
         # (One place left for the level whether or not this rewrite nests, so that every
-        # rewrite remembers the same calls, in the same free variables.)
-        cached = cached[:max(0, 255 - len(self.code.co_freevars) - len(self.added_free) - 1)]
+        # rewrite remembers the same calls, in the same free variables; no level, and no
+        # nested calls, where even that place is taken.)
+        room = 255 - len(self.code.co_freevars) - len(self.added_free)
+        cached = cached[:max(0, room - 1)]
+        level = ((LEVEL_NAME,) if self.nests_calls_out and calls_out and len(cached) < room
+                 else ())
         first = self.self_slot + len(self.added_free)
         self.added_free = (*self.added_free,
                            *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))), *level)
