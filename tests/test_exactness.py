@@ -7,6 +7,7 @@ warning filters.
 
 from __future__ import annotations
 
+import _thread
 import gc
 import marshal
 import os
@@ -469,6 +470,46 @@ def test_interrupt_is_caught_by_the_handler_of_its_iteration(make, sigint_raises
     plain.__globals__["countdown"] = optimized
     assert explain(optimized).optimized
     assert native(8) == optimized(8) == "caught at 5"
+
+
+SPINNING = """
+def spin(n):
+    try:
+        if n == 100_000_000:
+            return "never interrupted"  # (rather than hang, if nothing checks for signals)
+        return spin(n + 1)
+    except KeyboardInterrupt:
+        return "caught in the try"
+"""
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no threads under Pyodide")
+def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, sigint_raises):
+    """Nothing in ``spin``'s body checks for signals (no call, no backward jump), so an
+    interrupt sent by another thread meets the check that the jump makes inside the
+    ``try``, as natively it meets the recursive call's, whenever it arrives: never the
+    jump back to the start, outside the ``try``. (The other thread gets to run because
+    the same check lets it take the interpreter lock.)"""
+    import threading
+    import time
+
+    optimized = tail_optimize(make(SPINNING), escape_try=True)
+    assert explain(optimized).optimized
+
+    def interrupt() -> None:
+        time.sleep(0.01)
+        _thread.interrupt_main()
+
+    thread = threading.Thread(target=interrupt)
+    thread.start()
+    try:
+        result = optimized(0)
+        thread.join()  # (a check: an interrupt still pending lands here at the latest)
+    except KeyboardInterrupt:
+        result = "left the function"
+    finally:
+        thread.join()
+    assert result == "caught in the try"
 
 
 @pytest.mark.parametrize("strategy", ["return_tuple", "partial"])

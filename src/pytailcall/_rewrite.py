@@ -1729,13 +1729,17 @@ class Restart(Continuation):
         the call starts, inside its ``try``. The jump back then does not check again (3.11
         and 3.12 check after a backward jump and report its target, outside the ``try``).
 
-        The check is a call of a C function (every version checks after one); a backward
-        jump would do it too, but ``sys.settrace`` sees a line event in each.
+        The check is a backward jump to the next instruction: every version checks at a
+        backward jump (before or after jumping), and the handler covers the jump and what
+        follows it, so an interrupt meets that handler wherever a version reports it
+        (tested with one sent from another thread). It costs less than the call of a C
+        function it replaces (``tuple()``: a tenth of a short iteration's instructions),
+        and, going nowhere, shows no backward edge or line event to ``sys.settrace``.
         """
         if site.handler is None:
             return []
-        return [*rewriter.load_target(), *rewriter.call_method("periodic_check", []),
-                Op("POP_TOP")]
+        here = Label()
+        return [Op("JUMP_BACKWARD", target=here), here]
 
     def after_binding(self, rewriter: Rewriter, site: SelfCall) -> list[Item]:
         ops: list[Item]

@@ -209,9 +209,6 @@ class Target:
                  "public", "report", "source", "source_binder", "source_star_binder",
                  "star_binder", "step", "wrapper_checked", *_HELPERS)
 
-    #: Called (it returns ``()``) only so that the interpreter checks for signals there:
-    #: it does after every call of something written in C, and this is the cheapest.
-    periodic_check = tuple
     #: What a failure to add the traceback note raises (``__notes__`` is not a list), and
     #: all it drops: anything else raised meanwhile (a signal handler's exception, a
     #: ``KeyboardInterrupt``) goes on in place of the exception that was leaving.
