@@ -98,7 +98,8 @@ def _stack_depth() -> int:
 
 def _round_robin(strategy: str) -> dict:
     """Calls between functions of no, three and one positional parameters, any of which
-    may be called natively from another's implementation (see ``test_nested_calls``)."""
+    may be called natively from another's implementation (see
+    ``test_nested_calls_keep_the_arguments_and_a_bounded_stack``)."""
     strategies = dict.fromkeys(("first", "second", "third"), strategy) if strategy else {}
     ns = _namespace(ROUND_ROBIN, **strategies)
     ns.update(COUNT=[0], DEPTHS=[], stack_depth=_stack_depth)
@@ -481,20 +482,22 @@ def _long_function_of_calls_out(branches: int) -> str:
     return "\n".join([*lines, "    return ('end', n)"])
 
 
+def _refused_calls_out(source: str) -> list[tuple[int, str]]:
+    """The calls out of ``mid`` in ``source`` that were left normal calls."""
+    ns = _namespace(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        report = explain(tail_optimize(ns["mid"]))
+    assert report.calls_out  # (the function was made, not left as it was)
+    return [(site.lineno, site.target) for site in report.calls_out if not site.optimized]
+
+
 def test_fast_bounces_never_leave_a_call_without_its_jump(monkeypatch):
     """The longer stubs of fast bounces (remembered markers, 3.13's C-level maker) are left
     out of a layout that would otherwise refuse a call for lack of room: a long function
     has exactly the refusals it has without them."""
     source = _long_function_of_calls_out(300)
-
-    def refused():
-        ns = _namespace(source)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TailCallWarning)
-            report = explain(tail_optimize(ns["mid"]))
-        return [(site.lineno, site.target) for site in report.calls_out if not site.optimized]
-
-    with_fast_bounces = refused()
+    with_fast_bounces = _refused_calls_out(source)
     if sys.version_info < (3, 14):  # (3.14+ leave room enough here: nothing refused)
         assert with_fast_bounces  # some calls are too short for any jump that far
     plain_init = Rewriter.__init__
@@ -504,7 +507,7 @@ def test_fast_bounces_never_leave_a_call_without_its_jump(monkeypatch):
         self.fast_bounces = False
 
     monkeypatch.setattr(Rewriter, "__init__", without_fast_bounces)
-    assert refused() == with_fast_bounces
+    assert _refused_calls_out(source) == with_fast_bounces
 
 
 @pytest.mark.parametrize(("strategy", "captured"),
@@ -542,16 +545,7 @@ def test_nested_calls_never_leave_a_call_without_its_jump(monkeypatch):
     """The same for the nested calls of implementations, a little longer than the
     bounces they replace (one more call was refused here before they gave way)."""
     source = _long_function_of_calls_out(300)
-
-    def refused():
-        ns = _namespace(source)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TailCallWarning)
-            report = explain(tail_optimize(ns["mid"]))
-        assert report.calls_out  # (the function was made, not left as it was)
-        return [(site.lineno, site.target) for site in report.calls_out if not site.optimized]
-
-    with_nested_calls = refused()
+    with_nested_calls = _refused_calls_out(source)
     plain_init = Rewriter.__init__
 
     def without_nested_calls(self, *args, **kwargs):
@@ -559,7 +553,7 @@ def test_nested_calls_never_leave_a_call_without_its_jump(monkeypatch):
         plain_init(self, *args, **kwargs)
 
     monkeypatch.setattr(Rewriter, "__init__", without_nested_calls)
-    assert refused() == with_nested_calls
+    assert _refused_calls_out(source) == with_nested_calls
 
 
 RENAMED = """

@@ -1361,8 +1361,8 @@ class Rewriter:
         its result. What is called is read off the marker at this implementation's level
         (``load_nested``): at the last level, the callee's ``bound_maker``, whose result is a
         bounce, so a chain of such calls holds at most ``_runtime.NESTED_CALLS`` frames
-        before the driver unwinds them. Natively
-        the call is one frame too: the same result, exception and traceback through it."""
+        before the driver unwinds them. Natively the call is one frame too: the same
+        result, exception and traceback through it."""
         return [
             *self.load_nested(),
             Op("SWAP", depth + 1),

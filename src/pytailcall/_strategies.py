@@ -178,7 +178,9 @@ def _implementations(code: types.CodeType, source: types.FunctionType,
     """The rewritten code as a function of its own per level of nested calls
     (``_runtime.NESTED_CALLS``; the first is run by drivers): the same code, each with its
     level in a cell of its own (see ``Rewriter.load_nested``); one function serves every
-    level when the code makes no nested call. Named as ``source`` is (errors of a bad call
+    level when the code has no level (it makes no nested call; one that has a level but
+    gave its nested calls up for room, see ``Rewriter.rewrite``, gets a function per level
+    all the same, which behave alike). Named as ``source`` is (errors of a bad call
     that a driver makes name it, as a call names the function: by ``__qualname__``, which
     class factories may have changed from the code's)."""
     code = _positional_convention(code, parameter_count(code))
