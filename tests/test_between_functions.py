@@ -556,6 +556,33 @@ def test_nested_calls_never_leave_a_call_without_its_jump(monkeypatch):
     assert _refused_calls_out(source) == with_nested_calls
 
 
+def test_a_free_variable_slot_out_of_place_refuses_the_function(monkeypatch):
+    """The stubs load the free variables they add by slot numbers the rewriter computes
+    one by one; if one were wrong (as the level's once was, during development: a read past
+    the frame's end, which crashed), the made code is refused, with the usual "please
+    report this", and the function stays as it was."""
+    plain_plan = Rewriter._plan_bounce_caches
+
+    def misplaced(self, calls_out):
+        plain_plan(self, calls_out)
+        self.level_slot += 1
+
+    monkeypatch.setattr(Rewriter, "_plan_bounce_caches", misplaced)
+    ns = _namespace("""
+        def count(n):
+            if n == 0:
+                return done(n)
+            return count(n - 1)
+
+        def done(n):
+            return n
+        """)
+    with pytest.warns(TailCallWarning, match="please report this"):
+        made = tail_optimize(ns["count"])
+    assert not explain(made).optimized
+    assert made(10) == 0
+
+
 RENAMED = """
 def make():
     def m(self, a):

@@ -556,9 +556,28 @@ class Rewriter:
             co_linetable=linetable,
             co_exceptiontable=exceptiontable,
         )
-        if facts.local_name(code, self.self_slot) != SELF_NAME:
-            raise RuntimeError("the self-reference is not where the stubs load it from")
+        self._check_free_slots(code)
         return code
+
+    def _check_free_slots(self, code: types.CodeType) -> None:
+        """The free variables the stubs load by slot number, each slot computed on its own,
+        must be the ones added under those names: a wrong slot would read another variable,
+        or past the frame's end (a crash), where this refuses the function instead."""
+        expected = {self.self_slot: SELF_NAME, self.target_slot: TARGET_NAME}
+        if self.continuation.free_variables:
+            expected[self.bounce_slot] = self.continuation.free_variables[0]
+        for i, slot in enumerate(self.bounce_caches.values()):
+            expected[slot] = BOUNCE_CACHE_NAME.format(i)
+        if self.level_slot >= 0:
+            expected[self.level_slot] = LEVEL_NAME
+        for slot, name in expected.items():
+            try:
+                found = self.facts.local_name(code, slot)
+            except IndexError:
+                found = None
+            if found != name:
+                raise RuntimeError(f"the free variable {name} is not where the stubs load it "
+                                   f"from (slot {slot})")
 
     def _stub_in_place(self, sites: Sequence[SelfCall]) -> SelfCall | None:
         """The site whose call sequence ends the function's code, if its stub can start
