@@ -91,7 +91,7 @@ _BETWEEN_NOTE = ELIDED_NOTE.format("between optimized functions")
 #: native call) up to this depth, and the last one returns a bounce to the driver, which
 #: unwinds them all. A bounce costs several native calls; one in this many is the trade
 #: between speed and the frames (and stack) a chain holds at once.
-NESTED_CALLS = 8
+NESTED_CALLS = 16
 
 
 class Marker:
