@@ -1355,8 +1355,7 @@ class Rewriter:
             self.load_attr("as_tuple"),
             Op("SWAP", callee + 1),
             Op("POP_TOP"),
-            *([Op("PRECALL", 1)] if self.facts.has_precall else []),
-            Op("CALL", 1),
+            *self.call(1),
             *self.return_result(site),
         ]
 
@@ -1386,8 +1385,7 @@ class Rewriter:
             *self.load_nested(),
             Op("SWAP", depth + 1),
             Op("POP_TOP"),
-            *([Op("PRECALL", npositional)] if self.facts.has_precall else []),
-            Op("CALL", npositional),
+            *self.call(npositional),
             *self.return_result(site),
         ]
 
@@ -1410,8 +1408,7 @@ class Rewriter:
                 Op("SWAP", nargs + 2),
                 self.load_attr("__self__"),
                 *(Op("SWAP", i) for i in range(nargs + 1, 1, -1)),
-                *([Op("PRECALL", nargs)] if self.facts.has_precall else []),
-                Op("CALL", nargs),
+                *self.call(nargs),
                 *self.return_result(site),
             ]
         return [
@@ -1651,10 +1648,13 @@ class Rewriter:
         swap = [Op("SWAP", 2)] if self.facts.null_before_callable else []
         return [Op("PUSH_NULL"), *swap, *self.call_value(1)]
 
+    def call(self, oparg: int) -> list[Op]:
+        """``CALL oparg``, after 3.11's ``PRECALL``."""
+        return [*([Op("PRECALL", oparg)] if self.facts.has_precall else []), Op("CALL", oparg)]
+
     def call_value(self, nargs: int) -> list[Op]:
         """Call the value under ``nargs`` arguments, the first of which stands in for NULL."""
-        ops = [Op("PRECALL", nargs - 1)] if self.facts.has_precall else []
-        return [*ops, Op("CALL", nargs - 1)]
+        return self.call(nargs - 1)
 
     def fresh_frame_state(self) -> list[Op]:
         """Unbind locals the function could see unbound, and give it fresh cells."""

@@ -96,8 +96,7 @@ class _PartialBounce(_Bounce):
         if n == 0:
             null = Op("PUSH_NULL")
             ops = [null, make] if rewriter.facts.null_before_callable else [make, null]
-            precall = [Op("PRECALL", 0)] if rewriter.facts.has_precall else []
-            return [*ops, *precall, Op("CALL", 0)]
+            return [*ops, *rewriter.call(0)]
         return [make, *[Op("LOAD_FAST", slot) for slot in range(n)], *rewriter.call_value(n)]
 
 
