@@ -147,11 +147,12 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
             # while contexts are saved: see Rewriter._bounce_or_drive).
             bouncing = Rewriter(source, analysis, Restart(), nests_calls_out=nests,
                                 note_elided=note_elided, name_guard=name_guard)
-            levels = _implementations(bouncing.rewrite(sites, calls_out), source, closure)
+            levels = _implementations(bouncing.rewrite(sites, calls_out), source, closure,
+                                      nested=bouncing.nests)
             uses_binder |= bouncing.uses_binder
             _bounce_into(target, levels, source, _runtime.Marker(levels[0]))
     else:
-        levels = _implementations(code, source, closure)
+        levels = _implementations(code, source, closure, nested=rewriter.nests)
         impl = levels[0]
         marker = _runtime.Marker(impl)
         cells[2].cell_contents = (marker if kind == "return_tuple"
@@ -173,25 +174,26 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
 
 
 def _implementations(code: types.CodeType, source: types.FunctionType,
-                     closure: tuple[types.CellType, ...]) -> list[types.FunctionType]:
+                     closure: tuple[types.CellType, ...], *,
+                     nested: bool) -> list[types.FunctionType]:
     """The rewritten code as a function of its own per level of nested calls
     (``_runtime.NESTED_CALLS``; the first is run by drivers): the same code, each with its
-    level in a cell of its own (see ``Rewriter.load_nested``); one function serves every
-    level when the code has no level (it makes no nested call; one that has a level but
-    gave its nested calls up for room, see ``Rewriter.rewrite``, gets a function per level
-    all the same, which behave alike). Named as ``source`` is (errors of a bad call
-    that a driver makes name it, as a call names the function: by ``__qualname__``, which
-    class factories may have changed from the code's)."""
+    level in a cell of its own (see ``Rewriter.load_nested``). Where the code makes no
+    nested call (``nested``, as the rewriter decided), one function serves every level,
+    with a level cell if the code has the variable (kept when nesting gave way for room).
+    Named as ``source`` is (errors of a bad call that a driver makes name it, as a call
+    names the function: by ``__qualname__``, which class factories may have changed from
+    the code's)."""
     code = _positional_convention(code, parameter_count(code))
-    nests = LEVEL_NAME in code.co_freevars
+    has_level = LEVEL_NAME in code.co_freevars
     levels: list[types.FunctionType] = []
-    for level in range(_runtime.NESTED_CALLS if nests else 1):
-        own = (types.CellType(level),) if nests else ()
+    for level in range(_runtime.NESTED_CALLS if nested else 1):
+        own = (types.CellType(level),) if has_level else ()
         impl = types.FunctionType(code, source.__globals__, source.__name__, None,
                                   (*closure, *own))
         impl.__qualname__ = source.__qualname__
         levels.append(impl)
-    return levels * (1 if nests else _runtime.NESTED_CALLS)
+    return levels * (1 if nested else _runtime.NESTED_CALLS)
 
 
 def _bounce_into(target: _runtime.Target, levels: Sequence[types.FunctionType],
