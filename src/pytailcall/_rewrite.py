@@ -38,6 +38,7 @@ from pytailcall._bytecode.code import (
     Position,
     build_exception_table,
     encode,
+    encoded_size,
     last_computed_line,
     location_entries,
     parse_exception_table,
@@ -360,8 +361,8 @@ class Rewriter:
         self.counts_jumps = self.note_elided and self.continuation.jumps_in_frame and any(
             site.may_jump for site in sites)
         self.stack_base = int(self.counts_jumps) + int(self.has_list)
-        prefix = [] if self.code.co_freevars else [
-            Op("COPY_FREE_VARS", len(self.added_free))]
+        prefix = [] if self._copies_free_vars_in_place() else [
+            Op("COPY_FREE_VARS", len(self.code.co_freevars) + len(self.added_free))]
         if self.counts_jumps:
             prefix.append(Op("LOAD_CONST", self.consts.index(0)))  # under the list, if any
         if self.keeps_iterators:
@@ -377,15 +378,7 @@ class Rewriter:
         ``_runtime.NOTHING_REMEMBERED`` and ``_recalled``). Every rewrite of one function adds
         the same ones: the public function and its implementation share one closure."""
         cached = [site for site in calls_out if _remembers_bounces(site)]
-        # COPY_FREE_VARS counts every free variable in one byte: past 255 it would need a
-        # prefix, moving all the code (or not fit where the compiler put it).
-        # (One place left for the level whether or not this rewrite nests, so that every
-        # rewrite remembers the same calls, in the same free variables; no level, and no
-        # nested calls, where even that place is taken.)
-        room = 255 - len(self.code.co_freevars) - len(self.added_free)
-        cached = cached[:max(0, room - 1)]
-        level = ((LEVEL_NAME,) if self.nests_calls_out and calls_out and len(cached) < room
-                 else ())
+        level = (LEVEL_NAME,) if self.nests_calls_out and calls_out else ()
         first = self.self_slot + len(self.added_free)
         self.added_free = (*self.added_free,
                            *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))), *level)
@@ -854,14 +847,33 @@ class Rewriter:
         body[2 * unit:2 * (unit + size)] = encode(self.facts.op(name), arg, self.facts,
                                                   size=size)
 
-    def _patch_copy_free_vars(self, body: bytearray) -> None:
-        if not self.code.co_freevars:
-            return
+    def _own_copy_free_vars(self) -> Instr | None:
         for ins in self.analysis.flow.instrs:
             if ins.name == "COPY_FREE_VARS":
-                self._put(body, ins.start, ins.size, ins.name, ins.arg + len(self.added_free))
-                return
-        raise RuntimeError("code with free variables has no COPY_FREE_VARS")
+                return ins
+        if self.code.co_freevars:
+            raise RuntimeError("code with free variables has no COPY_FREE_VARS")
+        return None
+
+    def _copies_free_vars_in_place(self) -> bool:
+        """Whether the compiler's ``COPY_FREE_VARS`` can count ours too. A count past 255
+        needs an ``EXTENDED_ARG`` the compiler did not leave room for (a closure over 254
+        or 255 variables): the prefix then copies them all and the compiler's becomes a
+        ``NOP``."""
+        own = self._own_copy_free_vars()
+        if own is None:
+            return False
+        count = own.arg + len(self.added_free)
+        return encoded_size(self.facts.op(own.name), count, self.facts) <= own.size
+
+    def _patch_copy_free_vars(self, body: bytearray) -> None:
+        own = self._own_copy_free_vars()
+        if own is None:
+            return
+        if self._copies_free_vars_in_place():
+            self._put(body, own.start, own.size, own.name, own.arg + len(self.added_free))
+        else:
+            body[2 * own.start:2 * own.end] = bytes([self.facts.op("NOP"), 0]) * own.size
 
     def _patch_site(self, body: bytearray, site: SelfCall, binding: Binding) -> None:
         if site.bound_method:
