@@ -189,3 +189,48 @@ def test_a_method_of_a_class_made_in_a_function_does_not_call_itself(make, name_
     assert not any(site.via and site.via.startswith("jump")
                    for site in (*report.sites, *report.calls_out)), report
     assert optimized(runner_class(), 2, 3) == 5
+
+
+@pytest.mark.parametrize("shape", ["positional", "a parameter passed on unchanged",
+                                   "reset locals and cells", "in a for loop",
+                                   "more than sixteen parameters"])
+def test_a_loop_whose_calls_all_jump_adds_no_closure(make, shape):
+    """Without the guard, nothing in such a function reads the self-reference or the
+    Target: the made function has the closure the original had (here none), so a call
+    enters it as it enters the hand-written loop, without copying free variables."""
+    src, args, *_ = SHAPES[shape]
+    walk = make(src)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailCallWarning)
+        optimized = tail_optimize(walk, name_guard=False)
+    assert explain(optimized).optimized
+    assert optimized.__code__.co_freevars == walk.__code__.co_freevars
+    assert optimized.__closure__ is walk.__closure__ is None
+    assert _outcome(optimized, *args) == _outcome(walk, *args)
+
+
+def test_a_closure_keeps_its_own_cells_and_no_more(make):
+    walk = make("""
+        def outer(step):
+            def walk(n, acc):
+                if n == 0:
+                    return acc
+                return walk(n - step, acc + 1)
+            return walk
+        """)(2)
+    optimized = tail_optimize(walk, name_guard=False)
+    assert optimized.__code__.co_freevars == walk.__code__.co_freevars == ("step", "walk")
+    assert optimized.__closure__ == walk.__closure__
+    assert optimized(10, 0) == walk(10, 0) == 5
+
+
+@pytest.mark.parametrize("shape", ["defaults through the binder", "keywords"])
+def test_a_loop_that_binds_through_its_target_keeps_it(make, shape):
+    """A call bound by the function's binder reads it from the Target: that rewrite needs
+    its free variables, and gets them."""
+    src, args, *_ = SHAPES[shape]
+    walk = make(src)
+    optimized = tail_optimize(walk, name_guard=False)
+    assert explain(optimized).optimized
+    assert len(optimized.__code__.co_freevars) == 2
+    assert _outcome(optimized, *args) == _outcome(walk, *args)

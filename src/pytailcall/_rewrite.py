@@ -279,13 +279,23 @@ def named_like(made: types.FunctionType, func: types.FunctionType, *,
     made.__module__ = func.__module__
 
 
+class OwnVariablesNeeded(Exception):
+    """Raised by a rewrite made without its own free variables (``own_variables=False``)
+    whose code turned out to need them: make it again with them.
+
+    Without the name guard, a loop function whose calls to itself all jump needs neither
+    the self-reference nor the Target; leaving them out leaves it without a closure (or
+    with the one it had), and its calls without the cost of ``COPY_FREE_VARS``: the
+    function entry of the hand-written loop."""
+
+
 class Rewriter:
     """Builds the rewritten code object for one function from its analysis."""
 
     def __init__(self, func: types.FunctionType, analysis: Analysis,
                  continuation: Continuation, *, drive_calls_out: bool = False,
                  nests_calls_out: bool = False, note_elided: bool = False,
-                 name_guard: bool = True) -> None:
+                 name_guard: bool = True, own_variables: bool = True) -> None:
         self.func = func
         #: False: calls to itself jump without checking that the name still refers to
         #: this function (the user promised it always will).
@@ -311,11 +321,14 @@ class Rewriter:
         self.consts = _Pool(self.code.co_consts)
         self.names = _Pool(self.code.co_names)
         cells_only = [c for c in self.code.co_cellvars if c not in self.code.co_varnames]
-        self.self_slot = self.code.co_nlocals + len(cells_only) + len(self.code.co_freevars)
-        #: Free variables this rewrite adds: the self-reference, the function's Target,
-        #: then the continuation's.
-        self.added_free: tuple[str, ...] = (SELF_NAME, TARGET_NAME,
-                                            *continuation.free_variables)
+        #: The slot of the first free variable this rewrite adds.
+        self.first_added_slot = (self.code.co_nlocals + len(cells_only)
+                                 + len(self.code.co_freevars))
+        #: Free variables this rewrite adds: the self-reference and the function's Target
+        #: (unless ``own_variables`` is False: see ``OwnVariablesNeeded``), then the
+        #: continuation's.
+        own = (SELF_NAME, TARGET_NAME) if own_variables else ()
+        self.added_free: tuple[str, ...] = (*own, *continuation.free_variables)
         #: The free variable of each call out that remembers its last bounce, by site id.
         self.bounce_caches: dict[int, int] = {}
         #: The free variable holding this implementation's level (see ``LEVEL_NAME``).
@@ -326,9 +339,8 @@ class Rewriter:
         #: Whether calls to itself may have stubs from the callee's load (see
         #: ``_starts_at_load``): longer, left out like the fast bounces.
         self.stubs_from_load = True
-        self.target_slot = self.self_slot + 1
         #: The first of the continuation's free variables.
-        self.bounce_slot = self.self_slot + 2
+        self.bounce_slot = self.first_added_slot + len(own)
         self.keeps_iterators = False
         self._bindings: dict[int, Binding] = {}
         self._inline_restarts: dict[int, bytes | None] = {}
@@ -361,7 +373,7 @@ class Rewriter:
         self.counts_jumps = self.note_elided and self.continuation.jumps_in_frame and any(
             site.may_jump for site in sites)
         self.stack_base = int(self.counts_jumps) + int(self.has_list)
-        prefix = [] if self._copies_free_vars_in_place() else [
+        prefix = [] if not self.added_free or self._copies_free_vars_in_place() else [
             Op("COPY_FREE_VARS", len(self.code.co_freevars) + len(self.added_free))]
         if self.counts_jumps:
             prefix.append(Op("LOAD_CONST", self.consts.index(0)))  # under the list, if any
@@ -379,11 +391,26 @@ class Rewriter:
         the same ones: the public function and its implementation share one closure."""
         cached = [site for site in calls_out if _remembers_bounces(site)]
         level = (LEVEL_NAME,) if self.nests_calls_out and calls_out else ()
-        first = self.self_slot + len(self.added_free)
+        first = self.first_added_slot + len(self.added_free)
         self.added_free = (*self.added_free,
                            *(BOUNCE_CACHE_NAME.format(i) for i in range(len(cached))), *level)
         self.bounce_caches = {id(site): first + i for i, site in enumerate(cached)}
         self.level_slot = first + len(cached) if level else -1
+
+    @property
+    def self_slot(self) -> int:
+        """The free variable holding the public function (what the name guard compares)."""
+        return self._own_slot(SELF_NAME)
+
+    @property
+    def target_slot(self) -> int:
+        """The free variable holding the function's :class:`~pytailcall._runtime.Target`."""
+        return self._own_slot(TARGET_NAME)
+
+    def _own_slot(self, name: str) -> int:
+        if name not in self.added_free:
+            raise OwnVariablesNeeded(name)
+        return self.first_added_slot + self.added_free.index(name)
 
     def binding(self, site: SelfCall) -> Binding:
         """``plan_binding`` for a call to itself, planned once per site."""
@@ -556,7 +583,8 @@ class Rewriter:
         """The free variables the stubs load by slot number, each slot computed on its own,
         must be the ones added under those names: a wrong slot would read another variable,
         or past the frame's end (a crash), where this refuses the function instead."""
-        expected = {self.self_slot: SELF_NAME, self.target_slot: TARGET_NAME}
+        expected = {self._own_slot(name): name for name in (SELF_NAME, TARGET_NAME)
+                    if name in self.added_free}
         if self.continuation.free_variables:
             expected[self.bounce_slot] = self.continuation.free_variables[0]
         for i, slot in enumerate(self.bounce_caches.values()):

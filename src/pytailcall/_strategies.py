@@ -25,8 +25,11 @@ from pytailcall._bytecode.assemble import Item, Op
 from pytailcall._rewrite import (
     BOUNCE_CACHE_NAME,
     LEVEL_NAME,
+    SELF_NAME,
+    TARGET_NAME,
     Binding,
     Continuation,
+    OwnVariablesNeeded,
     Restart,
     Rewriter,
     compiled,
@@ -121,25 +124,34 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
     # Nested calls (see _runtime.NESTED_CALLS) are left out where frames are counted: the
     # note counts bounces, and a nested call's frame is shown.
     nests = not note_elided
-    rewriter = Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop",
+
+    def rewriter(own_variables: bool) -> Rewriter:
+        return Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop",
                         nests_calls_out=nests and kind != "loop", note_elided=note_elided,
-                        name_guard=name_guard)
-    code = rewriter.rewrite(sites, calls_out)
+                        name_guard=name_guard, own_variables=own_variables)
+
+    # Without the name guard, a loop function may need none of its own (see
+    # OwnVariablesNeeded); the rewrite tells.
+    made = rewriter(own_variables=name_guard or kind != "loop" or bool(calls_out))
+    try:
+        code = made.rewrite(sites, calls_out)
+    except OwnVariablesNeeded:
+        made = rewriter(own_variables=True)
+        code = made.rewrite(sites, calls_out)
     # One cell per free variable the rewrite added, shared by every function made; but
     # the level of nested calls, one per implementation (see _implementations).
     added = code.co_freevars[len(source.__code__.co_freevars):]
-    added = tuple(name for name in added if name != LEVEL_NAME)
-    cells = [types.CellType() for _ in added]
-    for cell, name in zip(cells, added, strict=True):
+    cells = {name: types.CellType() for name in added if name != LEVEL_NAME}
+    for name, cell in cells.items():
         if name.startswith(BOUNCE_CACHE_NAME.format("")):
             cell.cell_contents = _runtime.NOTHING_REMEMBERED
-    closure = (*(source.__closure__ or ()), *cells)
-    uses_binder = rewriter.uses_binder
+    closure = (*(source.__closure__ or ()), *cells.values())
+    uses_binder = made.uses_binder
     if kind == "loop":
         # One frame, like the original: self calls jump, and calls out run a driver only
         # when they reach an optimized function.
         public = types.FunctionType(code, source.__globals__, source.__name__,
-                                    source.__defaults__, closure)
+                                    source.__defaults__, closure or None)
         wrap(public)
         target = _runtime.Target(public, original)
         if any(site.callee != "self" for site in (*sites, *calls_out)):
@@ -152,11 +164,11 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
             uses_binder |= bouncing.uses_binder
             _bounce_into(target, levels, source, _runtime.Marker(levels[0]))
     else:
-        levels = _implementations(code, source, closure, nested=rewriter.nests)
+        levels = _implementations(code, source, closure, nested=made.nests)
         impl = levels[0]
         marker = _runtime.Marker(impl)
-        cells[2].cell_contents = (marker if kind == "return_tuple"
-                                  else types.MethodType(_runtime.TailCall, impl))
+        cells[made.continuation.free_variables[0]].cell_contents = (
+            marker if kind == "return_tuple" else types.MethodType(_runtime.TailCall, impl))
         body = _driver_body(kind, nparams, counted=note_elided)
         if note_elided:
             body = _noting(body, f"{source.__code__.co_qualname}()")
@@ -164,8 +176,9 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         wrap(public)
         target = _runtime.Target(public, original)
         _bounce_into(target, levels, source, marker)
-    cells[0].cell_contents = public
-    cells[1].cell_contents = target
+    if SELF_NAME in cells:
+        cells[SELF_NAME].cell_contents = public
+        cells[TARGET_NAME].cell_contents = target
     add_entries(target, source, run=_runtime.run_noting if note_elided else _runtime.run)
     if uses_binder:
         _add_binders(target, source, public, original)
