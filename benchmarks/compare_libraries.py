@@ -94,6 +94,14 @@ LIBRARIES: tuple[Library, ...] = (
         {"*": {"strategy": "loop"}, **_TRY},
     ),
     Library(
+        "pytailcall (loop, name_guard=False)",
+        None,
+        "`@tail_optimize(name_guard=False)` (the name promised never rebound)",
+        "by_name",
+        "pytailcall:tail_optimize",
+        {"*": {"strategy": "loop", "name_guard": False}, **_TRY},
+    ),
+    Library(
         "pytailcall (return_tuple)",
         None,
         '`@tail_optimize(strategy="return_tuple")`',
