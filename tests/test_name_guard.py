@@ -192,8 +192,7 @@ def test_a_method_of_a_class_made_in_a_function_does_not_call_itself(make, name_
 
 
 @pytest.mark.parametrize("shape", ["positional", "a parameter passed on unchanged",
-                                   "reset locals and cells", "in a for loop",
-                                   "more than sixteen parameters"])
+                                   "reset locals and cells", "more than sixteen parameters"])
 def test_a_loop_whose_calls_all_jump_adds_no_closure(make, shape):
     """Without the guard, nothing in such a function reads the self-reference or the
     Target: the made function has the closure the original had (here none), so a call
