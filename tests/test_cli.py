@@ -708,6 +708,20 @@ def product(n):
     if n <= 1:
         return 1
     return n * product(n - 1)
+
+
+@tail_optimize(strategy="partial")
+def bounced(n):
+    if n == 0:
+        return "done"
+    return bounced(n - 1)
+
+
+@tail_optimize(name_guard=False)
+def unguarded(n):
+    if n == 0:
+        return "done"
+    return unguarded(n - 1)
 """
 
 
@@ -930,6 +944,33 @@ def test_dis_of_an_optimized_function_shows_its_original(
     original = out[: out.index("rewritten")]
     assert "CALL" in original and "tail_call_self" not in original
     assert "tail_call_self" in out[out.index("rewritten") :]
+
+
+def test_dis_of_an_optimized_function_shows_the_code_it_runs(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As it was made, with its own options (dis once made it again with the defaults: a
+    guarded loop, where the function runs a trampoline or no guard); with options given,
+    the code those would make, as explain does."""
+    assert main(["dis", "--stacked", f"{target}:unguarded"]) == 0
+    out = capsys.readouterr().out
+    rewritten = out[out.index("rewritten") :]
+    assert "tail_call_self" not in rewritten and "JUMP_BACKWARD" in rewritten
+    assert "without the name guard" in out
+    assert main(["dis", "--stacked", f"{target}:bounced"]) == 0
+    out = capsys.readouterr().out
+    assert "strategy='partial'" in out and DRIVER_TITLE in out
+    assert main(["dis", "--stacked", "--strategy", "loop", f"{target}:bounced"]) == 0
+    out = capsys.readouterr().out
+    assert "strategy='loop'" in out and DRIVER_TITLE not in out
+
+
+def test_no_name_guard_option(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--no-name-guard", f"{target}:count"]) == 0
+    assert "jump, without the name guard (name_guard=False)" in capsys.readouterr().out
+    assert main(["dis", "--stacked", "--no-name-guard", f"{target}:count"]) == 0
+    out = capsys.readouterr().out
+    assert "tail_call_self" not in out[out.index("rewritten") :]
 
 
 @pytest.mark.parametrize(

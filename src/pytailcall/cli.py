@@ -386,6 +386,18 @@ def _configure_target(parser: argparse.ArgumentParser) -> None:
         help="as tail_optimize(modulo_context=False): leave calls whose result is still "
         "worked on (return n * f(n - 1)) as normal calls",
     )
+    parser.add_argument(
+        "--no-name-guard",
+        dest="name_guard",
+        action="store_false",
+        help="as tail_optimize(name_guard=False): calls to itself jump without checking that "
+        "its name still refers to it (a promise that it always will)",
+    )
+
+
+def _options_given(args: argparse.Namespace) -> bool:
+    return bool(args.strategy or args.escape_try or not args.modulo_context
+                or not args.name_guard)
 
 
 def _configure_dis(parser: argparse.ArgumentParser) -> None:
@@ -405,7 +417,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from pytailcall import explain
 
     func = _resolve(args.target)
-    if args.strategy or args.escape_try or not args.modulo_context:
+    if _options_given(args):
         made, _ = _optimize(func, args)
         report = explain(made)
     else:
@@ -418,14 +430,19 @@ def cmd_dis(args: argparse.Namespace) -> int:
     """The original bytecode and the rewritten one, with the optimized call sites and the
     appended stubs marked; for a trampoline, the rewritten implementation and then the
     driver that the public function is; for a loop function with tail calls to other
-    functions, also the copy that their bounces run."""
+    functions, also the copy that their bounces run. For an optimized function, the code
+    it runs, made with the options it was decorated with (with options given here: the
+    code those would make, as ``explain``)."""
     from pytailcall import explain
 
     func = _resolve(args.target)
     original: types.FunctionType = func
-    if _call(explain, func).applied:
+    made, caught = func, []
+    applied = _call(explain, func).applied
+    if applied:
         original = getattr(func, "__wrapped__", func)
-    made, caught = _optimize(func, args)
+    if not applied or _options_given(args):
+        made, caught = _optimize(func, args)
     report = explain(made)
     lines = {site.lineno for site in report.sites if site.optimized and site.lineno is not None}
     width = os.get_terminal_size().columns if sys.stdout.isatty() else _columns()
@@ -463,7 +480,8 @@ def _optimize(
     from pytailcall.bench.examples import decorate
 
     options: dict[str, Any] = {"escape_try": args.escape_try,
-                               "modulo_context": args.modulo_context}
+                               "modulo_context": args.modulo_context,
+                               "name_guard": args.name_guard}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         made = _call(lambda f: decorate(f, args.strategy or "loop", options), func)
