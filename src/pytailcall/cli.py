@@ -437,7 +437,7 @@ def cmd_dis(args: argparse.Namespace) -> int:
 
     func = _resolve(args.target)
     original: types.FunctionType = func
-    made, caught = func, []
+    made, caught = func, list[str]()
     applied = _call(explain, func).applied
     if applied:
         original = getattr(func, "__wrapped__", func)
