@@ -10,7 +10,7 @@ import warnings
 import pytest
 from conftest import STRATEGIES, _outcome
 
-from pytailcall import TailCallWarning, explain, tail_optimize
+from pytailcall import TailCallError, TailCallWarning, explain, tail_optimize
 
 SHAPES = {
     "positional": ("""
@@ -233,3 +233,53 @@ def test_a_loop_that_binds_through_its_target_keeps_it(make, shape):
     assert explain(optimized).optimized
     assert len(optimized.__code__.co_freevars) == 2
     assert _outcome(optimized, *args) == _outcome(walk, *args)
+
+
+REBINDING = {
+    "global": ("""
+        def d(n):
+            global d
+            if n == 3:
+                d = lambda m: ("rebound", m)
+            return d(n - 1) if n else "d0"
+        """, 5),
+    "nonlocal, in a function defined inside": ("""
+        def outer():
+            def d(n):
+                def rebind():
+                    nonlocal d
+                    d = lambda m: ("rebound", m)
+                if n == 3:
+                    rebind()
+                return d(n - 1) if n else "d0"
+            return d
+        """, 6),
+}
+
+
+@pytest.mark.parametrize("shape", REBINDING)
+def test_a_function_that_rebinds_its_own_name_keeps_the_guard(make, shape):
+    """The promise broken in the function's own code, where pytailcall can see it: the
+    calls keep their check (and the native result), with a warning naming the line."""
+    src, line = REBINDING[shape]
+
+    def fresh():
+        made = make(src)
+        return made() if made.__name__ == "outer" else made
+
+    native = fresh()(6)
+    assert native == ("rebound", 2)
+    d = fresh()
+    with pytest.warns(TailCallWarning, match=rf"name_guard=False is not applied: the name 'd' "
+                                             rf"it calls itself by is rebound on line {line}"):
+        optimized = tail_optimize(d, name_guard=False)
+    assert [site.via for site in explain(optimized).sites] == ["jump"]
+    if "global" in shape:
+        optimized.__globals__["d"] = optimized  # as the decorator would have bound it
+    assert optimized(6) == native
+
+
+def test_the_broken_promise_is_an_error_with_strict(make):
+    d = make(REBINDING["global"][0])
+    with pytest.raises(TailCallError, match="name_guard=False is not applied"):
+        tail_optimize(d, name_guard=False, strict=True)

@@ -15,6 +15,7 @@ from pytailcall import _portable, _runtime, _strategies
 from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
 from pytailcall._bytecode import facts as _facts
 from pytailcall._bytecode.assemble import NoRoomForJump
+from pytailcall._bytecode.code import decode_fields
 from pytailcall._bytecode.flow import FlowError
 from pytailcall._errors import TailCallError, TailCallWarning, article
 from pytailcall._report import CallSite, TailCallReport
@@ -233,8 +234,13 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         return _portable_fallback(given, str(unknown), options)
     analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
                               options)
+    broken_promise = (None if options.name_guard
+                      else _rebinds_own_name(source, analysis, facts))
+    if broken_promise is not None:
+        options = replace(options, name_guard=True)
     made, analysis = _build(source, analysis, given, options)
-    _diagnose(source, analysis, options, wrapper=_is_wrapper(given))
+    _diagnose(source, analysis, options, wrapper=_is_wrapper(given),
+              also=() if broken_promise is None else (broken_promise,))
     _record(made, _original(given), _report(given, analysis, options, applied=True))
     return made
 
@@ -454,15 +460,51 @@ def _refusal_message(func: types.FunctionType, site: SelfCall) -> str:
             f"optimized: {site.refusal}")
 
 
+def _rebinds_own_name(func: types.FunctionType, analysis: Analysis,
+                      facts: _facts.Facts) -> tuple[int, str] | None:
+    """(line, message) where ``func``'s own code, or a function defined in it, assigns or
+    deletes the name it calls itself by: ``name_guard=False`` promises that never happens,
+    and here the function itself visibly breaks the promise, so it keeps the guard."""
+    names = {site.target for site in analysis.sites
+             if site.callee == "self" and not site.own_method}
+    codes = [func.__code__]
+    while names and codes:
+        code = codes.pop()
+        codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+        for fields in decode_fields(code.co_code, facts):
+            opname, arg = fields[4], fields[5]
+            if opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+                name = code.co_names[arg]
+            elif opname in ("STORE_DEREF", "DELETE_DEREF"):
+                name = facts.local_name(code, arg)
+            else:
+                continue
+            if name in names:
+                line = _line_of(code, 2 * fields[1])
+                return line, (f"{func.__qualname__}(): name_guard=False is not applied: the "
+                              f"name {name!r} it calls itself by is rebound on line {line}, "
+                              "so its calls to itself keep checking it")
+    return None
+
+
+def _line_of(code: types.CodeType, offset: int) -> int:
+    for start, end, line in code.co_lines():
+        if start <= offset < end and line is not None:
+            return line
+    return code.co_firstlineno
+
+
 def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options, *,
-              wrapper: bool = False) -> None:
+              wrapper: bool = False, also: tuple[tuple[int, str], ...] = ()) -> None:
     """Warn (or with strict=True, raise) about every call to itself left as a normal call,
-    and about a function with nothing of its own to optimize."""
+    and about a function with nothing of its own to optimize (and the problems ``also``
+    names)."""
     code = func.__code__
     # (dict.fromkeys: the compiler's copies of one call, 3.12+, are one problem)
     problems = list(dict.fromkeys((site.lineno or code.co_firstlineno,
                                    _refusal_message(func, site))
                                   for site in analysis.sites if site.refusal is not None))
+    problems += also
     where = f"{func.__qualname__}() (line {code.co_firstlineno})"
     if wrapper and not analysis.sites:
         problems.append((code.co_firstlineno, (
