@@ -722,6 +722,13 @@ def unguarded(n):
     if n == 0:
         return "done"
     return unguarded(n - 1)
+
+
+def twice(n):
+    return "done" if n == 0 else twice(n - 1)
+
+
+twice = tail_optimize(tail_optimize(twice), strategy="partial")
 """
 
 
@@ -963,6 +970,12 @@ def test_dis_of_an_optimized_function_shows_the_code_it_runs(
     assert main(["dis", "--stacked", "--strategy", "loop", f"{target}:bounced"]) == 0
     out = capsys.readouterr().out
     assert "strategy='loop'" in out and DRIVER_TITLE not in out
+    # decorated twice: the original is the user's function, not the first decoration
+    assert main(["dis", "--stacked", f"{target}:twice"]) == 0
+    out = capsys.readouterr().out
+    original = out[: out.index("rewritten")]
+    assert "CALL" in original and "tail_call_self" not in original
+    assert "strategy='partial'" in out and DRIVER_TITLE in out
 
 
 def test_no_name_guard_option(target: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -151,7 +151,8 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
     options = Options(strategy, escape_try, modulo_context=modulo_context,
                       name_guard=name_guard)  # validates them
     analysis = _within_limits(analyse(plain.__code__, facts, escape_try=escape_try), options)
-    return _report(plain, analysis, options, applied=False)
+    options, broken_promise = _kept_promise(plain, analysis, facts, options)
+    return _report(plain, analysis, options, applied=False, broken_promise=broken_promise)
 
 
 def _checked_function(func: object, caller: str) -> types.FunctionType:
@@ -234,14 +235,12 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         return _portable_fallback(given, str(unknown), options)
     analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
                               options)
-    broken_promise = (None if options.name_guard
-                      else _rebinds_own_name(source, analysis, facts))
-    if broken_promise is not None:
-        options = replace(options, name_guard=True)
+    options, broken_promise = _kept_promise(source, analysis, facts, options)
     made, analysis = _build(source, analysis, given, options)
     _diagnose(source, analysis, options, wrapper=_is_wrapper(given),
               also=() if broken_promise is None else (broken_promise,))
-    _record(made, _original(given), _report(given, analysis, options, applied=True))
+    _record(made, _original(given), _report(given, analysis, options, applied=True,
+                                            broken_promise=broken_promise))
     return made
 
 
@@ -425,9 +424,12 @@ for _kind in ("loop", "return_tuple", "partial"):
 
 
 def _report(func: types.FunctionType, analysis: Analysis, options: Options, *,
-            applied: bool) -> TailCallReport:
+            applied: bool, broken_promise: tuple[int, str] | None = None) -> TailCallReport:
     strategy = options.strategy
     unguarded = "" if options.name_guard else ", without the name guard (name_guard=False)"
+    if broken_promise is not None:
+        unguarded = (", with the name guard: name_guard=False is not applied, as the name is "
+                     f"rebound on line {broken_promise[0]}")
 
     def entry(site: SelfCall) -> CallSite:
         if site.refusal is not None:
@@ -460,23 +462,42 @@ def _refusal_message(func: types.FunctionType, site: SelfCall) -> str:
             f"optimized: {site.refusal}")
 
 
+def _kept_promise(func: types.FunctionType, analysis: Analysis, facts: _facts.Facts,
+                  options: Options) -> tuple[Options, tuple[int, str] | None]:
+    """``options``, with the name guard back where ``name_guard=False`` is broken in the
+    function's own code (:func:`_rebinds_own_name`), and the warning that says so."""
+    if options.name_guard:
+        return options, None
+    broken = _rebinds_own_name(func, analysis, facts)
+    return (options, None) if broken is None else (replace(options, name_guard=True), broken)
+
+
 def _rebinds_own_name(func: types.FunctionType, analysis: Analysis,
                       facts: _facts.Facts) -> tuple[int, str] | None:
-    """(line, message) where ``func``'s own code, or a function defined in it, assigns or
-    deletes the name it calls itself by: ``name_guard=False`` promises that never happens,
-    and here the function itself visibly breaks the promise, so it keeps the guard."""
-    names = {site.target for site in analysis.sites
-             if site.callee == "self" and not site.own_method}
-    codes = [func.__code__]
-    while names and codes:
-        code = codes.pop()
-        codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+    """(line, message) where ``func``'s own code, or code nested in it, assigns or deletes
+    the variable it calls itself through: ``name_guard=False`` promises that never
+    happens, and here the function itself visibly breaks the promise, so it keeps the
+    guard. A global is stored to by ``STORE_GLOBAL`` anywhere in it; a closure variable
+    by ``STORE_DEREF`` in code where it is still the same free variable (not a cell of
+    an inner function's own)."""
+    globals_: set[str] = set()
+    free: set[str] = set()
+    for site in analysis.sites:
+        if site.callee == "self" and not site.own_method and site.loader is not None:
+            (free if site.loader.name == "LOAD_DEREF" else globals_).add(site.target)
+    # (code, the closure variables that are still func's own there)
+    codes = [(func.__code__, free & set(func.__code__.co_freevars))]
+    while (globals_ or free) and codes:
+        code, own = codes.pop()
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                codes.append((const, own & set(const.co_freevars)))
         for fields in decode_fields(code.co_code, facts):
             opname, arg = fields[4], fields[5]
             if opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
-                name = code.co_names[arg]
+                name, names = code.co_names[arg], globals_
             elif opname in ("STORE_DEREF", "DELETE_DEREF"):
-                name = facts.local_name(code, arg)
+                name, names = facts.local_name(code, arg), own
             else:
                 continue
             if name in names:

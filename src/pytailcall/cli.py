@@ -440,7 +440,11 @@ def cmd_dis(args: argparse.Namespace) -> int:
     made, caught = func, list[str]()
     applied = _call(explain, func).applied
     if applied:
-        original = getattr(func, "__wrapped__", func)
+        # The function it was made from (not __wrapped__: for a function decorated
+        # twice, that is the first decoration's result).
+        from pytailcall._api import _original
+
+        original = _original(func)
     if not applied or _options_given(args):
         made, caught = _optimize(func, args)
     report = explain(made)
