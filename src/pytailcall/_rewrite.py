@@ -885,9 +885,9 @@ class Rewriter:
 
     def _copies_free_vars_in_place(self) -> bool:
         """Whether the compiler's ``COPY_FREE_VARS`` can count ours too. A count past 255
-        needs an ``EXTENDED_ARG`` the compiler did not leave room for (a closure over 254
-        or 255 variables): the prefix then copies them all and the compiler's becomes a
-        ``NOP``."""
+        needs an ``EXTENDED_ARG`` the compiler did not leave room for (a closure over at
+        most 255 variables that ours bring past it): the prefix then copies them all and
+        the compiler's becomes a ``NOP``."""
         own = self._own_copy_free_vars()
         if own is None:
             return False
