@@ -351,6 +351,8 @@ class Rewriter:
         #: How much deeper than the compiler's the stack is everywhere (the iterator list).
         self.stack_base = 0
         self.prefix = b""
+        #: Whether the compiler's COPY_FREE_VARS counts ours too (``_plan_frame``).
+        self.copies_free_vars_in_place = False
         self.shift = 0
 
     def _plan_frame(self, sites: Sequence[SelfCall]) -> None:
@@ -373,7 +375,8 @@ class Rewriter:
         self.counts_jumps = self.note_elided and self.continuation.jumps_in_frame and any(
             site.may_jump for site in sites)
         self.stack_base = int(self.counts_jumps) + int(self.has_list)
-        prefix = [] if not self.added_free or self._copies_free_vars_in_place() else [
+        self.copies_free_vars_in_place = self._copies_free_vars_in_place()
+        prefix = [] if not self.added_free or self.copies_free_vars_in_place else [
             Op("COPY_FREE_VARS", len(self.code.co_freevars) + len(self.added_free))]
         if self.counts_jumps:
             prefix.append(Op("LOAD_CONST", self.consts.index(0)))  # under the list, if any
@@ -876,12 +879,14 @@ class Rewriter:
                                                   size=size)
 
     def _own_copy_free_vars(self) -> Instr | None:
+        """The compiler's ``COPY_FREE_VARS`` (in the prologue), if the code has free
+        variables."""
+        if not self.code.co_freevars:
+            return None
         for ins in self.analysis.flow.instrs:
             if ins.name == "COPY_FREE_VARS":
                 return ins
-        if self.code.co_freevars:
-            raise RuntimeError("code with free variables has no COPY_FREE_VARS")
-        return None
+        raise RuntimeError("code with free variables has no COPY_FREE_VARS")
 
     def _copies_free_vars_in_place(self) -> bool:
         """Whether the compiler's ``COPY_FREE_VARS`` can count ours too. A count past 255
@@ -898,7 +903,7 @@ class Rewriter:
         own = self._own_copy_free_vars()
         if own is None:
             return
-        if self._copies_free_vars_in_place():
+        if self.copies_free_vars_in_place:
             self._put(body, own.start, own.size, own.name, own.arg + len(self.added_free))
         else:
             body[2 * own.start:2 * own.end] = bytes([self.facts.op("NOP"), 0]) * own.size
