@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from pytailcall import _contexts
 from pytailcall._bytecode.code import (
+    Fields,
     Handler,
     Instr,
     Position,
@@ -182,6 +183,48 @@ class Analysis:
         return frozenset(slot for ins in self.flow.instrs
                          for kind, slot in self.facts.local_accesses(ins.name, ins.arg)
                          if kind == "clear")
+
+
+    def self_rebinding(self) -> tuple[int, str] | None:
+        """(line, name) of the first store or delete, in the function's code or code
+        nested in it, of the variable its calls to itself load their callee from (what
+        ``name_guard=False`` promises never happens). A global counts wherever
+        ``STORE_GLOBAL`` names it; a closure variable where ``STORE_DEREF`` reaches the
+        same free variable (not a cell of an inner function's own)."""
+        globals_: set[str] = set()
+        free: set[str] = set()
+        for site in self.sites:
+            if site.callee == "self" and not site.own_method and site.loader is not None:
+                (free if site.loader.name == "LOAD_DEREF" else globals_).add(site.target)
+        if not globals_ and not free:
+            return None
+        # (code, its decoded instructions (the function's own: already), and the closure
+        # variables that are still the function's own there)
+        codes: list[tuple[types.CodeType, Sequence[Fields] | None, set[str]]] = [
+            (self.code, self.flow.instrs, free & set(self.code.co_freevars))]
+        while codes:
+            code, instrs, own = codes.pop()
+            for const in code.co_consts:
+                if isinstance(const, types.CodeType):
+                    codes.append((const, None, own & set(const.co_freevars)))
+            for fields in decode_fields(code.co_code, self.facts) if instrs is None else instrs:
+                opname, arg = fields[4], fields[5]
+                if opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+                    name, names = code.co_names[arg], globals_
+                elif opname in ("STORE_DEREF", "DELETE_DEREF"):
+                    name, names = self.facts.local_name(code, arg), own
+                else:
+                    continue
+                if name in names:
+                    return _line_at(code, 2 * fields[1]), name
+        return None
+
+
+def _line_at(code: types.CodeType, offset: int) -> int:
+    for start, end, line in code.co_lines():
+        if start <= offset < end and line is not None:
+            return line
+    return code.co_firstlineno
 
 
 def parameter_count(code: types.CodeType) -> int:

@@ -15,7 +15,6 @@ from pytailcall import _portable, _runtime, _strategies
 from pytailcall._analysis import Analysis, Reason, SelfCall, analyse
 from pytailcall._bytecode import facts as _facts
 from pytailcall._bytecode.assemble import NoRoomForJump
-from pytailcall._bytecode.code import decode_fields
 from pytailcall._bytecode.flow import FlowError
 from pytailcall._errors import TailCallError, TailCallWarning, article
 from pytailcall._report import CallSite, TailCallReport
@@ -151,7 +150,7 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
     options = Options(strategy, escape_try, modulo_context=modulo_context,
                       name_guard=name_guard)  # validates them
     analysis = _within_limits(analyse(plain.__code__, facts, escape_try=escape_try), options)
-    options, broken_promise = _kept_promise(plain, analysis, facts, options)
+    options, broken_promise = _kept_promise(plain, analysis, options)
     return _report(plain, analysis, options, applied=False, broken_promise=broken_promise)
 
 
@@ -235,7 +234,7 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         return _portable_fallback(given, str(unknown), options)
     analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
                               options)
-    options, broken_promise = _kept_promise(source, analysis, facts, options)
+    options, broken_promise = _kept_promise(source, analysis, options)
     made, analysis = _build(source, analysis, given, options)
     _diagnose(source, analysis, options, wrapper=_is_wrapper(given),
               also=() if broken_promise is None else (broken_promise,))
@@ -462,57 +461,18 @@ def _refusal_message(func: types.FunctionType, site: SelfCall) -> str:
             f"optimized: {site.refusal}")
 
 
-def _kept_promise(func: types.FunctionType, analysis: Analysis, facts: _facts.Facts,
+def _kept_promise(func: types.FunctionType, analysis: Analysis,
                   options: Options) -> tuple[Options, tuple[int, str] | None]:
-    """``options``, with the name guard back where ``name_guard=False`` is broken in the
-    function's own code (:func:`_rebinds_own_name`), and the warning that says so."""
-    if options.name_guard:
+    """``options``, with the name guard back where the function's own code visibly breaks
+    the promise of ``name_guard=False`` (``Analysis.self_rebinding``), and the warning
+    that says so."""
+    broken = None if options.name_guard else analysis.self_rebinding()
+    if broken is None:
         return options, None
-    broken = _rebinds_own_name(func, analysis, facts)
-    return (options, None) if broken is None else (replace(options, name_guard=True), broken)
-
-
-def _rebinds_own_name(func: types.FunctionType, analysis: Analysis,
-                      facts: _facts.Facts) -> tuple[int, str] | None:
-    """(line, message) where ``func``'s own code, or code nested in it, assigns or deletes
-    the variable it calls itself through: ``name_guard=False`` promises that never
-    happens, and here the function itself visibly breaks the promise, so it keeps the
-    guard. A global is stored to by ``STORE_GLOBAL`` anywhere in it; a closure variable
-    by ``STORE_DEREF`` in code where it is still the same free variable (not a cell of
-    an inner function's own)."""
-    globals_: set[str] = set()
-    free: set[str] = set()
-    for site in analysis.sites:
-        if site.callee == "self" and not site.own_method and site.loader is not None:
-            (free if site.loader.name == "LOAD_DEREF" else globals_).add(site.target)
-    # (code, the closure variables that are still func's own there)
-    codes = [(func.__code__, free & set(func.__code__.co_freevars))]
-    while (globals_ or free) and codes:
-        code, own = codes.pop()
-        for const in code.co_consts:
-            if isinstance(const, types.CodeType):
-                codes.append((const, own & set(const.co_freevars)))
-        for fields in decode_fields(code.co_code, facts):
-            opname, arg = fields[4], fields[5]
-            if opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
-                name, names = code.co_names[arg], globals_
-            elif opname in ("STORE_DEREF", "DELETE_DEREF"):
-                name, names = facts.local_name(code, arg), own
-            else:
-                continue
-            if name in names:
-                line = _line_of(code, 2 * fields[1])
-                return line, (f"{func.__qualname__}(): name_guard=False is not applied: the "
-                              f"name {name!r} it calls itself by is rebound on line {line}, "
-                              "so its calls to itself keep checking it")
-    return None
-
-
-def _line_of(code: types.CodeType, offset: int) -> int:
-    for start, end, line in code.co_lines():
-        if start <= offset < end and line is not None:
-            return line
-    return code.co_firstlineno
+    line, name = broken
+    return replace(options, name_guard=True), (line, (
+        f"{func.__qualname__}(): name_guard=False is not applied: the name {name!r} it calls "
+        f"itself by is rebound on line {line}, so its calls to itself keep checking it"))
 
 
 def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options, *,
