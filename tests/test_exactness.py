@@ -463,10 +463,11 @@ def countdown(n):
 """
 
 
-def test_interrupt_is_caught_by_the_handler_of_its_iteration(make, sigint_raises):
+@pytest.mark.parametrize("name_guard", [True, False])
+def test_interrupt_is_caught_by_the_handler_of_its_iteration(make, sigint_raises, name_guard):
     native = make(INTERRUPTED)
     plain = make(INTERRUPTED)
-    optimized = tail_optimize(plain, escape_try=True)
+    optimized = tail_optimize(plain, escape_try=True, name_guard=name_guard)
     plain.__globals__["countdown"] = optimized
     assert explain(optimized).optimized
     assert native(8) == optimized(8) == "caught at 5"
@@ -484,7 +485,9 @@ def spin(n):
 
 
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no threads under Pyodide")
-def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, sigint_raises):
+@pytest.mark.parametrize("name_guard", [True, False])
+def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, sigint_raises,
+                                                                        name_guard):
     """Nothing in ``spin``'s body checks for signals (no call, no backward jump), so an
     interrupt sent by another thread meets the check that the jump makes inside the
     ``try``, as natively it meets the recursive call's, whenever it arrives: never the
@@ -493,7 +496,7 @@ def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, s
     import threading
     import time
 
-    optimized = tail_optimize(make(SPINNING), escape_try=True)
+    optimized = tail_optimize(make(SPINNING), escape_try=True, name_guard=name_guard)
     assert explain(optimized).optimized
 
     def interrupt() -> None:

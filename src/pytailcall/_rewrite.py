@@ -649,23 +649,38 @@ class Rewriter:
                for h in flow.handlers):
             return None  # (their depths would move with the callee's removal)
         first, last = self._overwritten(site)
-        ops = [*self.bind(site, binding, 0), *Restart.restart(self)]
+        check = Restart.interrupt_check(self, site)
+        if check and not self._handler_covers_check(site, first):
+            return None
+        ops = [*check, *self.bind(site, binding, 0), *Restart.restart(self, escaping=bool(check))]
         code = assemble(ops, first + self.shift, self.facts).code
         if len(code) > 2 * (last - first):
             return None
         nop = encode(self.facts.op("NOP"), 0, self.facts)
         return code + nop * (last - first - len(code) // 2)
 
+    def _handler_covers_check(self, site: SelfCall, first: int) -> bool:
+        """Does the handler of a call under ``escape_try`` cover an interrupt check written
+        at unit ``first`` where the call was, and the unit it jumps to? Wherever a version
+        reports the check (the jump, or the unit before its target), that handler must see
+        what arrives there, as it sees what arrives as the call starts natively."""
+        handler = site.handler
+        assert handler is not None
+        check_units = 1 + self.facts.caches[self.facts.op("JUMP_BACKWARD")]
+        return all(handler.covers(unit) for unit in range(first, first + check_units + 1))
+
     def _restarts_by_stores(self, site: SelfCall, binding: Binding) -> bool:
         """Can a call to itself go on with nothing but stores and the loop's restart (no
-        callee to drop, no context, iterators, handler or count), written as a jump that
-        starts a new line? sys.monitoring reports no LINE event for an instruction of the
-        line before it: a jump from the call's line to a start on that same line would hide
-        one. What the inline restart and the stub from the callee's load both need."""
+        callee to drop, no context, iterators or count; under a handler, after the
+        interrupt check of ``escape_try``), written as a jump that starts a new line?
+        sys.monitoring reports no LINE event for an instruction of the line before it: a
+        jump from the call's line to a start on that same line would hide one. What the
+        inline restart and the stub from the callee's load both need (the latter refuses
+        code under a handler itself)."""
         start = self.analysis.body_start
         return (site.callee == "self" and isinstance(self.continuation, Restart)
                 and binding.stores is not None and binding.drop_null and site.context is None
-                and not site.exit_ops and site.handler is None and not self.counts_jumps
+                and not site.exit_ops and not self.counts_jumps
                 and self.positions[start.offset][0] != self.positions[site.call.offset][0])
 
     def _paired(self, ops: list[Op]) -> list[Op]:
