@@ -978,6 +978,27 @@ def test_dis_of_an_optimized_function_shows_the_code_it_runs(
     assert "strategy='partial'" in out and DRIVER_TITLE in out
 
 
+def test_a_report_of_what_the_command_made_is_not_headed_as_the_functions_state(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``dis`` of a plain function, and either command with options, report a function the
+    command made: a prediction, not "[optimized, ...]" (which the function is not, or not
+    with those options)."""
+    assert main(["dis", "--stacked", f"{target}:count"]) == 0
+    report = capsys.readouterr().out.splitlines()[-2]
+    assert report.endswith("[not decorated; with tail_optimize(), strategy='loop']")
+    assert main(["explain", "--strategy", "partial", f"{target}:count"]) == 0
+    out = capsys.readouterr().out
+    assert "[not decorated; with tail_optimize(), strategy='partial']" in out
+    for command in (["explain"], ["dis", "--stacked"]):
+        assert main([*command, "--strategy", "partial", f"{target}:countdown"]) == 0
+        out = capsys.readouterr().out
+        assert ("[decorated with strategy='loop'; with the options given, strategy='partial']"
+                in out and "optimized, strategy" not in out)
+    assert main(["explain", f"{target}:countdown"]) == 0  # without options: its own state
+    assert "[optimized, strategy='loop']" in capsys.readouterr().out
+
+
 def test_no_name_guard_option(target: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "--no-name-guard", f"{target}:count"]) == 0
     assert "jump, without the name guard (name_guard=False)" in capsys.readouterr().out

@@ -45,7 +45,14 @@ class TailCallReport:
         return tuple(site for site in self.sites if site.optimized)
 
     def __str__(self) -> str:
-        if not self.applied:
+        return self._described()
+
+    def _described(self, decoration: str | None = None) -> str:
+        """The report; ``decoration``, when given, says instead of ``applied`` what the
+        report is of (the command line's, for a function it made with options given)."""
+        if decoration is not None:
+            state = decoration
+        elif not self.applied:
             state = "not decorated; with tail_optimize()"
         elif self.optimized:
             state = "optimized"

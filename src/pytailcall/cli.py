@@ -419,11 +419,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
     func = _resolve(args.target)
     if _options_given(args):
         made, _ = _optimize(func, args)
-        report = explain(made)
+        print(_made_report(func, made))
     else:
-        report = _call(explain, func)
-    print(report)
+        print(_call(explain, func))
     return 0
+
+
+def _made_report(func: types.FunctionType, made: types.FunctionType) -> str:
+    """``explain``'s report of ``made``, which the command made from the user's ``func``:
+    headed as what ``tail_optimize`` would make (a prediction), never as the state of the
+    user's function, and saying how that function is decorated if it is."""
+    from pytailcall import explain
+
+    report = explain(made)
+    if made is func:
+        return str(report)
+    own = _call(explain, func)
+    decoration = (f"decorated with strategy={own.strategy!r}; with the options given"
+                  if own.applied else "not decorated; with tail_optimize()")
+    return report._described(decoration)
 
 
 def cmd_dis(args: argparse.Namespace) -> int:
@@ -453,7 +467,7 @@ def cmd_dis(args: argparse.Namespace) -> int:
     parts = _rewritten_parts(original, made)
     print(_dis_report(original.__code__, parts, lines, report.strategy, width, args.stacked))
     print()
-    print(report)
+    print(_made_report(func, made))
     for message in caught:
         print(f"warning: {str(message).removeprefix('pytailcall: ')}")
     return 0
