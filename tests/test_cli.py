@@ -729,6 +729,11 @@ def twice(n):
 
 
 twice = tail_optimize(tail_optimize(twice), strategy="partial")
+
+
+def numbers(n):
+    yield n
+    return numbers(n - 1)
 """
 
 
@@ -1016,6 +1021,8 @@ def test_no_name_guard_option(target: str, capsys: pytest.CaptureFixture[str]) -
         ("{target}:Walker", "{target}:Walker is a class, not a Python function"),
         ("{target}", "expected MODULE:FUNCTION"),
         ("{target}:Walker.nope", "{target}:Walker has no attribute 'nope'"),
+        # (dis asks explain(): the error names neither)
+        ("{target}:numbers", "error: cannot optimize numbers(): it is a generator function"),
     ],
 )
 def test_target_errors_are_one_line(

@@ -480,13 +480,18 @@ def _columns() -> int:
 
 
 def _call(function: Callable[[types.FunctionType], Any], func: types.FunctionType) -> Any:
-    """``function(func)`` with pytailcall's refusals as one-line errors."""
+    """``function(func)`` with pytailcall's refusals as one-line errors, without the name
+    of the API function they start with (``dis`` calls ``explain()``: naming it would
+    send the user to a function they did not call)."""
     from pytailcall import TailCallError
 
     try:
         return function(func)
     except (TypeError, ValueError, TailCallError) as exc:
-        raise CliError(str(exc)) from exc
+        message = str(exc)
+        for api in ("explain", "tail_optimize"):
+            message = message.removeprefix(f"{api}() ")
+        raise CliError(message) from exc
 
 
 def _optimize(
