@@ -474,13 +474,16 @@ def test_interrupt_is_caught_by_the_handler_of_its_iteration(make, sigint_raises
 
 
 SPINNING = """
-def spin(n):
+def spin(n, unchanged):
     try:
         if n == 100_000_000:
             return "never interrupted"  # (rather than hang, if nothing checks for signals)
-        return spin(n + 1)
-    except KeyboardInterrupt:
-        return "caught in the try"
+        return spin(
+            n + 1,
+            unchanged,
+        )
+    except KeyboardInterrupt as interrupt:
+        return "caught in the try", interrupt.__traceback__.tb_lineno
 """
 
 
@@ -492,12 +495,14 @@ def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, s
     interrupt sent by another thread meets the check that the jump makes inside the
     ``try``, as natively it meets the recursive call's, whenever it arrives: never the
     jump back to the start, outside the ``try``. (The other thread gets to run because
-    the same check lets it take the interpreter lock.)"""
+    the same check lets it take the interpreter lock.) Its traceback names the line the
+    call starts on, as natively, not the line of an argument it passes on unchanged."""
     import threading
     import time
 
     optimized = tail_optimize(make(SPINNING), escape_try=True, name_guard=name_guard)
     assert explain(optimized).optimized
+    call_line = optimized.__code__.co_firstlineno + 4
 
     def interrupt() -> None:
         time.sleep(0.01)
@@ -506,13 +511,13 @@ def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, s
     thread = threading.Thread(target=interrupt)
     thread.start()
     try:
-        result = optimized(0)
+        result = optimized(0, "unchanged")
         thread.join()  # (a check: an interrupt still pending lands here at the latest)
     except KeyboardInterrupt:
         result = "left the function"
     finally:
         thread.join()
-    assert result == "caught in the try"
+    assert result == ("caught in the try", call_line)
 
 
 @pytest.mark.parametrize("strategy", ["return_tuple", "partial"])

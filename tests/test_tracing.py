@@ -8,6 +8,7 @@ function's ``def`` line; it is left out of the comparison.
 from __future__ import annotations
 
 import sys
+import textwrap
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import is_driver
 
-from pytailcall import TailCallWarning, tail_optimize
+from pytailcall import TailCallWarning, explain, tail_optimize
 
 SHAPES: dict[str, tuple[Any, ...]] = {
     # each: source, arguments; every one optimizes all its self calls
@@ -146,6 +147,92 @@ def test_monitoring_sees_the_native_line_sequence(make_pair, shape, name_guard):
         return seen
 
     assert lines_of(optimized) == lines_of(native)
+
+
+#: A call on lines of its own: natively each frame's return adds a line event of the
+#: ``return`` line as the frames unwind, which a loop has no frames to show; so the
+#: unguarded loop is held to the guarded one's events, and both to native's until then.
+#: Extra parameters move the end of the jump written in place of the call (without the
+#: guard) onto the ``return``'s unit on some version; an unchanged last argument on a line of
+#: its own is the unit an interrupt check took the line of.
+MULTI_LINE = {
+    "return ( on its own line": """
+        def walk(n{params}):
+            if n == 0:
+                return 'done'
+            return (
+                walk(n - 1{changed}))
+        """,
+    "escape_try, return ( on its own line": """
+        def walk(n{params}):
+            try:
+                if n == 0:
+                    return 'done'
+                return (
+                    walk(n - 1{changed}))
+            except ZeroDivisionError:
+                return 'caught'
+        """,
+    "escape_try, unchanged argument on its own line": """
+        def walk(n{params}, last):
+            try:
+                if n == 0:
+                    return 'done'
+                return walk(
+                    n - 1{changed},
+                    last)
+            except ZeroDivisionError:
+                return 'caught'
+        """,
+}
+
+
+def _monitored_lines(func: Callable[..., Any], args: tuple[Any, ...]) -> list[int]:
+    monitoring = sys.monitoring  # type: ignore[attr-defined]
+    tool = monitoring.DEBUGGER_ID
+    seen: list[int] = []
+    first = func.__code__.co_firstlineno
+
+    def on_line(code: Any, line: int) -> None:
+        if code.co_name == func.__name__:
+            seen.append(line - first)
+
+    monitoring.use_tool_id(tool, "pytailcall-test")
+    try:
+        monitoring.register_callback(tool, monitoring.events.LINE, on_line)
+        monitoring.set_events(tool, monitoring.events.LINE)
+        func(*args)
+    finally:
+        monitoring.set_events(tool, 0)
+        monitoring.register_callback(tool, monitoring.events.LINE, None)
+        monitoring.free_tool_id(tool)
+    return seen
+
+
+@pytest.mark.parametrize("extra", range(7))
+@pytest.mark.parametrize("shape", MULTI_LINE)
+def test_a_call_on_lines_of_its_own_adds_no_line_event(make, shape, extra):
+    params = "".join(f", a{i}" for i in range(extra))
+    changed = "".join(f", a{i} + 1" for i in range(extra))
+    src = MULTI_LINE[shape].format(params=params, changed=changed)
+    args = (3,) + (0,) * (extra + ("last" in src))
+    native = make(src)
+    events = {}
+    for name_guard in (True, False):
+        optimized = tail_optimize(make(src), escape_try=True, name_guard=name_guard)
+        assert explain(optimized).optimized
+        events[name_guard] = [_line_events(optimized, args)]
+        if sys.version_info >= (3, 12):
+            events[name_guard].append(_monitored_lines(optimized, args))
+    assert events[False] == events[True]
+    natively = [_line_events(native, args)]
+    if sys.version_info >= (3, 12):
+        natively.append(_monitored_lines(native, args))
+    lines = textwrap.dedent(src).strip().splitlines()
+    returns = {i for i, line in enumerate(lines) if "return walk" in line or "return (" in line}
+    for seen, native_seen in zip(events[True], natively, strict=True):
+        assert native_seen[:len(seen)] == seen
+        assert set(native_seen[len(seen):]) <= returns
 
 
 def test_binding_error_traceback_points_at_the_tail_call(make_pair):

@@ -20,11 +20,13 @@ import functools
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import groupby
 from typing import Any
 
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, Reason, SelfCall
 from pytailcall._bytecode.assemble import (
+    Assembled,
     Item,
     Label,
     NoRoomForJump,
@@ -343,7 +345,7 @@ class Rewriter:
         self.bounce_slot = self.first_added_slot + len(own)
         self.keeps_iterators = False
         self._bindings: dict[int, Binding] = {}
-        self._inline_restarts: dict[int, bytes | None] = {}
+        self._inline_restarts: dict[int, Assembled | None] = {}
         self._from_load: dict[int, bool] = {}
         self._arguments: dict[int, tuple[Op, ...]] = {}
         #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
@@ -492,6 +494,7 @@ class Rewriter:
         items: list[Item] = []
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
         return_labels: list[tuple[Instr, int, Label, str]] = []
+        relocated: list[tuple[int, list[tuple[int, Position | None]]]] = []  # inline restarts
         if self.unwinder is not None:
             positions = self.positions
             items += self.unwinder.replays(positions)
@@ -507,7 +510,8 @@ class Rewriter:
                 self._patch_site(body, site, binding)
                 self._drop_callee(body, site)
                 first, last = self._overwritten(site)
-                body[2 * first:2 * last] = inline
+                body[2 * first:2 * last] = inline.code
+                relocated.append((first, inline.locations))
                 continue
             start, end = Label(), Label()
             if site.callee == "self" and self._starts_at_load(site, binding):
@@ -561,6 +565,9 @@ class Rewriter:
         own_lines = self.code.co_linetable
         if stub_in_place is not None:
             del body[2 * cut:]
+        if relocated:
+            own_lines, line = self._relocated_lines(relocated, cut)
+        elif stub_in_place is not None:
             own_lines, line = truncated_location_table(own_lines, cut, self.code.co_firstlineno)
         else:
             line = last_computed_line(own_lines, self.code.co_firstlineno)
@@ -581,6 +588,21 @@ class Rewriter:
         )
         self._check_free_slots(code)
         return code
+
+    def _relocated_lines(self, relocated: list[tuple[int, list[tuple[int, Position | None]]]],
+                         cut: int) -> tuple[bytes, int]:
+        """The location table of the function's own first ``cut`` units, with the positions
+        of the inline restarts (each: its first unit, its runs) in place of those of the
+        units they overwrite; and the line it reaches. Encoded again from the positions of
+        every unit: only functions with inline restarts (``name_guard=False``) pay it."""
+        units: list[Position | None] = list(self.positions)
+        for first, runs in relocated:
+            at = first
+            for length, position in runs:
+                units[at:at + length] = [position] * length
+                at += length
+        runs = [(len(list(same)), position) for position, same in groupby(units[:cut])]
+        return location_entries(runs, self.code.co_firstlineno)
 
     def _check_free_slots(self, code: types.CodeType) -> None:
         """The free variables the stubs load by slot number, each slot computed on its own,
@@ -624,17 +646,22 @@ class Rewriter:
             return site
         return None
 
-    def _inline_restart(self, site: SelfCall, binding: Binding) -> bytes | None:
+    def _inline_restart(self, site: SelfCall, binding: Binding) -> Assembled | None:
         """Without the name guard (``name_guard=False``), a jump that needs nothing but
         stores is written where the call and its return were, and the callee is not even
         loaded: the loop of a hand-written ``while``. None where that does not apply or fit
         (the stub then jumps, unchecked, from there). Made once per site: the choice of
-        the stub in place and every layout tried ask for it."""
+        the stub in place and every layout tried ask for it.
+
+        Its instructions carry the positions a stub's would (the call's, the jump back
+        none), not those of the units they overwrite: an elided argument's line there
+        would name the wrong line in a traceback, and a ``return`` on a line of its own an
+        extra line event to tracers at each jump."""
         if id(site) not in self._inline_restarts:
             self._inline_restarts[id(site)] = self._make_inline_restart(site, binding)
         return self._inline_restarts[id(site)]
 
-    def _make_inline_restart(self, site: SelfCall, binding: Binding) -> bytes | None:
+    def _make_inline_restart(self, site: SelfCall, binding: Binding) -> Assembled | None:
         if self.name_guard or not self._restarts_by_stores(site, binding):
             return None
         if self._starts_at_load(site, binding):
@@ -652,12 +679,29 @@ class Rewriter:
         check = Restart.interrupt_check(self, site)
         if check and not self._handler_covers_check(site, first):
             return None
-        ops = [*check, *self.bind(site, binding, 0), *Restart.restart(self, escaping=bool(check))]
-        code = assemble(ops, first + self.shift, self.facts).code
-        if len(code) > 2 * (last - first):
+        ops = [*self._elided_lines(site, first), *check, *self.bind(site, binding, 0),
+               *Restart.restart(self, escaping=bool(check))]
+        made = assemble(_positioned(ops, site), first + self.shift, self.facts)
+        fill = last - first - len(made.code) // 2
+        if fill < 0:
             return None
-        nop = encode(self.facts.op("NOP"), 0, self.facts)
-        return code + nop * (last - first - len(code) // 2)
+        made.code += encode(self.facts.op("NOP"), 0, self.facts) * fill
+        made.locations.append((fill, NO_LINE))  # (never run)
+        return made
+
+    def _elided_lines(self, site: SelfCall, first: int) -> list[Op]:
+        """A NOP at each line that the elided argument loads the inline restart overwrites
+        (from unit ``first`` to the call) start, where it is not the line before: natively
+        tracers see those lines before the call's, and the restart's own instructions carry
+        the call's (none in a call on one line)."""
+        ops = []
+        line = self.positions[first - 1][0] if first else None
+        for unit in range(first, site.region[0].start):
+            position = self.positions[unit]
+            if position[0] is not None and position[0] != line:
+                ops.append(Op("NOP", position=position))
+                line = position[0]
+        return ops
 
     def _handler_covers_check(self, site: SelfCall, first: int) -> bool:
         """Does the handler of a call under ``escape_try`` cover an interrupt check written
