@@ -235,6 +235,60 @@ def test_a_call_on_lines_of_its_own_adds_no_line_event(make, shape, extra):
         assert set(native_seen[len(seen):]) <= returns
 
 
+#: Unchanged arguments on lines of their own, whose loads the jump written in place of the
+#: call (``name_guard=False``) leaves out: natively tracers see their lines before the
+#: call's line. Several stores carry them (the first shape: five stores, two lines), or
+#: NOPs where the stores are too few or an interrupt check (at the call's line) comes first.
+ELIDED_ON_THEIR_OWN_LINES = {
+    "stores carry the lines": ("""
+        def walk(n, a, b, c, d, e, g):
+            if n == 0:
+                return n, a, b, c, d, e, g
+            if n > 0:
+                return walk(n - 1, a + 1, b + 1, c + 1, d + 1,
+                            e,
+                            g)
+            return None
+        """, (3, 0, 0, 0, 0, 0, 0), {}),
+    "NOPs carry the lines": ("""
+        def walk(n, x, y):
+            if n == 0:
+                return x
+            if n > 0:
+                return walk(n - 1,
+                            x,
+                            y)
+            return None
+        """, (3, 0, 0), {}),
+    "after an interrupt check": ("""
+        def walk(n, a, x, y):
+            try:
+                if n == 0:
+                    return a
+                return walk(n - 1, a + 1,
+                            x,
+                            y)
+            except ZeroDivisionError:
+                return None
+        """, (3, 0, 0, 0), {"escape_try": True}),
+}
+
+
+@pytest.mark.parametrize("shape", ELIDED_ON_THEIR_OWN_LINES)
+def test_unchanged_arguments_on_lines_of_their_own_keep_their_line_events(make, shape):
+    src, args, options = ELIDED_ON_THEIR_OWN_LINES[shape]
+    native = make(src)
+    optimized = tail_optimize(make(src), name_guard=False, **options)
+    assert explain(optimized).optimized
+    seen, natively = [_line_events(optimized, args)], [_line_events(native, args)]
+    if sys.version_info >= (3, 12):
+        seen.append(_monitored_lines(optimized, args))
+        natively.append(_monitored_lines(native, args))
+    for events, native_events in zip(seen, natively, strict=True):
+        assert native_events[:len(events)] == events
+        assert len(events) >= len(native_events) - 3  # (the unwinding of three frames)
+
+
 def test_binding_error_traceback_points_at_the_tail_call(make_pair):
     native, optimized = make_pair("""
         def walk(n, acc=0):

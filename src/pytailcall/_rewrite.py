@@ -679,8 +679,9 @@ class Rewriter:
         check = Restart.interrupt_check(self, site)
         if check and not self._handler_covers_check(site, first):
             return None
-        ops = [*self._elided_lines(site, first), *check, *self.bind(site, binding, 0),
-               *Restart.restart(self, escaping=bool(check))]
+        lead, stores = self._carrying(self._elided_lines(site, first),
+                                      self.bind(site, binding, 0), checked=bool(check))
+        ops = [*lead, *check, *stores, *Restart.restart(self, escaping=bool(check))]
         made = assemble(_positioned(ops, site), first + self.shift, self.facts)
         fill = last - first - len(made.code) // 2
         if fill < 0:
@@ -689,19 +690,35 @@ class Rewriter:
         made.locations.append((fill, NO_LINE))  # (never run)
         return made
 
-    def _elided_lines(self, site: SelfCall, first: int) -> list[Op]:
-        """A NOP at each line that the elided argument loads the inline restart overwrites
-        (from unit ``first`` to the call) start, where it is not the line before: natively
-        tracers see those lines before the call's, and the restart's own instructions carry
-        the call's (none in a call on one line)."""
-        ops = []
+    def _elided_lines(self, site: SelfCall, first: int) -> list[Position]:
+        """The positions at which lines start among the elided argument loads the inline
+        restart overwrites (from unit ``first`` to the call), where not the line before:
+        natively tracers see those lines before the call's, and the restart's own
+        instructions carry the call's (none in a call on one line)."""
+        found = []
         line = self.positions[first - 1][0] if first else None
         for unit in range(first, site.region[0].start):
             position = self.positions[unit]
             if position[0] is not None and position[0] != line:
-                ops.append(Op("NOP", position=position))
+                found.append(position)
                 line = position[0]
-        return ops
+        return found
+
+    @staticmethod
+    def _carrying(lines: list[Position], stores: list[Op], *, checked: bool
+                  ) -> tuple[list[Op], list[Op]]:
+        """What comes before an interrupt check, if any, and the stores, so that the elided
+        loads' ``lines`` are seen before the call's: the first stores take them where one
+        store is left for the call's line and no check (at the call's line) comes before
+        them; else a NOP each, first (where they leave no room, the call gets a stub, whose
+        jump in place keeps the first of those lines)."""
+        if not lines:
+            return [], stores
+        if not checked and len(stores) > len(lines):
+            borrowed = zip(stores, lines, strict=False)
+            return [], [*(replace(op, position=position) for op, position in borrowed),
+                        *stores[len(lines):]]
+        return [Op("NOP", position=position) for position in lines], stores
 
     def _handler_covers_check(self, site: SelfCall, first: int) -> bool:
         """Does the handler of a call under ``escape_try`` cover an interrupt check written
