@@ -238,7 +238,9 @@ def test_a_call_on_lines_of_its_own_adds_no_line_event(make, shape, extra):
 #: Unchanged arguments on lines of their own, whose loads the jump written in place of the
 #: call (``name_guard=False``) leaves out: natively tracers see their lines before the
 #: call's line. Several stores carry them (the first shape: five stores, two lines), or
-#: NOPs where the stores are too few or an interrupt check (at the call's line) comes first.
+#: NOPs where the stores are too few or an interrupt check (at the call's line) comes first;
+#: a stub (the guard's, or one from the callee's load for a call that ends the code) by a
+#: NOP at each of those lines (but the line its jump in place shows).
 ELIDED_ON_THEIR_OWN_LINES = {
     "stores carry the lines": ("""
         def walk(n, a, b, c, d, e, g):
@@ -260,6 +262,23 @@ ELIDED_ON_THEIR_OWN_LINES = {
                             y)
             return None
         """, (3, 0, 0), {}),
+    "a call that ends the code": ("""
+        def walk(n, x, y):
+            if n == 0:
+                return x
+            return walk(n - 1,
+                        x,
+                        y)
+        """, (3, 0, 0), {}),
+    "the callee alone on its line, the call ending the code": ("""
+        def walk(n, a):
+            if n == 0:
+                return a
+            return walk(
+                n - 1,
+                a + 1
+            )
+        """, (3, 0), {}),
     "after an interrupt check": ("""
         def walk(n, a, x, y):
             try:
@@ -274,11 +293,13 @@ ELIDED_ON_THEIR_OWN_LINES = {
 }
 
 
+@NAME_GUARD
 @pytest.mark.parametrize("shape", ELIDED_ON_THEIR_OWN_LINES)
-def test_unchanged_arguments_on_lines_of_their_own_keep_their_line_events(make, shape):
+def test_unchanged_arguments_on_lines_of_their_own_keep_their_line_events(make, shape,
+                                                                          name_guard):
     src, args, options = ELIDED_ON_THEIR_OWN_LINES[shape]
     native = make(src)
-    optimized = tail_optimize(make(src), name_guard=False, **options)
+    optimized = tail_optimize(make(src), name_guard=name_guard, **options)
     assert explain(optimized).optimized
     seen, natively = [_line_events(optimized, args)], [_line_events(native, args)]
     if sys.version_info >= (3, 12):

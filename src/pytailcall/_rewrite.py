@@ -515,13 +515,13 @@ class Rewriter:
                 continue
             start, end = Label(), Label()
             if site.callee == "self" and self._starts_at_load(site, binding):
-                stub = self._stub_from_load(site, binding)
-            elif site.callee == "self":
-                stub = self._stub(site, binding)
-            elif site.own_method:
-                stub = self._method_stub(site, binding)
+                stub = self._stub_from_load(site, binding)  # (its arguments carry their lines)
             else:
-                stub = self._bounce_out_stub(site, binding)
+                jumped_from = None if site is stub_in_place else self._overwritten(site)[0]
+                stub = [*self._line_carriers(site, binding, jumped_from=jumped_from),
+                        *(self._stub(site, binding) if site.callee == "self" else
+                          self._method_stub(site, binding) if site.own_method else
+                          self._bounce_out_stub(site, binding))]
             if site is stub_in_place:
                 items[:0] = [start, *stub, end]
             else:
@@ -679,7 +679,7 @@ class Rewriter:
         check = Restart.interrupt_check(self, site)
         if check and not self._handler_covers_check(site, first):
             return None
-        lead, stores = self._carrying(self._elided_lines(site, first),
+        lead, stores = self._carrying(self._elided_lines(site, binding),
                                       self.bind(site, binding, 0), checked=bool(check))
         ops = [*lead, *check, *stores, *Restart.restart(self, escaping=bool(check))]
         made = assemble(_positioned(ops, site), first + self.shift, self.facts)
@@ -690,19 +690,30 @@ class Rewriter:
         made.locations.append((fill, NO_LINE))  # (never run)
         return made
 
-    def _elided_lines(self, site: SelfCall, first: int) -> list[Position]:
-        """The positions at which lines start among the elided argument loads the inline
-        restart overwrites (from unit ``first`` to the call), where not the line before:
-        natively tracers see those lines before the call's, and the restart's own
-        instructions carry the call's (none in a call on one line)."""
-        found = []
-        line = self.positions[first - 1][0] if first else None
-        for unit in range(first, site.region[0].start):
-            position = self.positions[unit]
+    def _elided_lines(self, site: SelfCall, binding: Binding) -> list[Position]:
+        """The positions at which lines start among the argument loads ``binding`` elides
+        (not the line before them): natively tracers see those lines before the call's,
+        where the code that replaces the call shows the call's (see ``_line_carriers``)."""
+        elided = sorted((ins for ins, name, _ in binding.elided if name == "NOP"),
+                        key=lambda ins: ins.offset)
+        found: list[Position] = []
+        line = self.positions[elided[0].start - 1][0] if elided and elided[0].start else None
+        for ins in elided:
+            position = self.positions[ins.offset]
             if position[0] is not None and position[0] != line:
                 found.append(position)
                 line = position[0]
         return found
+
+    def _line_carriers(self, site: SelfCall, binding: Binding, *, jumped_from: int | None
+                       ) -> list[Op]:
+        """A NOP at each line of the elided argument loads, for a stub: but the line of the
+        unit ``jumped_from``, whose jump to the stub, in place, shows it already."""
+        lines = self._elided_lines(site, binding)
+        if (lines and jumped_from is not None
+                and self.positions[jumped_from][0] == lines[0][0]):
+            lines = lines[1:]
+        return [Op("NOP", position=position) for position in lines]
 
     @staticmethod
     def _carrying(lines: list[Position], stores: list[Op], *, checked: bool
@@ -1166,13 +1177,19 @@ class Rewriter:
 
     def _stub_from_load(self, site: SelfCall, binding: Binding) -> list[Item]:
         """See ``_starts_at_load``."""
-        going_on = [*self._argument_ops(site, binding), *self.bind(site, binding, 0),
-                    *Restart.restart(self)]
-        if not self.name_guard:
-            return _positioned(going_on, site)
+        arguments = [*self._argument_ops(site, binding),
+                     *self._line_carriers(site, binding, jumped_from=None)]
+        going_on = [*arguments, *self.bind(site, binding, 0), *Restart.restart(self)]
         loader = site.loader
         assert loader is not None
         at_load = self.positions[loader.offset]
+        if not self.name_guard:
+            # No load: its line, where its own (``return f(`` alone), by a NOP.
+            before = self.positions[self._callee_start(site) - 1][0]
+            first_line = arguments[0].position[0] if arguments and arguments[0].position else None
+            alone = at_load[0] is not None and at_load[0] not in (before, first_line)
+            return _positioned([*([Op("NOP", position=at_load)] if alone else []), *going_on],
+                               site)
         other = Label()
         test = [Op("LOAD_DEREF", self.self_slot), Op("IS_OP", 0),
                 *self.branch(self.facts.pop_jump_if_false, other)]
@@ -1184,7 +1201,7 @@ class Rewriter:
             *going_on,
             other,
             self._callee_load(site),
-            *self._argument_ops(site, binding),
+            *arguments,
             *self._not_this_function(site, binding, self._callee_depth(site, binding), None),
         ]
         return _positioned(ops, site)
