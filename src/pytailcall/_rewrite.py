@@ -541,12 +541,13 @@ class Rewriter:
             # The jump takes the place of the call sequence and of the elided loads before it.
             first, last = self._overwritten(site)
             try:
-                body[2 * first:2 * last] = jump_in_place(
-                    "JUMP_FORWARD", first + self.shift, last - first, stubs.labels[start],
-                    facts)
+                to_stub = jump_in_place("JUMP_FORWARD", first + self.shift, last - first,
+                                        stubs.labels[start], facts)
             except NoRoomForJump as exc:
                 exc.site = site
                 raise
+            body[2 * first:2 * last] = to_stub
+            relocated += self._jump_on_one_line(first, to_stub)
             if site.handler is not None:
                 h = site.handler.moved(self.shift, self.stack_base)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
@@ -589,12 +590,26 @@ class Rewriter:
         self._check_free_slots(code)
         return code
 
+    def _jump_on_one_line(self, first: int, jump: bytes
+                          ) -> list[tuple[int, list[tuple[int, Position | None]]]]:
+        """The jump to a stub written at ``first``, all on the line of its first unit, where
+        its ``EXTENDED_ARG`` prefix took units of other lines (elided argument loads): 3.11's
+        settrace reports the first unit's line but counts the last's as seen, and then hides
+        a stub's event for that line (which the stub shows as the native load did)."""
+        width = 1 + next(i for i in range(0, len(jump), 2)
+                         if jump[i] == self.facts.op("JUMP_FORWARD")) // 2
+        lines = {position[0] for position in self.positions[first:first + width]}
+        if len(lines) == 1:
+            return []
+        return [(first, [(width, self.positions[first])])]
+
     def _relocated_lines(self, relocated: list[tuple[int, list[tuple[int, Position | None]]]],
                          cut: int) -> tuple[bytes, int]:
         """The location table of the function's own first ``cut`` units, with the positions
-        of the inline restarts (each: its first unit, its runs) in place of those of the
-        units they overwrite; and the line it reaches. Encoded again from the positions of
-        every unit: only functions with inline restarts (``name_guard=False``) pay it."""
+        of the inline restarts and of jumps to stubs on one line (each: its first unit, its
+        runs) in place of those of the units they overwrite; and the line it reaches.
+        Encoded again from the positions of every unit: only functions with either (an
+        inline restart, ``name_guard=False``; a jump with a prefix over lines) pay it."""
         units: list[Position | None] = list(self.positions)
         for first, runs in relocated:
             at = first
