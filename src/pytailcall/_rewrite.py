@@ -1199,10 +1199,10 @@ class Rewriter:
         assert loader is not None
         at_load = self.positions[loader.offset]
         if not self.name_guard:
-            # No load: its line, where its own (``return f(`` alone), by a NOP.
-            before = self.positions[self._callee_start(site) - 1][0]
+            # No load: its line, where the arguments start another (``return f(`` alone), by
+            # a NOP (which shows no event where the line before is the same, as the load).
             first_line = arguments[0].position[0] if arguments and arguments[0].position else None
-            alone = at_load[0] is not None and at_load[0] not in (before, first_line)
+            alone = at_load[0] is not None and at_load[0] != first_line
             return _positioned([*([Op("NOP", position=at_load)] if alone else []), *going_on],
                                site)
         other = Label()
