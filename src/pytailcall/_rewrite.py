@@ -494,7 +494,8 @@ class Rewriter:
         items: list[Item] = []
         stub_labels: list[tuple[SelfCall, Binding, Label, Label]] = []
         return_labels: list[tuple[Instr, int, Label, str]] = []
-        relocated: list[tuple[int, list[tuple[int, Position | None]]]] = []  # inline restarts
+        # Inline restarts, and jumps to stubs put on one line: positions to write over.
+        relocated: list[tuple[int, list[tuple[int, Position | None]]]] = []
         if self.unwinder is not None:
             positions = self.positions
             items += self.unwinder.replays(positions)
