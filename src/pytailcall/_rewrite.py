@@ -519,7 +519,7 @@ class Rewriter:
                 stub = self._stub_from_load(site, binding)  # (its arguments carry their lines)
             else:
                 jumped_from = None if site is stub_in_place else self._overwritten(site)[0]
-                stub = [*self._line_carriers(site, binding, jumped_from=jumped_from),
+                stub = [*self._line_carriers(binding, jumped_from=jumped_from),
                         *(self._stub(site, binding) if site.callee == "self" else
                           self._method_stub(site, binding) if site.own_method else
                           self._bounce_out_stub(site, binding))]
@@ -695,7 +695,7 @@ class Rewriter:
         check = Restart.interrupt_check(self, site)
         if check and not self._handler_covers_check(site, first):
             return None
-        lead, stores = self._carrying(self._elided_lines(site, binding),
+        lead, stores = self._carrying(self._elided_lines(binding),
                                       self.bind(site, binding, 0), checked=bool(check))
         ops = [*lead, *check, *stores, *Restart.restart(self, escaping=bool(check))]
         made = assemble(_positioned(ops, site), first + self.shift, self.facts)
@@ -706,7 +706,7 @@ class Rewriter:
         made.locations.append((fill, NO_LINE))  # (never run)
         return made
 
-    def _elided_lines(self, site: SelfCall, binding: Binding) -> list[Position]:
+    def _elided_lines(self, binding: Binding) -> list[Position]:
         """The positions at which lines start among the argument loads ``binding`` elides
         (not the line before them): natively tracers see those lines before the call's,
         where the code that replaces the call shows the call's (see ``_line_carriers``)."""
@@ -721,11 +721,10 @@ class Rewriter:
                 line = position[0]
         return found
 
-    def _line_carriers(self, site: SelfCall, binding: Binding, *, jumped_from: int | None
-                       ) -> list[Op]:
+    def _line_carriers(self, binding: Binding, *, jumped_from: int | None) -> list[Op]:
         """A NOP at each line of the elided argument loads, for a stub: but the line of the
         unit ``jumped_from``, whose jump to the stub, in place, shows it already."""
-        lines = self._elided_lines(site, binding)
+        lines = self._elided_lines(binding)
         if (lines and jumped_from is not None
                 and self.positions[jumped_from][0] == lines[0][0]):
             lines = lines[1:]
@@ -1194,7 +1193,7 @@ class Rewriter:
     def _stub_from_load(self, site: SelfCall, binding: Binding) -> list[Item]:
         """See ``_starts_at_load``."""
         arguments = [*self._argument_ops(site, binding),
-                     *self._line_carriers(site, binding, jumped_from=None)]
+                     *self._line_carriers(binding, jumped_from=None)]
         going_on = [*arguments, *self.bind(site, binding, 0), *Restart.restart(self)]
         loader = site.loader
         assert loader is not None
