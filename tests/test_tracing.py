@@ -119,34 +119,34 @@ def test_settrace_sees_the_native_line_sequence(make_pair, shape, name_guard):
     assert _line_events(optimized, args) == _line_events(native, args)
 
 
+def _monitored_lines(func: Callable[..., Any], args: tuple[Any, ...]) -> list[int]:
+    monitoring = sys.monitoring  # type: ignore[attr-defined]
+    tool = monitoring.DEBUGGER_ID
+    seen: list[int] = []
+    first = func.__code__.co_firstlineno
+
+    def on_line(code: Any, line: int) -> None:
+        if code.co_name == func.__name__ and not is_driver(code):
+            seen.append(line - first)
+
+    monitoring.use_tool_id(tool, "pytailcall-test")
+    try:
+        monitoring.register_callback(tool, monitoring.events.LINE, on_line)
+        monitoring.set_events(tool, monitoring.events.LINE)
+        func(*args)
+    finally:
+        monitoring.set_events(tool, 0)
+        monitoring.register_callback(tool, monitoring.events.LINE, None)
+        monitoring.free_tool_id(tool)
+    return seen
+
+
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in 3.12")
 @NAME_GUARD
 @pytest.mark.parametrize("shape", SHAPES)
 def test_monitoring_sees_the_native_line_sequence(make_pair, shape, name_guard):
     native, optimized, args = _pair(make_pair, shape, name_guard)
-    monitoring = sys.monitoring  # type: ignore[attr-defined]
-    tool = monitoring.DEBUGGER_ID
-
-    def lines_of(func: Callable[..., Any]) -> list[int]:
-        seen: list[int] = []
-        first = func.__code__.co_firstlineno
-
-        def on_line(code: Any, line: int) -> None:
-            if code.co_name == func.__name__ and not is_driver(code):
-                seen.append(line - first)
-
-        monitoring.use_tool_id(tool, "pytailcall-test")
-        try:
-            monitoring.register_callback(tool, monitoring.events.LINE, on_line)
-            monitoring.set_events(tool, monitoring.events.LINE)
-            func(*args)
-        finally:
-            monitoring.set_events(tool, 0)
-            monitoring.register_callback(tool, monitoring.events.LINE, None)
-            monitoring.free_tool_id(tool)
-        return seen
-
-    assert lines_of(optimized) == lines_of(native)
+    assert _monitored_lines(optimized, args) == _monitored_lines(native, args)
 
 
 #: A call on lines of its own: natively each frame's return adds a line event of the
@@ -185,28 +185,6 @@ MULTI_LINE = {
                 return 'caught'
         """,
 }
-
-
-def _monitored_lines(func: Callable[..., Any], args: tuple[Any, ...]) -> list[int]:
-    monitoring = sys.monitoring  # type: ignore[attr-defined]
-    tool = monitoring.DEBUGGER_ID
-    seen: list[int] = []
-    first = func.__code__.co_firstlineno
-
-    def on_line(code: Any, line: int) -> None:
-        if code.co_name == func.__name__:
-            seen.append(line - first)
-
-    monitoring.use_tool_id(tool, "pytailcall-test")
-    try:
-        monitoring.register_callback(tool, monitoring.events.LINE, on_line)
-        monitoring.set_events(tool, monitoring.events.LINE)
-        func(*args)
-    finally:
-        monitoring.set_events(tool, 0)
-        monitoring.register_callback(tool, monitoring.events.LINE, None)
-        monitoring.free_tool_id(tool)
-    return seen
 
 
 @pytest.mark.parametrize("extra", range(7))
