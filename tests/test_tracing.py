@@ -7,6 +7,7 @@ function's ``def`` line; it is left out of the comparison.
 
 from __future__ import annotations
 
+import random
 import sys
 import textwrap
 import warnings
@@ -300,6 +301,55 @@ def test_unchanged_arguments_on_lines_of_their_own_keep_their_line_events(make, 
     for events, native_events in zip(seen, natively, strict=True):
         assert native_events[:len(events)] == events
         assert len(events) >= len(native_events) - 3  # (the unwinding of three frames)
+
+
+def _multi_line_function(rng: random.Random) -> tuple[str, tuple[int, ...], dict[str, Any]]:
+    """A function calling itself on several lines: each argument changed or passed on
+    unchanged, on the call's line or one of its own, the call maybe in parentheses on a line
+    of its own, one to three such calls, maybe in a try body (``escape_try``)."""
+    params = ["n", *(f"a{i}" for i in range(rng.randint(1, 4)))]
+    in_try = rng.random() < 0.4
+    indent = " " * (8 if in_try else 4)
+    lines = [f"def walk({', '.join(params)}):", *(["    try:"] if in_try else [])]
+    lines += [f"{indent}if n <= 0:", f"{indent}    return ({', '.join(params)},)"]
+    calls = rng.randint(1, 3)
+    for call in range(calls):
+        arguments = ["n - 1", *(p if rng.random() < 0.5 else f"{p} + 1" for p in params[1:])]
+        text = "walk(" + ",".join(
+            (rng.choice([" ", f"\n{indent}        "]) if i else "") + argument
+            for i, argument in enumerate(arguments)) + ")"
+        if rng.random() < 0.2:
+            text = f"(\n{indent}        {text})"
+        if call < calls - 1:
+            lines += [f"{indent}if n % {call + 2} == 0:", f"{indent}    return {text}"]
+        else:
+            lines.append(f"{indent}return {text}")
+    if in_try:
+        lines += ["    except ZeroDivisionError:", "        return -1"]
+    args = (rng.randint(3, 8), *(rng.randint(0, 3) for _ in params[1:]))
+    return "\n".join(lines) + "\n", args, {"escape_try": in_try}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_generated_multi_line_calls_show_the_native_line_events(make, seed):
+    """Until native recursion unwinds (its frames' returns, which a loop has none of, add
+    events of ``return`` lines), tracers see what they see natively, with the guard or
+    without (the shapes of the review that found the elided arguments' lines missing)."""
+    src, args, options = _multi_line_function(random.Random(seed))
+    native = make(src)
+    returns = {i for i, line in enumerate(src.splitlines()) if "return" in line}
+    natively = [_line_events(native, args)]
+    if sys.version_info >= (3, 12):
+        natively.append(_monitored_lines(native, args))
+    for name_guard in (True, False):
+        optimized = tail_optimize(make(src), name_guard=name_guard, **options)
+        assert optimized(*args) == native(*args)
+        seen = [_line_events(optimized, args)]
+        if sys.version_info >= (3, 12):
+            seen.append(_monitored_lines(optimized, args))
+        for events, native_events in zip(seen, natively, strict=True):
+            assert native_events[:len(events)] == events, src
+            assert set(native_events[len(events):]) <= returns, src
 
 
 def test_binding_error_traceback_points_at_the_tail_call(make_pair):
