@@ -505,7 +505,7 @@ def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, s
     call_line = optimized.__code__.co_firstlineno + 4
 
     def interrupt() -> None:
-        time.sleep(0.01)
+        time.sleep(0.05)  # (long after start() has returned: the interrupt must meet the spin)
         _thread.interrupt_main()
 
     thread = threading.Thread(target=interrupt)
