@@ -184,7 +184,6 @@ class Analysis:
                          for kind, slot in self.facts.local_accesses(ins.name, ins.arg)
                          if kind == "clear")
 
-
     def self_rebinding(self) -> tuple[int, str] | None:
         """(line, name) of the first store or delete, in the function's code or code
         nested in it, of the variable its calls to itself load their callee from (what

@@ -555,10 +555,12 @@ class Rewriter:
                                         h.depth, h.lasti))
         for ret, first, label, jump in return_labels:
             try:
-                body[2 * first:2 * ret.end] = jump_in_place(
-                    jump, first + self.shift, ret.end - first, stubs.labels[label], facts)
+                to_stub = jump_in_place(jump, first + self.shift, ret.end - first,
+                                        stubs.labels[label], facts)
             except NoRoomForJump:
                 raise _ReturnTooFar(ret) from None
+            body[2 * first:2 * ret.end] = to_stub
+            relocated += self._jump_on_one_line(first, to_stub)
         if self.counts_jumps:
             handlers = _covering_the_rest(handlers, self.shift, stubs.labels[note],
                                           stubs.labels[note], self.stack_base)
@@ -593,12 +595,13 @@ class Rewriter:
 
     def _jump_on_one_line(self, first: int, jump: bytes
                           ) -> list[tuple[int, list[tuple[int, Position | None]]]]:
-        """The jump to a stub written at ``first``, all on the line of its first unit, where
-        its ``EXTENDED_ARG`` prefix took units of other lines (elided argument loads): 3.11's
-        settrace reports the first unit's line but counts the last's as seen, and then hides
-        a stub's event for that line (which the stub shows as the native load did)."""
-        width = 1 + next(i for i in range(0, len(jump), 2)
-                         if jump[i] == self.facts.op("JUMP_FORWARD")) // 2
+        """A jump written in place at ``first`` (padded by NOPs), all on the line of its
+        first unit, where its ``EXTENDED_ARG`` prefix took units of other lines (elided
+        argument loads), as the compiler writes one instruction: 3.11's settrace reports
+        the first unit's line but counts the last's as seen, and then hides a stub's event
+        for that line (which the stub shows as the native load did)."""
+        extended_arg = self.facts.op("EXTENDED_ARG")
+        width = 1 + next(i for i in range(0, len(jump), 2) if jump[i] != extended_arg) // 2
         lines = {position[0] for position in self.positions[first:first + width]}
         if len(lines) == 1:
             return []
