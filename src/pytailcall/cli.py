@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from pytailcall._auto import Optimized
+    from pytailcall._report import TailCallReport
     from pytailcall.bench.examples import (
         AnyFunc,
         Case,
@@ -417,24 +418,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from pytailcall import explain
 
     func = _resolve(args.target)
+    own = _call(explain, func)
     if _options_given(args):
         made, _ = _optimize(func, args)
-        print(_made_report(func, made))
+        print(_made_report(explain(made), own))
     else:
-        print(_call(explain, func))
+        print(own)
     return 0
 
 
-def _made_report(func: types.FunctionType, made: types.FunctionType) -> str:
-    """``explain``'s report of ``made``, which the command made from the user's ``func``:
-    headed as what ``tail_optimize`` would make (a prediction), never as the state of the
-    user's function, and saying how that function is decorated if it is."""
-    from pytailcall import explain
-
-    report = explain(made)
-    if made is func:
-        return str(report)
-    own = _call(explain, func)
+def _made_report(report: TailCallReport, own: TailCallReport) -> str:
+    """``report``, of a function the command made from the user's (whose own report is
+    ``own``): headed as what ``tail_optimize`` would make (a prediction), never as the
+    state of the user's function, and saying how that function is decorated if it is."""
     decoration = (f"decorated with strategy={own.strategy!r}; with the options given"
                   if own.applied else "not decorated; with tail_optimize()")
     return report._described(decoration)
@@ -452,7 +448,8 @@ def cmd_dis(args: argparse.Namespace) -> int:
     func = _resolve(args.target)
     original: types.FunctionType = func
     made, caught = func, list[str]()
-    applied = _call(explain, func).applied
+    own = _call(explain, func)
+    applied = own.applied
     if applied:
         # The function it was made from (not __wrapped__: for a function decorated
         # twice, that is the first decoration's result).
@@ -467,7 +464,7 @@ def cmd_dis(args: argparse.Namespace) -> int:
     parts = _rewritten_parts(original, made)
     print(_dis_report(original.__code__, parts, lines, report.strategy, width, args.stacked))
     print()
-    print(_made_report(func, made))
+    print(report if made is func else _made_report(report, own))
     for message in caught:
         print(f"warning: {str(message).removeprefix('pytailcall: ')}")
     return 0
