@@ -211,3 +211,75 @@ def test_a_one_unit_call_after_a_stub_from_the_load_still_jumps(make_pair, deep,
     step = sum(i % 9 + 1 for i in range(terms))
     assert walk(40, 0) == native(40, 0) == 13 * step + 27
     assert walk(deep, 5) == 5 + deep // 3 * step + (deep - deep // 3)
+
+
+#: Code after the calls, far more than a one-unit jump can pass (it never runs).
+_FAR_FILLER = "\n".join(f"    z{i} = n * {i} + a" for i in range(120))
+
+#: Calls whose ``return`` another path shares (``n and ...``): only their call sequence can
+#: become the jump, one code unit for ``CALL_FUNCTION_EX`` before 3.14. What ends their
+#: arguments: a tuple, a generator call (3.11: ``PRECALL`` and ``CALL``), a ``**`` merge
+#: that can raise.
+_ONE_UNIT_CALLS = {
+    "tuple": "return n and walk(*(n - 1, a + 1))",
+    "generator": "return n and walk(*(x for x in (n - 1, a + 1)))",
+    "merge": "return n and walk(n - 1, **m)",
+}
+
+
+def _one_unit_call_far_from_its_stub(call: str, in_try: bool) -> str:
+    body = (f"        try:\n            {call}\n        except TypeError as exc:\n"
+            "            return 'caught'" if in_try else f"        {call}")
+    return f"""
+def walk(n, a=0, m=None):
+    m = {{'a': a + 1}} if m is None else m
+    if n != -1:
+{body}
+{_FAR_FILLER}
+    return a
+"""
+
+
+@pytest.mark.parametrize("in_try", [False, True])
+@pytest.mark.parametrize("call", sorted(_ONE_UNIT_CALLS))
+def test_a_one_unit_call_far_from_its_stub_takes_its_last_argument_along(
+        make_pair, deep, strategy, call, in_try):
+    """A call too short for a jump past 255 units (its ``return`` shared) runs the
+    instruction that ends its arguments in its stub, and the jump starts where that was:
+    optimized, where it was refused with "please report this" (the only analysis gaps the
+    fuzzer found, 1-6 programs in 400). What runs there first raises as natively, at the
+    call's line, into the ``try`` around it (with ``escape_try``; only the loop jumps
+    there, the trampolines say why not)."""
+    src = _one_unit_call_far_from_its_stub(_ONE_UNIT_CALLS[call], in_try)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        native, walk = make_pair(src, escape_try=in_try)
+    report = explain(walk)
+    if in_try and strategy != "loop":
+        assert [site.reason.split(":")[0] for site in report.sites] == [
+            "inside a try block"], str(report)
+    else:
+        assert report.sites and all(site.optimized for site in report.sites), str(report)
+        assert not caught, [str(w.message) for w in caught]
+        assert walk(deep, 0, {"a": 0}) == 0
+    assert walk(30) == native(30) == 0
+    call_line = 1 + src.splitlines().index(next(
+        line for line in src.splitlines() if "return n and" in line))
+    results = []
+    for function in (native, walk):  # a bad ``**`` mapping raises from the merge
+        try:
+            results.append(function(3, 0, 7))
+        except TypeError as exc:
+            tb = exc.__traceback__
+            assert tb is not None
+            while tb.tb_next is not None:
+                tb = tb.tb_next
+            results.append(("raise", str(exc), tb.tb_lineno))
+    assert results[1] == results[0]
+    if call != "merge":
+        assert results[0] == 0
+    elif in_try:
+        assert results[0] == "caught"
+    else:
+        assert results[0][1].endswith("walk() argument after ** must be a mapping, not int")
+        assert results[0][2] == call_line

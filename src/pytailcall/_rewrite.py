@@ -347,6 +347,8 @@ class Rewriter:
         self._bindings: dict[int, Binding] = {}
         self._inline_restarts: dict[int, Assembled | None] = {}
         self._from_load: dict[int, bool] = {}
+        #: Instructions taken into a call's stub, by the call's offset (see ``_widen``).
+        self._widened: dict[int, list[Instr]] = {}
         self._arguments: dict[int, tuple[Op, ...]] = {}
         #: Saves the contexts of calls whose result is used (see ``_unwinding``), or None.
         self.unwinder: Unwinder | None = None
@@ -446,6 +448,9 @@ class Rewriter:
                     continue
                 problem = f"a return on unit {far.ret.offset} is too far from the added code"
             except NoRoomForJump as exc:
+                if exc.site is not None and self._widen(exc.sites or (exc.site,),
+                                                        [*sites, *calls_out]):
+                    continue
                 if exc.site is not None and in_place is not None:
                     # A stub in place of the last call comes before the others, and may
                     # have put one out of a short call's reach: lay them all out after.
@@ -520,6 +525,8 @@ class Rewriter:
             else:
                 jumped_from = None if site is stub_in_place else self._overwritten(site)[0]
                 stub = [*self._line_carriers(binding, jumped_from=jumped_from),
+                        *(Op(one.name, one.arg, position=self.positions[one.offset])
+                          for one in self._widened.get(site.call.offset, ())),
                         *(self._stub(site, binding) if site.callee == "self" else
                           self._method_stub(site, binding) if site.own_method else
                           self._bounce_out_stub(site, binding))]
@@ -538,6 +545,7 @@ class Rewriter:
         handlers = [(replace(h, depth=h.depth - 1) if h in shallower else h).moved(
             self.shift, self.stack_base) for h in parse_exception_table(
             self.code.co_exceptiontable)]
+        too_short: list[NoRoomForJump] = []
         for site, _binding, start, end in stub_labels:
             # The jump takes the place of the call sequence and of the elided loads before it.
             first, last = self._overwritten(site)
@@ -546,13 +554,17 @@ class Rewriter:
                                         stubs.labels[start], facts)
             except NoRoomForJump as exc:
                 exc.site = site
-                raise
+                too_short.append(exc)  # (all of them at once: see ``rewrite``)
+                continue
             body[2 * first:2 * last] = to_stub
             relocated += self._jump_on_one_line(first, to_stub)
             if site.handler is not None:
                 h = site.handler.moved(self.shift, self.stack_base)
                 handlers.append(Handler(stubs.labels[start], stubs.labels[end], h.target,
                                         h.depth, h.lasti))
+        if too_short:
+            too_short[0].sites = tuple(exc.site for exc in too_short)
+            raise too_short[0]
         for ret, first, label, jump in return_labels:
             try:
                 to_stub = jump_in_place(jump, first + self.shift, ret.end - first,
@@ -822,9 +834,46 @@ class Rewriter:
         if binding is not None and site.callee == "self" and self._starts_at_load(site, binding):
             return self._callee_start(site), self._end_of_return(site)
         elided = binding.elided if binding is not None else ()
+        taken_along = self._widened.get(site.call.offset)
         first = min([site.region[0].start] + [ins.start for ins, name, _ in elided
-                                              if name == "NOP"])
+                                              if name == "NOP"]
+                    + ([taken_along[0].start] if taken_along else []))
         return first, self._end_of_return(site)
+
+    def _widen(self, too_short: Sequence[Any], sites: Sequence[SelfCall]) -> bool:
+        """Make room for the jumps of calls too short for them: the instructions that end
+        a call's arguments (one, or a whole call sequence) run first in its stub instead,
+        and the jump starts where they did. A call with ``*args`` (``CALL_FUNCTION_EX``, one
+        code unit before 3.14) whose ``return`` is shared with another path (``return x and
+        f(*a)``) has a single unit, too few for a jump past 255 units. Not where those
+        instructions cannot move (see ``_movable_before``), nor where the rewrite changes
+        them or the call binds by stores. False if none of them can widen (again)."""
+        widened = [self._widen_one(site, sites) for site in too_short]
+        return any(widened)
+
+    def _widen_one(self, site: SelfCall, sites: Sequence[SelfCall]) -> bool:
+        if site.call.offset in self._widened:
+            return False
+        binding = self.binding(site) if site.may_jump else Binding(False, None)
+        if binding.stores is not None or (site.callee == "self"
+                                          and self._starts_at_load(site, binding)):
+            return False
+        flow = self.analysis.flow
+        taken = [self._overwritten(other) for other in sites]
+        run = self._movable_before(flow.index[site.region[0].offset], taken,
+                                   covered_like=site.call.offset)
+        call = site.call.offset
+        if run is None or any(h.covers(one.offset) != h.covers(call)
+                              for h in flow.handlers for one in run):
+            return False
+        if site.handler is None and any(h.covers(call) for h in flow.handlers):
+            return False  # (its stub would not be covered)
+        patched = {id(ins) for ins in (site.loader, site.null_push) if ins is not None}
+        patched |= {id(ins) for ins in (site.context.null_loads if site.context else ())}
+        if any(id(one) in patched for one in run):
+            return False
+        self._widened[call] = run
+        return True
 
     def _return_stubs(self, sites: Sequence[SelfCall], moved: set[int],
                       positions: Sequence[Position]
@@ -863,14 +912,16 @@ class Rewriter:
             stubs.append((ins, first, Label(), ops, jump))
         return stubs
 
-    def _movable_before(self, i: int, taken: Sequence[tuple[int, int]]) -> list[Instr] | None:
+    def _movable_before(self, i: int, taken: Sequence[tuple[int, int]], *,
+                        covered_like: int | None = None) -> list[Instr] | None:
         """The instructions right before the return ``instrs[i]`` that its stub may run in
         its place: one, or a whole call sequence (3.11's specialised ``PRECALL`` runs the
         call and skips the ``CALL`` it expects right after it; ``KW_NAMES`` goes with its
         ``CALL``). None if they cannot move: something jumps to the return or into them, or
-        they jump, are covered by a handler, or belong to a site's call; nor may the end of
-        a loop (an exhausted ``FOR_ITER`` lands one instruction *past* its target, which
-        would then be the middle of the jump put there)."""
+        they jump, are covered by a handler (other than the one covering the unit
+        ``covered_like``, whose stub that handler covers too), or belong to a site's call;
+        nor may the end of a loop (an exhausted ``FOR_ITER`` lands one instruction *past*
+        its target, which would then be the middle of the jump put there)."""
         flow = self.analysis.flow
         ret = flow.instrs[i]
         if i == 0 or ret.offset in flow.jump_sources:
@@ -885,7 +936,9 @@ class Rewriter:
                                     "END_SEND")
                     or any(flow.at[source].name in ("FOR_ITER", "SEND")
                            for source in flow.jump_sources.get(one.offset, ()))
-                    or any(h.covers(one.offset) for h in flow.handlers)
+                    or any(h.covers(one.offset) and (covered_like is None
+                                                     or not h.covers(covered_like))
+                           for h in flow.handlers)
                     or any(first <= one.offset < last for first, last in taken)
                     or (one is not run[0] and one.offset in flow.jump_sources)):
                 return None

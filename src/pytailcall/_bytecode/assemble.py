@@ -124,5 +124,7 @@ class NoRoomForJump(RuntimeError):
     site it was patching in ``site``, so that only that call is left normal)."""
 
     site: object = None
+    #: Every site found too short in the same layout, ``site`` first.
+    sites: tuple[object, ...] = ()
     #: Why, when not the call's own shortness (a ``Reason`` text).
     reason: str | None = None
