@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import types
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, replace
 
 from pytailcall import _contexts
@@ -264,11 +264,14 @@ def _reset_slots(finder: _SiteFinder) -> tuple[int, ...]:
 
 def _unmatched(code: types.CodeType, facts: Facts, instrs: Sequence[Instr],
                positions: Sequence[Position], matched: set[int],
-               reason: str) -> list[SelfCall]:
-    """Loads of the function's own name set up for a call that no recognised call consumes."""
+               reason: str, reachable: Container[int] | None = None) -> list[SelfCall]:
+    """Loads of the function's own name set up for a call that no recognised call consumes
+    (among the ``reachable`` offsets, if known: the compiler keeps some dead code, such as
+    the exception path of a ``finally`` after an empty ``try``, and nothing there runs)."""
     found = []
     for i, ins in enumerate(instrs):
         if (ins.name not in _SELF_LOADS or ins.offset in matched  # (most: no call below)
+                or (reachable is not None and ins.offset not in reachable)
                 or not _loads_self_for_call(code, facts, instrs, i)):
             continue
         position = positions[ins.offset]
@@ -468,7 +471,7 @@ class _SiteFinder:
         sites, calls_out = _mark_shared_callees(sites, calls_out)
         sites = _prefer_tail_calls_out(sites, calls_out)
         sites += _unmatched(self.code, self.facts, self.instrs, self.positions, matched,
-                            Reason.UNRECOGNISED)
+                            Reason.UNRECOGNISED, reachable=self.depths)
         sites.sort(key=lambda s: s.call.offset)
         sites = _refuse_finally_copies(sites)
         if _lists_own_locals(self.code, self.instrs):
