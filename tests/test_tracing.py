@@ -377,3 +377,56 @@ def test_settrace_of_the_direct_call_form(make, name_guard):
         fast = tail_optimize(slow, name_guard=name_guard)
     args = SHAPES["positional"][1]
     assert _line_events(fast, args) == _line_events(slow, args)
+
+
+#: Every kind of code pytailcall generates as it decorates: binders (an omitted default,
+#: ``*``/``**``), bounce entries and drivers (a call to another optimized function, the
+#: trampolines).
+DECORATED_UNDER_A_TRACER = """
+    def walk(n, acc=0, *rest, **kw):
+        if n == 0:
+            return acc
+        if n % 3 == 0:
+            return other(n - 1, acc)
+        if n % 3 == 1:
+            return walk(*(n - 1,), **kw)
+        return walk(n - 1, acc + 1)
+    def other(n, acc):
+        return walk(n, acc)
+    """
+
+
+@pytest.mark.parametrize("strategy", ["loop", "return_tuple", "partial"])
+def test_decorating_shows_no_line_of_the_users_file(make, strategy):
+    """What pytailcall generates as it decorates runs under a file name of its own: it
+    compiled that code under the user's, so a tracer attached as a module decorated its
+    functions (a coverage tool, at import) saw line events at that code's own line
+    numbers (1, 2, 6, 7, 9...) in the user's file, lines that may never run. The functions
+    made keep the user's file, for tracebacks."""
+    walk = make(DECORATED_UNDER_A_TRACER)
+    filename = walk.__code__.co_filename
+    seen: list[tuple[str, str, int]] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename == filename:
+            seen.append((event, frame.f_code.co_name, frame.f_lineno))
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        made = tail_optimize(walk, strategy=strategy)
+        walk.__globals__["other"] = tail_optimize(walk.__globals__["other"], strategy=strategy)
+    finally:
+        sys.settrace(previous)
+    walk.__globals__["walk"] = made
+    assert seen == []
+    assert made(10) == 0
+    with pytest.raises(TypeError) as caught:
+        made(5, None)  # (None + 1)
+    tb, codes = caught.value.__traceback__, []
+    while tb is not None:
+        codes.append(tb.tb_frame.f_code)
+        tb = tb.tb_next
+    assert [code.co_filename for code in codes if code.co_name == "walk"] == [filename] * (
+        1 if strategy == "loop" else 2)  # (the trampolines' driver, then the function)

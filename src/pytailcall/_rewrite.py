@@ -210,22 +210,28 @@ def _empty_collectors(code: types.CodeType, npositional: int, pool: _Pool) -> li
     return ops
 
 
+#: The file name of the code pytailcall generates (binders, drivers, bounce entries) until
+#: a function made from it is named like the user's (``named_like``). Not the user's file:
+#: the generated module and its factory run as a function is decorated, and under a tracer
+#: their line events would count lines of the user's file as run (coverage).
+GENERATED_FILENAME = "<pytailcall generated>"
+
+
 @functools.lru_cache(maxsize=256)
-def compiled(source: str, filename: str) -> types.CodeType:
-    """``source`` (generated: binders, drivers, bounce entries) compiled as a module of
-    ``filename``; once per pair, since compiling is most of what decorating costs otherwise
-    and equal sources are common (same signature, same file). Code objects are immutable
-    and hold no user objects, so sharing one between functions changes nothing."""
-    return compile(source, filename, "exec")
+def compiled(source: str) -> types.CodeType:
+    """``source`` (generated: binders, drivers, bounce entries) compiled as a module; once
+    per source, since compiling is most of what decorating costs otherwise and equal
+    sources are common (same signature). Code objects are immutable and hold no user
+    objects, so sharing one between functions changes nothing."""
+    return compile(source, GENERATED_FILENAME, "exec")
 
 
 def make_binder(func: types.FunctionType) -> types.FunctionType:
     """A function with ``func``'s signature that returns its parameters as a tuple."""
-    code = func.__code__
     signature, names = parameter_source(func)
     source = f"def binder({signature}):\n    return ({names},)\n"
     namespace: dict[str, Any] = {}
-    exec(compiled(source, code.co_filename), namespace)
+    exec(compiled(source), namespace)
     binder: types.FunctionType = namespace["binder"]
     # Named like the function, for identical binding errors; without lines of its own, as
     # its source is not the user's.
@@ -250,9 +256,8 @@ def make_star_binder(func: types.FunctionType, binder: types.FunctionType,
     """What ``f(*iterable, **mapping)`` calls in place of the callee: the call consumes the
     iterable and the mapping (errors name ``func``, as natively), then the binder binds with
     the callee's defaults as they are at that moment."""
-    code = func.__code__
     namespace: dict[str, Any] = {}
-    exec(compiled(_STAR_BINDER, code.co_filename), namespace)
+    exec(compiled(_STAR_BINDER), namespace)
     star: types.FunctionType = namespace["factory"](binder, callee)
     named_like(star, func, on_def_line=False)
     return star
@@ -268,14 +273,14 @@ def one_line_table(units: int, on_def_line: bool) -> bytes:
 
 def named_like(made: types.FunctionType, func: types.FunctionType, *,
                on_def_line: bool) -> None:
-    """Give a generated function ``func``'s names (error messages name the callable) and
-    either no lines at all or every instruction on ``func``'s ``def`` line."""
+    """Give a generated function ``func``'s names (error messages name the callable), file,
+    and either no lines at all or every instruction on ``func``'s ``def`` line."""
     code = func.__code__
     first = code.co_firstlineno
     units = len(made.__code__.co_code) // 2
     made.__code__ = made.__code__.replace(
-        co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
-        co_linetable=one_line_table(units, on_def_line))
+        co_name=code.co_name, co_qualname=code.co_qualname, co_filename=code.co_filename,
+        co_firstlineno=first, co_linetable=one_line_table(units, on_def_line))
     made.__name__ = func.__name__
     made.__qualname__ = func.__qualname__
     made.__module__ = func.__module__

@@ -248,9 +248,8 @@ def add_entries(target: _runtime.Target, source: types.FunctionType,
     function (a ``*``/``**`` argument is consumed as they are called, and its errors name
     the callable) and read the defaults only then; their code stands on the ``def`` line.
     ``drive`` follows the bounces with ``run``."""
-    code = source.__code__
     namespace: dict[str, object] = {}
-    exec(compiled(_ENTRIES, code.co_filename), namespace)
+    exec(compiled(_ENTRIES), namespace)
     factory = namespace["factory"]
     assert isinstance(factory, types.FunctionType)
     dest = target.step if target.step is not None else target.public
@@ -352,14 +351,14 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
             f"  def _pytailcall_generated_({signature}):\n"
             + body.replace("{arguments}", arguments)
             + "  return _pytailcall_generated_\n")
-    module_code = compiled(text, code.co_filename)
+    module_code = compiled(text)
     factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
     first = code.co_firstlineno
     units = len(inner.co_code) // 2
     inner = inner.replace(
-        co_name=code.co_name, co_qualname=code.co_qualname, co_firstlineno=first,
-        co_linetable=one_line_table(units, True))
+        co_name=code.co_name, co_qualname=code.co_qualname, co_filename=code.co_filename,
+        co_firstlineno=first, co_linetable=one_line_table(units, True))
     factory_code = factory_code.replace(co_consts=tuple(
         inner if isinstance(c, types.CodeType) else c for c in factory_code.co_consts))
     factory = types.FunctionType(factory_code, source.__globals__)
