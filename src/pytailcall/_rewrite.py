@@ -717,7 +717,7 @@ class Rewriter:
             return None
         lead, stores = self._carrying(self._elided_lines(binding),
                                       self.bind(site, binding, 0), checked=bool(check))
-        ops = [*lead, *check, *stores, *Restart.restart(self, escaping=bool(check))]
+        ops = [*lead, *check, *stores, *Restart.restart(self, site, escaping=bool(check))]
         made = assemble(_positioned(ops, site), first + self.shift, self.facts)
         fill = last - first - len(made.code) // 2
         if fill < 0:
@@ -1255,7 +1255,7 @@ class Rewriter:
         """See ``_starts_at_load``."""
         arguments = [*self._argument_ops(site, binding),
                      *self._line_carriers(binding, jumped_from=None)]
-        going_on = [*arguments, *self.bind(site, binding, 0), *Restart.restart(self)]
+        going_on = [*arguments, *self.bind(site, binding, 0), *Restart.restart(self, site)]
         loader = site.loader
         assert loader is not None
         at_load = self.positions[loader.offset]
@@ -1846,12 +1846,60 @@ class Rewriter:
         Stubs return themselves rather than jump back to the code after the call, so that
         code may be overwritten when the call sequence alone is too short for the jump.
         """
-        ops: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
+        if site.context is None and self.unwinder is None:
+            # As the compiler's own return: each instruction at its position, so that
+            # tracers see the lines of a ``return (`` or an empty ``finally`` as natively.
+            ops: list[Op] = []
+            line = self.positions[site.call.offset][0]
+            for ins in self._exit_path(site):
+                position = self.positions[ins.offset]
+                if ins.name in ("SWAP", "POP_TOP", "POP_ITER", "RETURN_VALUE"):
+                    ops.append(Op(ins.name, ins.arg, position=position))
+                elif position[0] is not None and position[0] != line:
+                    ops.append(Op("NOP", position=position))
+                line = position[0] if position[0] is not None else line
+            assert [(op.name, op.arg) for op in ops
+                    if op.name not in ("NOP", "RETURN_VALUE")] == list(site.exit_ops)
+            return list(ops)
+        items: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
         if site.context is not None:
-            ops += Unwinder.replayed(site, self.positions)
+            items += Unwinder.replayed(site, self.positions)
         if self.unwinder is None:
-            return [*ops, Op("RETURN_VALUE")]
-        return [*ops, *self.unwinder.returning(None)]
+            return [*items, Op("RETURN_VALUE")]
+        return [*items, *self.unwinder.returning(None)]
+
+    def _exit_path(self, site: SelfCall) -> list[Instr]:
+        """What runs natively from the end of a tail call to its ``RETURN_VALUE`` (included):
+        the compiler's clean-up of loop iterators, and instructions that only carry lines
+        (``NOP``, jumps to a shared return)."""
+        flow = self.analysis.flow
+        path = [flow.instruction_at(site.call.end)]
+        while path[-1].name != "RETURN_VALUE":
+            ins = path[-1]
+            if len(path) > 200:
+                raise RuntimeError(f"no return after the call at unit {site.call.offset}")
+            if ins.target is not None and not self.facts.falls_through(ins.op):
+                path.append(flow.instruction_at(ins.target))
+            else:
+                path.append(flow.instrs[flow.index[ins.offset] + 1])
+        return path
+
+    def exit_lines(self, site: SelfCall) -> list[Op]:
+        """A NOP at each line natively seen after a tail call returns, before its frame
+        does (a ``return (`` above the call, the ``pass`` of an empty ``finally``), for a
+        stub that jumps back instead: without them, coverage tools would report those lines
+        never run. Before the next iteration's lines, where natively they follow the
+        innermost call's; none for a call with a context (its replay shows its line)."""
+        if site.context is not None:
+            return []
+        carriers = []
+        line = self.positions[site.call.offset][0]
+        for ins in self._exit_path(site):
+            position = self.positions[ins.offset]
+            if position[0] is not None and position[0] != line:
+                carriers.append(Op("NOP", position=position))
+                line = position[0]
+        return carriers
 
     def truth(self) -> list[Op]:
         """What makes the value on top a condition for a conditional jump."""
@@ -1989,17 +2037,19 @@ class Restart(Continuation):
             above = [Op("SWAP", 2)] if rewriter.has_list else []
             ops += [*above, Op("LOAD_CONST", rewriter.consts.index(1)),
                     Op("BINARY_OP", NB_ADD), *above]
-        return [*ops, *self.restart(rewriter, escaping=site.handler is not None)]
+        return [*ops, *self.restart(rewriter, site, escaping=site.handler is not None)]
 
     @staticmethod
-    def restart(rewriter: Rewriter, *, escaping: bool = False) -> list[Item]:
-        """With the parameters bound and the stack empty: a new call's state, and back to
-        the start (without an interrupt check when ``interrupt_check`` made one)."""
+    def restart(rewriter: Rewriter, site: SelfCall, *, escaping: bool = False) -> list[Item]:
+        """With the parameters bound and the stack empty: a new call's state, the lines
+        natively seen as the call returns (``Rewriter.exit_lines``), and back to the start
+        (without an interrupt check when ``interrupt_check`` made one)."""
         start = rewriter.analysis.body_start.start + rewriter.shift
         jump = "JUMP_BACKWARD_NO_INTERRUPT" if escaping else "JUMP_BACKWARD"
         # Lineless, so that the restart's first line is a new line, as in a new frame:
         # sys.monitoring hides a LINE event after an instruction of the same line.
-        return [*rewriter.fresh_frame_state(), Op(jump, target=start, position=NO_LINE)]
+        return [*rewriter.fresh_frame_state(), *rewriter.exit_lines(site),
+                Op(jump, target=start, position=NO_LINE)]
 
 
 class _ReturnTooFar(Exception):
