@@ -41,6 +41,7 @@ from tests.fuzz.generate import (  # noqa: E402
 )
 from tests.fuzz.run import (  # noqa: E402
     IN_PROCESS_ONLY,
+    _line_difference,
     available_modes,
     campaign,
     check_batch,
@@ -78,6 +79,39 @@ def test_seeded_programs():
         results = check_batch(sources)
     assert all(r.ok for r in results), _explain_failures(results)
     assert sum(r.modes for r in results) >= len(sources)  # something was compared
+
+
+def test_seeded_programs_show_native_line_events():
+    """Tracers see the lines native code runs, in every mode; with the loop (but for saved
+    contexts), in native order (``run._line_difference``)."""
+    count = 15 if IN_PROCESS_ONLY else 40
+    sources = [program_from_seed(9_000 + i, CI_BATCH_MIX)[0] for i in range(count)]
+    if IN_PROCESS_ONLY:
+        results = [check_program(source, lines=True) for source in sources]
+    else:
+        results = check_batch(sources, lines=True)
+    assert all(r.ok for r in results), _explain_failures(results)
+    assert sum(r.lines_compared for r in results) >= len(sources)
+
+
+def test_line_comparison_is_not_vacuous():
+    """A line native code runs and the optimized code does not, and lines in another
+    order, are differences; the lines of ``return`` and ``pass`` statements natively seen
+    only as frames return, seen earlier, are not."""
+    source = "def f(n):\n    x = n\n    y = x\n    return (\n        f(n - 1))\n"
+    native = [[("line", "f", 2), ("line", "f", 3), ("line", "f", 2), ("line", "f", 3),
+               ("return", "f", 3), ("line", "f", 4), ("return", "f", 4)]]
+    assert _line_difference(source, native, native, True) is None
+    carried = [[("line", "f", 2), ("line", "f", 3), ("line", "f", 4), ("line", "f", 2),
+                ("line", "f", 3), ("return", "f", 3)]]
+    assert _line_difference(source, native, carried, True) is None
+    missing = [[("line", "f", 2), ("line", "f", 3), ("line", "f", 2), ("line", "f", 3),
+                ("return", "f", 3)]]
+    assert "natively only: [('f', 4)]" in str(_line_difference(source, native, missing, True))
+    swapped = [[("line", "f", 3), ("line", "f", 2), ("line", "f", 2), ("line", "f", 3),
+                ("return", "f", 3), ("line", "f", 4)]]
+    assert "differ from event 0" in str(_line_difference(source, native, swapped, True))
+    assert _line_difference(source, native, swapped, False) is None  # (lines only)
 
 
 @settings(max_examples=15 if IN_PROCESS_ONLY else 30, deadline=None,

@@ -12,6 +12,7 @@ on the program that caused it)::
 Command line (a campaign; see docs/fuzzing.md)::
 
     python -m tests.fuzz.run --examples 20000 --seed 1 [--batch 100] [--in-process]
+    python -m tests.fuzz.run --examples 2000 --seed 1 --lines  # line events too
     python -m tests.fuzz.run --check tests/fuzz/found/*.py   # re-check saved programs
     python -m tests.fuzz.run --worker      # internal: JSON lines in, JSON lines out
 
@@ -20,6 +21,8 @@ those run in every optimized mode, with the recursion limit a few hundred frames
 caller: they must not raise RecursionError and must agree across modes. The run is skipped
 in a mode where pytailcall refused a call passing full fuel (a ``fuel - 1`` or ``fuel - 2``
 outside ``min(...)``): such a call legitimately recurses.
+
+With ``lines``, tracers' line events are compared too (see ``_line_difference``).
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Result:
     modes: int = 0  #: optimized variants compared
     deep: int = 0  #: optimized variants whose DEEP calls ran
     excused: int = 0  #: escape_try differences explained by its documented semantics
+    lines_compared: int = 0  #: optimized variants whose line events were compared
     #: refusals where pytailcall's own verification failed ("please report this") or its
     #: analysis did not recognise a call ("does not recognise the bytecode"): the call is
     #: left native, so not a failure, but a gap worth a report
@@ -142,15 +146,16 @@ def _stack_depth() -> int:
 
 def execute(source: str, mode: dict[str, Any] | None,
             profile: Callable[..., Any] | None = None,
-            reports: list[tuple[str, Any]] | None = None, deep: bool = False
-            ) -> dict[str, Any]:
+            reports: list[tuple[str, Any]] | None = None, deep: bool = False,
+            lines: bool = False) -> dict[str, Any]:
     """Run ``source``'s CALLS natively (``mode`` None) or optimized with ``mode``.
 
     With ``deep``, run its ``DEEP`` calls instead, with little room on the stack.
     ``reports`` collects ``(name, explain(function))`` of every function optimized.
     Returns ``{"calls": [(outcome, log), ...], "refused": [...], "decoration": error,
-    "refused_sites": [(name, lineno, reason), ...]}`` (refused_sites also has the refused
-    tail calls to other functions).
+    "refused_sites": [(name, lineno, reason), ...], "lines": [[(event, name, line), ...]]}``
+    (refused_sites also has the refused tail calls to other functions; lines, with
+    ``lines``, the line events of each call: see ``_line_tracer``).
     """
     refused: list[str] = []
     refused_sites: list[tuple[str, int | None, str | None]] = []
@@ -193,11 +198,15 @@ def execute(source: str, mode: dict[str, Any] | None,
     if deep:
         namespace["LIMIT"] = DEEP_LOG_LIMIT
     running_limit = sys.getrecursionlimit()
+    traced: list[list[tuple[str, str, int]]] = []
     for call in namespace["DEEP" if deep else "CALLS"]:
         namespace["LOG"].clear()
         old = sys.getprofile()
         if profile is not None:
             sys.setprofile(profile)
+        if lines:
+            traced.append([])
+            sys.settrace(_line_tracer(filename, traced[-1]))
         if deep:
             sys.setrecursionlimit(_stack_depth() + DEEP_HEADROOM)
         try:
@@ -211,11 +220,30 @@ def execute(source: str, mode: dict[str, Any] | None,
                 sys.setrecursionlimit(running_limit)
             if profile is not None:
                 sys.setprofile(old)
+            if lines:
+                sys.settrace(None)
         calls.append((outcome, repr(namespace["LOG"])))
     sys.setrecursionlimit(limit)
     linecache.cache.pop(filename, None)
     return {"calls": calls, "refused": refused, "decoration": decoration_error,
-            "refused_sites": refused_sites}
+            "refused_sites": refused_sites, "lines": traced}
+
+
+def _line_tracer(filename: str, into: list[tuple[str, str, int]]) -> Callable[..., Any]:
+    """A ``sys.settrace`` function recording the line and return events of the program's
+    frames as ``(event, function name, line)``, but those on a ``def`` line: the frames
+    the trampolines' drivers and bounce entries add stand there (documented), and native
+    code has none."""
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        code = frame.f_code
+        if code.co_filename != filename:
+            return None
+        if event in ("line", "return") and frame.f_lineno != code.co_firstlineno:
+            into.append((event, code.co_name, frame.f_lineno))
+        return trace
+
+    return trace
 
 
 def _escapes_nested_frame(source: str) -> bool:
@@ -257,6 +285,63 @@ def _first_difference(native: list[Any], optimized: list[Any]) -> tuple[str, str
     return None
 
 
+def _in_order(mode: dict[str, Any], reports: Sequence[tuple[str, Any]]) -> bool:
+    """Should tracers see native line events in native order in ``mode``? With the loop
+    strategy, yes, unless some call saves a context (each replayed context shows its line
+    again: documented). Trampolines' bounces return from frames where native code calls:
+    the comparison of their order stays with the loop."""
+    return mode.get("strategy") == "loop" and not any(
+        "modulo context" in (site.via or "") for _, report in reports for site in report.sites)
+
+
+def _unwinding_lines(events: Sequence[Sequence[Any]], text: Sequence[str]
+                     ) -> set[tuple[str, int]]:
+    """The ``return`` and ``pass`` lines natively seen right after a return event (and
+    after each other): as the frames a jump removed return one by one, each shows the
+    lines between its call and its return (a ``return (`` above the call, an empty
+    ``finally``, and on 3.12 a ``return`` two paths share), which the jumps show before
+    the next iteration instead (``Rewriter.exit_lines``), or not at all (3.12's shared
+    return)."""
+    found = set()
+    after_return = False
+    for event, name, line in events:
+        if event == "return":
+            after_return = True
+            continue
+        after_return = after_return and text[line - 1].strip().startswith(("return", "pass"))
+        if after_return:
+            found.add((name, line))
+    return found
+
+
+def _line_difference(source: str, native: list[list[Any]], optimized: list[list[Any]],
+                     in_order: bool) -> str | None:
+    """How the optimized line events of a call differ from native, or None.
+
+    Every mode must run the same lines (a coverage tool's view). Where ``in_order``, the
+    same line events in the same order too, but on the lines natively seen only as the
+    frames a jump removed return (see ``_unwinding_lines``)."""
+    text = source.splitlines()
+    for i, (n, o) in enumerate(zip(native, optimized, strict=True)):
+        n_lines = {(name, line) for event, name, line in n if event == "line"}
+        o_lines = {(name, line) for event, name, line in o if event == "line"}
+        if n_lines != o_lines:
+            return (f"call {i}: lines run natively only: {sorted(n_lines - o_lines)}, "
+                    f"optimized only: {sorted(o_lines - n_lines)}")
+        if not in_order:
+            continue
+        moved = _unwinding_lines(n, text)
+        n_seq, o_seq = ([(name, line) for event, name, line in events
+                         if event == "line" and (name, line) not in moved]
+                        for events in (n, o))
+        if n_seq != o_seq:
+            j = next((k for k, (a, b) in enumerate(zip(n_seq, o_seq, strict=False))
+                      if a != b), min(len(n_seq), len(o_seq)))
+            return (f"call {i}: line events differ from event {j}: native "
+                    f"...{n_seq[max(0, j - 4):j + 6]}, optimized ...{o_seq[max(0, j - 4):j + 6]}")
+    return None
+
+
 _BOUNDED_FUEL = re.compile(r"min\(fuel - \d, \d+\)")
 _FULL_FUEL = re.compile(r"\bfuel - \d")
 
@@ -279,21 +364,24 @@ def _is_recursion_error(outcome: Sequence[Any]) -> bool:
     return outcome[0] == "raise" and outcome[1] == "RecursionError"
 
 
-def check_program(source: str, modes: Sequence[dict[str, Any]] | None = None) -> Result:
-    """Run ``source`` natively and with every mode; a Result listing what differed."""
+def check_program(source: str, modes: Sequence[dict[str, Any]] | None = None,
+                  lines: bool = False) -> Result:
+    """Run ``source`` natively and with every mode; a Result listing what differed (with
+    ``lines``, in tracers' line events too)."""
     result = Result(source)
     modes = available_modes() if modes is None else modes
     has_deep = "\nDEEP = " in source
     deep_reference: tuple[str, list[Any]] | None = None
-    native = execute(source, None)
+    native = execute(source, None, lines=lines)
     for outcome, _ in native["calls"]:
         if outcome[0] == "raise" and outcome[1] == "RecursionError":
             result.skipped = "native RecursionError"
             return result
     for mode in modes:
         name = mode_name(mode)
+        reports: list[tuple[str, Any]] = []
         try:
-            optimized = execute(source, mode)
+            optimized = execute(source, mode, reports=reports, lines=lines)
         except Exception as exc:
             result.failures.append(Failure(name, "setup", f"{type(exc).__name__}: {exc}"))
             continue
@@ -309,6 +397,11 @@ def check_program(source: str, modes: Sequence[dict[str, Any]] | None = None) ->
         if has_deep and not full_fuel_refusals(source, optimized["refused_sites"]):
             deep_reference = _check_deep(source, mode, result, deep_reference)
         difference = _first_difference(native["calls"], optimized["calls"])
+        if difference is None and lines:
+            result.lines_compared += 1
+            detail = _line_difference(source, native["lines"], optimized["lines"],
+                                      _in_order(mode, reports))
+            difference = None if detail is None else ("lines", detail)
         if difference is not None:
             if mode.get("escape_try") and _escapes_nested_frame(source):
                 result.excused += 1
@@ -363,7 +456,7 @@ def worker_main() -> int:
             continue
         request = json.loads(line)
         try:
-            result = check_program(request["source"], modes)
+            result = check_program(request["source"], modes, lines=request.get("lines", False))
         except BaseException as exc:  # a generator or runner bug: report, go on
             result = Result(request["source"], [Failure("runner", "error", "".join(
                 traceback.format_exception(type(exc), exc, exc.__traceback__))[-2000:])])
@@ -387,10 +480,11 @@ def _worker_command() -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "tests.fuzz.run", "--worker"], env
 
 
-def _run_worker(sources: Sequence[str], timeout: float) -> tuple[dict[int, dict[str, Any]],
-                                                                  int | None, str]:
+def _run_worker(sources: Sequence[str], timeout: float, lines: bool = False
+                ) -> tuple[dict[int, dict[str, Any]], int | None, str]:
     command, env = _worker_command()
-    stdin = "".join(json.dumps({"id": i, "source": s}) + "\n" for i, s in enumerate(sources))
+    stdin = "".join(json.dumps({"id": i, "source": s, "lines": lines}) + "\n"
+                    for i, s in enumerate(sources))
     root = Path(__file__).resolve().parents[2]
     try:
         proc = subprocess.run(command, input=stdin, capture_output=True, text=True, env=env,
@@ -411,15 +505,15 @@ def _run_worker(sources: Sequence[str], timeout: float) -> tuple[dict[int, dict[
 def _from_payload(source: str, payload: dict[str, Any]) -> Result:
     return Result(source, [Failure(**f) for f in payload["failures"]], payload["skipped"],
                   payload["refused"], payload["modes"], payload["deep"], payload["excused"],
-                  payload["internal"])
+                  payload["lines_compared"], payload["internal"])
 
 
 def check_batch(sources: Sequence[str], timeout: float | None = None,
-                single_timeout: float = 60.0) -> list[Result]:
+                single_timeout: float = 60.0, lines: bool = False) -> list[Result]:
     """Check ``sources`` in one worker subprocess; re-run one at a time if it dies."""
     if timeout is None:
         timeout = 60.0 + 5.0 * len(sources)
-    results, code, stderr = _run_worker(sources, timeout)
+    results, code, stderr = _run_worker(sources, timeout, lines)
     out: list[Result] = []
     missing = [i for i in range(len(sources)) if i not in results]
     for i, source in enumerate(sources):
@@ -427,7 +521,7 @@ def check_batch(sources: Sequence[str], timeout: float | None = None,
             out.append(_from_payload(source, results[i]))
             continue
         # The worker died (or hung) before reporting this one: alone, in a fresh worker.
-        alone, code1, stderr1 = _run_worker([source], single_timeout)
+        alone, code1, stderr1 = _run_worker([source], single_timeout, lines)
         if 0 in alone:
             out.append(_from_payload(source, alone[0]))
             continue
@@ -504,17 +598,17 @@ def minimize(choices: Sequence[int], failing: Callable[[str], bool],
 
 
 def minimize_failure(source: str, choices: Sequence[int], reference: Result,
-                     in_process: bool, mix: Mix = DEFAULT_MIX) -> str:
+                     in_process: bool, mix: Mix = DEFAULT_MIX, lines: bool = False) -> str:
     predicate = same_failure(reference)
     crashy = any(f.mode == "worker" for f in reference.failures)
 
     def failing(candidate: str) -> bool:
         if in_process and not crashy:
             try:
-                return predicate(check_program(candidate))
+                return predicate(check_program(candidate, lines=lines))
             except Exception:
                 return False
-        return predicate(check_batch([candidate], single_timeout=30.0)[0])
+        return predicate(check_batch([candidate], single_timeout=30.0, lines=lines)[0])
 
     smallest, _ = minimize(choices, failing, max_evaluations=200 if crashy else 600, mix=mix)
     return smallest
@@ -532,14 +626,15 @@ def seeded_programs(seed: int, count: int, start: int = 0, mix: Mix = DEFAULT_MI
 def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = False,
              minimize_failures: bool = True, out_dir: Path | None = None,
              log: Callable[[str], None] = print, time_limit: float | None = None,
-             mix: Mix = DEFAULT_MIX) -> dict[str, Any]:
-    """Check ``examples`` seeded programs; return a summary (failures minimized)."""
+             mix: Mix = DEFAULT_MIX, lines: bool = False) -> dict[str, Any]:
+    """Check ``examples`` seeded programs (with ``lines``, their line events too); return a
+    summary (failures minimized)."""
     in_process = in_process or IN_PROCESS_ONLY
     started = time.monotonic()
     summary: dict[str, Any] = {
         "python": sys.version.split()[0], "platform": sys.platform, "seed": seed,
         "mix": str(mix), "checked": 0, "skipped": 0, "excused": 0, "deep_checked": 0,
-        "refused_sites": 0, "internal": [], "gap_programs": 0,
+        "refused_sites": 0, "internal": [], "gap_programs": 0, "lines_compared": 0,
         "modes": [
             mode_name(m) for m in available_modes()], "failures": [],
     }
@@ -550,15 +645,16 @@ def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = Fals
             break
         chunk = programs[start:start + batch]
         if in_process:
-            results = [check_program(source) for _, source, _ in chunk]
+            results = [check_program(source, lines=lines) for _, source, _ in chunk]
         else:
-            results = check_batch([source for _, source, _ in chunk])
+            results = check_batch([source for _, source, _ in chunk], lines=lines)
         for (index, source, choices), result in zip(chunk, results, strict=True):
             summary["checked"] += 1
             summary["skipped"] += result.skipped is not None
             summary["excused"] += result.excused
             summary["deep_checked"] += bool(result.deep)
             summary["refused_sites"] += len(result.refused)
+            summary["lines_compared"] += result.lines_compared
             summary["gap_programs"] += bool(result.internal)
             if result.internal and len(summary["internal"]) < 20:
                 summary["internal"].append({"index": index, "refusals": result.internal[:3]})
@@ -567,9 +663,9 @@ def campaign(examples: int, seed: int, batch: int = 100, in_process: bool = Fals
             log(f"program {index} FAILED: " + "; ".join(str(f)[:300] for f in result.failures))
             smallest = source
             if minimize_failures:
-                smallest = minimize_failure(source, choices, result, in_process, mix)
-                again = (check_program(smallest) if in_process
-                         else check_batch([smallest])[0])
+                smallest = minimize_failure(source, choices, result, in_process, mix, lines)
+                again = (check_program(smallest, lines=lines) if in_process
+                         else check_batch([smallest], lines=lines)[0])
                 failures = again.failures or result.failures
             else:
                 failures = result.failures
@@ -628,6 +724,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "shapes off), and/or name=weight,... (see docs/fuzzing.md)")
     parser.add_argument("--check", nargs="+", type=Path, default=None, metavar="FILE",
                         help="check these program files (e.g. tests/fuzz/found/*.py) and exit")
+    parser.add_argument("--lines", action="store_true",
+                        help="compare the lines run too, and the order of line events "
+                             "(loop strategy, no contexts)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -639,7 +738,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check is not None:
         return check_files(args.check)
     summary = campaign(args.examples, args.seed, args.batch, args.in_process,
-                       not args.no_minimize, args.out, time_limit=args.time_limit, mix=mix)
+                       not args.no_minimize, args.out, time_limit=args.time_limit, mix=mix,
+                       lines=args.lines)
     text = json.dumps(summary, indent=2)
     if args.json:
         args.json.write_text(text)
