@@ -219,11 +219,12 @@ _FAR_FILLER = "\n".join(f"    z{i} = n * {i} + a" for i in range(120))
 #: Calls whose ``return`` another path shares (``n and ...``): only their call sequence can
 #: become the jump, one code unit for ``CALL_FUNCTION_EX`` before 3.14. What ends their
 #: arguments: a tuple, a generator call (3.11: ``PRECALL`` and ``CALL``), a ``**`` merge
-#: that can raise.
+#: that can raise, a call of a Python function that can raise (its own frame).
 _ONE_UNIT_CALLS = {
     "tuple": "return n and walk(*(n - 1, a + 1))",
     "generator": "return n and walk(*(x for x in (n - 1, a + 1)))",
     "merge": "return n and walk(n - 1, **m)",
+    "python call": "return n and walk(*helper(n - 1, m))",
 }
 
 
@@ -231,6 +232,10 @@ def _one_unit_call_far_from_its_stub(call: str, in_try: bool) -> str:
     body = (f"        try:\n            {call}\n        except TypeError as exc:\n"
             "            return 'caught'" if in_try else f"        {call}")
     return f"""
+def helper(n, m):
+    if m == 7:
+        raise TypeError('helper')
+    return (n,)
 def walk(n, a=0, m=None):
     m = {{'a': a + 1}} if m is None else m
     if n != -1:
@@ -249,11 +254,12 @@ def test_a_one_unit_call_far_from_its_stub_takes_its_last_argument_along(
     optimized, where it was refused with "please report this" (the only analysis gaps the
     fuzzer found, 1-6 programs in 400). What runs there first raises as natively, at the
     call's line, into the ``try`` around it (with ``escape_try``; only the loop jumps
-    there, the trampolines say why not)."""
+    there, the trampolines say why not), from a frame of its own too (3.13 let that
+    exception leave the ``try``: found by review)."""
     src = _one_unit_call_far_from_its_stub(_ONE_UNIT_CALLS[call], in_try)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        native, walk = make_pair(src, escape_try=in_try)
+        native, walk = make_pair(src, "walk", escape_try=in_try)
     report = explain(walk)
     if in_try and strategy != "loop":
         assert [site.reason.split(":")[0] for site in report.sites] == [
@@ -265,8 +271,9 @@ def test_a_one_unit_call_far_from_its_stub_takes_its_last_argument_along(
     assert walk(30) == native(30) == 0
     call_line = 1 + src.splitlines().index(next(
         line for line in src.splitlines() if "return n and" in line))
+    raises = call in ("merge", "python call")
     results = []
-    for function in (native, walk):  # a bad ``**`` mapping raises from the merge
+    for function in (native, walk):  # m=7: a bad ``**`` mapping, or the helper raises
         try:
             results.append(function(3, 0, 7))
         except TypeError as exc:
@@ -276,10 +283,13 @@ def test_a_one_unit_call_far_from_its_stub_takes_its_last_argument_along(
                 tb = tb.tb_next
             results.append(("raise", str(exc), tb.tb_lineno))
     assert results[1] == results[0]
-    if call != "merge":
+    if not raises:
         assert results[0] == 0
     elif in_try:
         assert results[0] == "caught"
-    else:
+    elif call == "merge":
         assert results[0][1].endswith("walk() argument after ** must be a mapping, not int")
         assert results[0][2] == call_line
+    else:
+        assert results[0][1] == "helper"
+

@@ -530,8 +530,7 @@ class Rewriter:
             else:
                 jumped_from = None if site is stub_in_place else self._overwritten(site)[0]
                 stub = [*self._line_carriers(binding, jumped_from=jumped_from),
-                        *(Op(one.name, one.arg, position=self.positions[one.offset])
-                          for one in self._widened.get(site.call.offset, ())),
+                        *self._taken_along(site),
                         *(self._stub(site, binding) if site.callee == "self" else
                           self._method_stub(site, binding) if site.own_method else
                           self._bounce_out_stub(site, binding))]
@@ -844,6 +843,20 @@ class Rewriter:
                                               if name == "NOP"]
                     + ([taken_along[0].start] if taken_along else []))
         return first, self._end_of_return(site)
+
+    def _taken_along(self, site: SelfCall) -> list[Op]:
+        """The instructions ``_widen`` moved into a call's stub, at their own positions.
+        Under a handler, after a NOP: where one of them runs a Python frame that raises
+        (``*h(n)``, a ``__getitem__``), 3.13 looks for the handler at the unit before it
+        (found by review: the exception left the ``try`` when that unit was the end of
+        the function's code), which the NOP puts under the stub's handler."""
+        run = self._widened.get(site.call.offset, ())
+        if not run:
+            return []
+        moved = [Op(one.name, one.arg, position=self.positions[one.offset]) for one in run]
+        if site.handler is None:
+            return moved
+        return [Op("NOP", position=self.positions[run[0].offset]), *moved]
 
     def _widen(self, too_short: Sequence[Any], sites: Sequence[SelfCall]) -> bool:
         """Make room for the jumps of calls too short for them: the instructions that end
