@@ -185,7 +185,8 @@ def test_every_corpus_function_decorates_without_internal_error():
                 assert func.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE
                                                  | inspect.CO_ASYNC_GENERATOR)
                 continue
-        assert not [w for w in caught if "please report" in str(w.message)], func
+        assert not [w for w in caught if "please report" in str(w.message)
+                    or "too short for a jump" in str(w.message)], func
         assert optimized.__wrapped__ is func
         made += 1
     assert made > 400

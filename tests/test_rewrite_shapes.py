@@ -293,3 +293,17 @@ def test_a_one_unit_call_far_from_its_stub_takes_its_last_argument_along(
     else:
         assert results[0][1] == "helper"
 
+
+def test_a_one_unit_call_whose_arguments_end_in_a_join_says_why_it_stays_a_call(make_pair):
+    """Where the instruction before such a call cannot move (two branches of a conditional
+    meet at the call), it stays a normal call, with the known limit as its reason, not a
+    request for a report (found by review: about 2% of its generated long functions)."""
+    src = _one_unit_call_far_from_its_stub(
+        "return n and walk(*((n - 1,) if n else (n - 2,)))", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        native, walk = make_pair(src, "walk")
+    [site] = explain(walk).sites
+    assert not site.optimized and "(a known limit:" in site.reason, site.reason
+    assert [str(w.message) for w in caught if "please report" in str(w.message)] == []
+    assert walk(30) == native(30) == 0

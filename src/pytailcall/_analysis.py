@@ -79,7 +79,9 @@ class Reason:
     CONTEXT_VIRTUAL_ITERATOR = ("not a tail call: its result is used inside a for loop, whose "
                                 "iterator from CPython 3.14 may be virtual and cannot be saved")
     NO_ROOM = ("the call's bytecode is too short for a jump as far as its rewritten form, "
-               "past the end of this long function; please report this")
+               "past the end of this long function (a known limit: a call with *args whose "
+               "return another path shares, and whose arguments' last instruction cannot "
+               "move, such as the join of two branches)")
     IN_FOR_LOOP_BOUNCE = ("inside a for loop: a bounce returns from the frame, which would "
                           "finalise the loop's iterator (a generator's finally block) before "
                           "the call instead of after it (a jump of the loop strategy to the "

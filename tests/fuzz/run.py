@@ -61,6 +61,11 @@ RECURSION_LIMIT = 4000
 DEEP_HEADROOM = 300
 #: The log's size limit during DEEP calls (a DEEP call logs at every level).
 DEEP_LOG_LIMIT = 100_000
+#: What a refusal says when it is a gap of the rewriter, not of the program: its own
+#: verification failed, it did not recognise a call, or no jump fits (``Reason.NO_ROOM``,
+#: ``Reason.RETURN_TOO_FAR``).
+_GAPS = ("please report", "does not recognise", "too short for a jump",
+         "cannot reach it")
 #: The functions the generator defines (frames the escape_try excuse looks at).
 PROGRAM_FUNCTIONS = frozenset({"f", "g", "u", "m"})
 
@@ -87,9 +92,10 @@ class Result:
     deep: int = 0  #: optimized variants whose DEEP calls ran
     excused: int = 0  #: escape_try differences explained by its documented semantics
     lines_compared: int = 0  #: optimized variants whose line events were compared
-    #: refusals where pytailcall's own verification failed ("please report this") or its
-    #: analysis did not recognise a call ("does not recognise the bytecode"): the call is
-    #: left native, so not a failure, but a gap worth a report
+    #: refusals where pytailcall's own verification failed ("please report this"), its
+    #: analysis did not recognise a call ("does not recognise the bytecode") or no jump
+    #: fitted ("too short for a jump"): the call is left native, so not a failure, but a
+    #: gap worth a report
     internal: list[str] = field(default_factory=list)
 
     @property
@@ -388,7 +394,7 @@ def check_program(source: str, modes: Sequence[dict[str, Any]] | None = None,
         result.modes += 1
         result.refused += [f"[{name}] {r}" for r in optimized["refused"]]
         result.internal += [f"[{name}] {r}" for r in optimized["refused"]
-                            if "please report" in r or "does not recognise" in r]
+                            if any(gap in r for gap in _GAPS)]
         for error in optimized["decoration"]:
             result.failures.append(Failure(name, "decoration", error))
         for outcome, _ in optimized["calls"]:
@@ -745,7 +751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(text)
     print(json.dumps({k: v for k, v in summary.items() if k not in ("failures", "internal")},
                      indent=2))
-    print(f"analysis gaps (left native: 'please report' / 'does not recognise'): "
+    print(f"analysis gaps (left native: 'please report' / 'does not recognise' / "
+          f"'too short for a jump'): "
           f"{summary['gap_programs']} programs (first 20 in --json)")
     for failure in summary["failures"]:
         print(f"\n--- program {failure['index']}:")
