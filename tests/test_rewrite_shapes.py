@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dis
+import sys
 import textwrap
 import tracemalloc
 import warnings
@@ -297,13 +298,17 @@ def test_a_one_unit_call_far_from_its_stub_takes_its_last_argument_along(
 def test_a_one_unit_call_whose_arguments_end_in_a_join_says_why_it_stays_a_call(make_pair):
     """Where the instruction before such a call cannot move (two branches of a conditional
     meet at the call), it stays a normal call, with the known limit as its reason, not a
-    request for a report (found by review: about 2% of its generated long functions)."""
+    request for a report (found by review: about 2% of its generated long functions).
+    From 3.14 its call sequence has room enough: optimized."""
     src = _one_unit_call_far_from_its_stub(
         "return n and walk(*((n - 1,) if n else (n - 2,)))", False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         native, walk = make_pair(src, "walk")
     [site] = explain(walk).sites
-    assert not site.optimized and "(a known limit:" in site.reason, site.reason
+    if sys.version_info >= (3, 14):
+        assert site.optimized, site.reason
+    else:
+        assert not site.optimized and "(a known limit:" in site.reason, site.reason
     assert [str(w.message) for w in caught if "please report" in str(w.message)] == []
     assert walk(30) == native(30) == 0

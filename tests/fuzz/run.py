@@ -63,9 +63,8 @@ DEEP_HEADROOM = 300
 DEEP_LOG_LIMIT = 100_000
 #: What a refusal says when it is a gap of the rewriter, not of the program: its own
 #: verification failed, it did not recognise a call, or no jump fits (``Reason.NO_ROOM``,
-#: ``Reason.RETURN_TOO_FAR``).
-_GAPS = ("please report", "does not recognise", "too short for a jump",
-         "cannot reach it")
+#: which asked for a report before 689f515).
+_GAPS = ("please report", "does not recognise", "too short for a jump")
 #: The functions the generator defines (frames the escape_try excuse looks at).
 PROGRAM_FUNCTIONS = frozenset({"f", "g", "u", "m"})
 
