@@ -4,8 +4,9 @@ The generator and runner live in ``tests/fuzz`` (see docs/fuzzing.md). Here CI c
 bounded number of programs on every interpreter: a seeded batch (in a worker subprocess, so
 a crash is caught and pinned on its program; in process under Pyodide, which has no
 subprocesses) and hypothesis examples (in process; hypothesis shrinks a failure).
-``PYTEST_PYTAILCALL_FUZZ_EXAMPLES=N`` (and ``..._SEED``) runs an N-program campaign in
-process instead, the way to run one under Pyodide.
+``PYTEST_PYTAILCALL_FUZZ_EXAMPLES=N`` (and ``..._SEED``; ``..._LINES=1`` compares line
+events too) runs an N-program campaign in process instead, the way to run one under
+Pyodide.
 
 The seeded batch and the hypothesis examples use ``generate.CI_MIX``: every shape except
 those the library is known to get wrong today (``generate.KNOWN_FAILING``);
@@ -51,6 +52,7 @@ from tests.fuzz.run import (  # noqa: E402
 CAMPAIGN = int(os.environ.get("PYTEST_PYTAILCALL_FUZZ_EXAMPLES", "0"))
 CAMPAIGN_SEED = int(os.environ.get("PYTEST_PYTAILCALL_FUZZ_SEED", "0"))
 CAMPAIGN_SECONDS = float(os.environ.get("PYTEST_PYTAILCALL_FUZZ_SECONDS", "0")) or None
+CAMPAIGN_LINES = bool(os.environ.get("PYTEST_PYTAILCALL_FUZZ_LINES"))
 _MIX_CHANGES = os.environ.get("PYTEST_PYTAILCALL_FUZZ_MIX", "")
 CI_BATCH_MIX = CI_MIX.updated(_MIX_CHANGES)
 CAMPAIGN_MIX = DEFAULT_MIX.updated(_MIX_CHANGES)
@@ -126,7 +128,7 @@ def test_hypothesis_programs(source):
 def test_campaign():
     summary = campaign(CAMPAIGN, CAMPAIGN_SEED, batch=100, in_process=True,
                        minimize_failures=True, log=lambda text: print(text, flush=True),
-                       time_limit=CAMPAIGN_SECONDS, mix=CAMPAIGN_MIX)
+                       time_limit=CAMPAIGN_SECONDS, mix=CAMPAIGN_MIX, lines=CAMPAIGN_LINES)
     print({k: v for k, v in summary.items() if k not in ("failures", "internal")})
     print("internal refusals:", summary["internal"])
     for failure in summary["failures"]:
