@@ -289,7 +289,7 @@ def test_a_one_unit_call_far_from_its_stub_takes_its_last_argument_along(
     elif in_try:
         assert results[0] == "caught"
     elif call == "merge":
-        assert results[0][1].endswith("walk() argument after ** must be a mapping, not int")
+        assert results[0][1].endswith("after ** must be a mapping, not int")  # (3.15: "Value")
         assert results[0][2] == call_line
     else:
         assert results[0][1] == "helper"
