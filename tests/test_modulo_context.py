@@ -560,6 +560,64 @@ def test_tracers_see_the_same_lines_and_the_same_final_return() -> None:
     assert optimized_returns == native_returns[-1:] == [720]
 
 
+def _traced(func: Any, *args: Any) -> list[str]:
+    """``sys.settrace``'s events in ``func``'s frames, lines counted from its ``def``."""
+    events: list[str] = []
+    first = func.__code__.co_firstlineno
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_name == func.__name__:
+            events.append(f"{event} {frame.f_lineno - first}")
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        func(*args)
+    finally:
+        sys.settrace(None)
+    return events
+
+
+def test_each_replayed_level_shows_its_return_line_once() -> None:
+    """As the README says for ``fact(3)``: one line event of the ``return`` per replayed
+    level, as many as the frames that natively return through it (there was one more:
+    the final return started that line again after a test on no line). Natively the
+    return continues its line without a new event."""
+    src = """
+        def fact(n):
+            if n <= 1:
+                return 1
+            return n * fact(n - 1)
+        """
+    native, optimized = pair(src)
+    assert " ".join(_traced(native, 3)) == (
+        "call 0 line 1 line 3 call 0 line 1 line 3 call 0 line 1 line 2 return 2 return 3 "
+        "return 3")
+    assert " ".join(_traced(optimized, 3)) == (
+        "call 0 line 1 line 3 line 1 line 3 line 1 line 2 line 3 line 3 return 3")
+
+
+def test_a_return_on_a_line_of_its_own_shows_as_natively_at_each_replay() -> None:
+    """``return (`` above a call on a line of its own and its context below: natively
+    each frame shows the context's lines and then the ``return (`` as it returns; the
+    replays show the very same line events (found by review: the ``return (`` line never
+    showed, so a coverage tool reported it never run)."""
+    src = """
+        def walk(n):
+            if n <= 0:
+                return n
+            return (
+                walk(n - 1)
+                + 1
+            )
+        """
+    native, optimized = pair(src)
+    lines = [[event for event in _traced(func, 4) if event.startswith("line")]
+             for func in (native, optimized)]
+    assert lines[1] == lines[0]
+    assert lines[0].count("line 3") == 4
+
+
 def test_a_call_in_the_arguments_of_a_tail_call_leaves_the_tail_call_a_jump() -> None:
     src = """
         def f(n, a):

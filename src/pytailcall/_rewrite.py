@@ -35,6 +35,7 @@ from pytailcall._bytecode.assemble import (
     jump_in_place,
 )
 from pytailcall._bytecode.code import (
+    NO_LINE,
     Handler,
     Instr,
     Position,
@@ -55,8 +56,6 @@ from pytailcall._unwinding import Unwinder
 
 #: The free variable through which the rewritten code finds its own function object.
 SELF_NAME = ".tail_call_self"
-#: The position of an instruction that belongs to no line.
-NO_LINE: Position = (None, None, None, None)
 #: The free variable through which the rewritten code finds the function's Target (not
 #: through its ``__dict__``, which a user's ``functools.wraps`` may overwrite).
 TARGET_NAME = ".tail_call_target"
@@ -1864,7 +1863,7 @@ class Rewriter:
             # tracers see the lines of a ``return (`` or an empty ``finally`` as natively.
             ops: list[Op] = []
             line = self.positions[site.call.offset][0]
-            for ins in self._exit_path(site):
+            for ins in self.exit_path(site):
                 position = self.positions[ins.offset]
                 if ins.name in ("SWAP", "POP_TOP", "POP_ITER", "RETURN_VALUE"):
                     ops.append(Op(ins.name, ins.arg, position=position))
@@ -1875,21 +1874,23 @@ class Rewriter:
                     if op.name not in ("NOP", "RETURN_VALUE")] == list(site.exit_ops)
             return list(ops)
         items: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
+        at_return = None
         if site.context is not None:
             items += Unwinder.replayed(site, self.positions)
+            at_return = self.positions[self.exit_path(site)[-1].offset]
         if self.unwinder is None:
-            return [*items, Op("RETURN_VALUE")]
-        return [*items, *self.unwinder.returning(None)]
+            return [*items, Op("RETURN_VALUE", position=at_return)]
+        return [*items, *self.unwinder.returning(at_return)]
 
-    def _exit_path(self, site: SelfCall) -> list[Instr]:
-        """What runs natively from the end of a tail call to its ``RETURN_VALUE`` (included):
-        the compiler's clean-up of loop iterators, and instructions that only carry lines
-        (``NOP``, jumps to a shared return)."""
+    def exit_path(self, site: SelfCall) -> list[Instr]:
+        """What runs natively from the end of a call to itself to its ``RETURN_VALUE``
+        (included): the compiler's clean-up of loop iterators, instructions that only carry
+        lines (``NOP``, jumps to a shared return), and a saved context's work."""
         flow = self.analysis.flow
         path = [flow.instruction_at(site.call.end)]
         while path[-1].name != "RETURN_VALUE":
             ins = path[-1]
-            if len(path) > 200:
+            if len(path) > len(flow.instrs):
                 raise RuntimeError(f"no return after the call at unit {site.call.offset}")
             if ins.target is not None and not self.facts.falls_through(ins.op):
                 path.append(flow.instruction_at(ins.target))
@@ -1907,7 +1908,7 @@ class Rewriter:
             return []
         carriers = []
         line = self.positions[site.call.offset][0]
-        for ins in self._exit_path(site):
+        for ins in self.exit_path(site):
             position = self.positions[ins.offset]
             if position[0] is not None and position[0] != line:
                 carriers.append(Op("NOP", position=position))

@@ -128,17 +128,24 @@ class Unwinder:
     # -- at a return ------------------------------------------------------------------------
 
     def returning(self, position: Position | None) -> list[Item]:
-        """Return the value on top, or, while records remain, replay the next one first."""
+        """Return the value on top, or, while records remain, replay the next one first:
+        all at ``position``, the ``return``'s, whose line natively shows as each frame
+        returns (a ``return (`` of a line of its own), once (a return after a test on no
+        line would start that line again)."""
         rewriter = self.rewriter
         done = Label()
-        return [
-            Op("COPY", 2, position=position),
+        ops: list[Item] = [
+            Op("COPY", 2),
             *rewriter.truth(),
             *rewriter.branch(rewriter.facts.pop_jump_if_false, done),
             Op("JUMP_BACKWARD_NO_INTERRUPT", target=self.pop),
             done,
-            Op("RETURN_VALUE", position=position),
+            Op("RETURN_VALUE"),
         ]
+        for op in ops:
+            if isinstance(op, Op):
+                op.position = position
+        return ops
 
     def replays(self, positions: Sequence[Position]) -> list[Item]:
         """Pop a record, put its values back, replay its context, return (or go on)."""
@@ -168,9 +175,8 @@ class Unwinder:
             k = context.saved
             items += _shuffle(["result", *[f"v{i}" for i in reversed(range(k))]],
                               [*[f"v{i}" for i in range(k)], "result"])
-            replayed = self.replayed(site, positions)
-            items += replayed
-            items += self.returning(replayed[-1].position if replayed else None)
+            items += self.replayed(site, positions)
+            items += self.returning(positions[rewriter.exit_path(site)[-1].offset])
         for item in items:
             if isinstance(item, Op) and item.position is None:
                 item.position = (None, None, None, None)

@@ -183,6 +183,8 @@ _LONG = 14
 _NONE = 15
 
 Position = tuple[int | None, int | None, int | None, int | None]
+#: The position of an instruction that belongs to no line.
+NO_LINE: Position = (None, None, None, None)
 
 
 def _varint_at(table: bytes, i: int) -> tuple[int, int]:
