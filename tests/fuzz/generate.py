@@ -72,6 +72,9 @@ class Mix:
     method: int = 25  #: % of programs with ``class Obj`` and its method ``m``
     third: int = 30  #: % of programs with a third function ``u`` (mutual recursion of 3)
     deep: int = 80  #: % of plain programs that also define DEEP (optimized runs only)
+    #: % of ``return`` statements written ``return (``, the expression on a line of its
+    #: own, ``)``: a call's return on another line than the call (tracers see it)
+    multi_return: int = 10
 
     def updated(self, changes: str | dict[str, int]) -> Mix:
         """A copy with ``changes``: a dict, or text ``"name=weight,..."``; the text may
@@ -968,7 +971,12 @@ class Builder:
             text = self.builtin_call(scope)
         else:
             text = self.expr(scope)
-        self.emit(indent, f"return {text}")
+        if self.flag(self.mix.multi_return):
+            self.emit(indent, "return (")
+            self.emit(indent + 1, text)
+            self.emit(indent, ")")
+        else:
+            self.emit(indent, f"return {text}")
         raise _Terminated
 
     def builtin_call(self, scope: Scope) -> str:

@@ -160,7 +160,8 @@ def execute(source: str, mode: dict[str, Any] | None,
     Returns ``{"calls": [(outcome, log), ...], "refused": [...], "decoration": error,
     "refused_sites": [(name, lineno, reason), ...], "lines": [[(event, name, line), ...]]}``
     (refused_sites also has the refused tail calls to other functions; lines, with
-    ``lines``, the line events of each call: see ``_line_tracer``).
+    ``lines``, the events of the program's set-up, where it decorates its functions, then
+    of each call: see ``_line_tracer``).
     """
     refused: list[str] = []
     refused_sites: list[tuple[str, int | None, str | None]] = []
@@ -194,7 +195,14 @@ def execute(source: str, mode: dict[str, Any] | None,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)  # return in finally, 3.14+
         code = compile(source, filename, "exec", dont_inherit=True)
-    exec(code, namespace)
+    setup: list[tuple[str, str, int]] = []  # (decorating included)
+    if lines:
+        sys.settrace(_line_tracer(filename, setup))
+    try:
+        exec(code, namespace)
+    finally:
+        if lines:
+            sys.settrace(None)
     calls = []
     budget = namespace["Budget"]
     limit = sys.getrecursionlimit()
@@ -231,21 +239,22 @@ def execute(source: str, mode: dict[str, Any] | None,
     sys.setrecursionlimit(limit)
     linecache.cache.pop(filename, None)
     return {"calls": calls, "refused": refused, "decoration": decoration_error,
-            "refused_sites": refused_sites, "lines": traced}
+            "refused_sites": refused_sites, "lines": [setup, *traced]}
 
 
 def _line_tracer(filename: str, into: list[tuple[str, str, int]]) -> Callable[..., Any]:
     """A ``sys.settrace`` function recording the line and return events of the program's
-    frames as ``(event, function name, line)``, but those on a ``def`` line: the frames
-    the trampolines' drivers and bounce entries add stand there (documented), and native
-    code has none."""
+    frames as ``(event, function name, line)``, but those on a ``def`` line or on none: the
+    frames the trampolines' drivers and bounce entries add stand there, the binders' on no
+    line (documented), and native code has none."""
 
     def trace(frame: Any, event: str, arg: Any) -> Any:
         code = frame.f_code
         if code.co_filename != filename:
             return None
-        if event in ("line", "return") and frame.f_lineno != code.co_firstlineno:
-            into.append((event, code.co_name, frame.f_lineno))
+        line = frame.f_lineno
+        if event in ("line", "return") and line not in (code.co_firstlineno, None):
+            into.append((event, code.co_name, line))
         return trace
 
     return trace
@@ -299,6 +308,12 @@ def _in_order(mode: dict[str, Any], reports: Sequence[tuple[str, Any]]) -> bool:
         "modulo context" in (site.via or "") for _, report in reports for site in report.sites)
 
 
+def _statement(text: Sequence[str], line: int) -> str:
+    """The source of ``line``, stripped ('' past the program's end: code compiled under the
+    program's name that is not the program's)."""
+    return text[line - 1].strip() if 0 < line <= len(text) else ""
+
+
 def _unwinding_lines(events: Sequence[Sequence[Any]], text: Sequence[str]
                      ) -> set[tuple[str, int]]:
     """The ``return`` and ``pass`` lines natively seen right after a return event (and
@@ -313,7 +328,7 @@ def _unwinding_lines(events: Sequence[Sequence[Any]], text: Sequence[str]
         if event == "return":
             after_return = True
             continue
-        after_return = after_return and text[line - 1].strip().startswith(("return", "pass"))
+        after_return = after_return and _statement(text, line).startswith(("return", "pass"))
         if after_return:
             found.add((name, line))
     return found
@@ -321,28 +336,35 @@ def _unwinding_lines(events: Sequence[Sequence[Any]], text: Sequence[str]
 
 def _line_difference(source: str, native: list[list[Any]], optimized: list[list[Any]],
                      in_order: bool) -> str | None:
-    """How the optimized line events of a call differ from native, or None.
+    """How the optimized line events of the set-up and of each call differ from native,
+    or None.
 
-    Every mode must run the same lines (a coverage tool's view). Where ``in_order``, the
-    same line events in the same order too, but on the lines natively seen only as the
-    frames a jump removed return (see ``_unwinding_lines``)."""
+    Every mode must run the same lines (a coverage tool's view), but for a ``return (``
+    line the jumps showed where natively no frame returned through it (the recursion ended
+    by raising: documented). Where ``in_order``, the same line events in the same order
+    too, but on ``return (`` lines and the others natively seen only as the frames a jump
+    removed return (see ``_unwinding_lines``), which the jumps show earlier."""
     text = source.splitlines()
     for i, (n, o) in enumerate(zip(native, optimized, strict=True)):
+        where = "set-up" if i == 0 else f"call {i - 1}"
         n_lines = {(name, line) for event, name, line in n if event == "line"}
         o_lines = {(name, line) for event, name, line in o if event == "line"}
-        if n_lines != o_lines:
-            return (f"call {i}: lines run natively only: {sorted(n_lines - o_lines)}, "
-                    f"optimized only: {sorted(o_lines - n_lines)}")
+        shown = {(name, line) for name, line in o_lines - n_lines
+                 if _statement(text, line) == "return ("}
+        if n_lines != o_lines - shown:
+            return (f"{where}: lines run natively only: {sorted(n_lines - o_lines)}, "
+                    f"optimized only: {sorted(o_lines - n_lines - shown)}")
         if not in_order:
             continue
-        moved = _unwinding_lines(n, text)
+        moved = _unwinding_lines(n, text) | {
+            (name, line) for event, name, line in (*n, *o) if _statement(text, line) == "return ("}
         n_seq, o_seq = ([(name, line) for event, name, line in events
                          if event == "line" and (name, line) not in moved]
                         for events in (n, o))
         if n_seq != o_seq:
             j = next((k for k, (a, b) in enumerate(zip(n_seq, o_seq, strict=False))
                       if a != b), min(len(n_seq), len(o_seq)))
-            return (f"call {i}: line events differ from event {j}: native "
+            return (f"{where}: line events differ from event {j}: native "
                     f"...{n_seq[max(0, j - 4):j + 6]}, optimized ...{o_seq[max(0, j - 4):j + 6]}")
     return None
 
