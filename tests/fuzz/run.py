@@ -314,21 +314,27 @@ def _statement(text: Sequence[str], line: int) -> str:
     return text[line - 1].strip() if 0 < line <= len(text) else ""
 
 
+#: Statements whose lines natively show only as a frame returns, after a call: a
+#: ``return`` (shared, or above a call on a line of its own) and a ``finally`` that does
+#: nothing (``pass``, a ``try:`` of ``pass``).
+_RUN_AS_RETURNING = ("return", "pass", "try:")
+
+
 def _unwinding_lines(events: Sequence[Sequence[Any]], text: Sequence[str]
                      ) -> set[tuple[str, int]]:
-    """The ``return`` and ``pass`` lines natively seen right after a return event (and
+    """The lines of ``_RUN_AS_RETURNING`` natively seen right after a return event (and
     after each other): as the frames a jump removed return one by one, each shows the
-    lines between its call and its return (a ``return (`` above the call, an empty
-    ``finally``, and on 3.12 a ``return`` two paths share), which the jumps show before
-    the next iteration instead (``Rewriter.exit_lines``), or not at all (3.12's shared
-    return)."""
+    lines between its call and its return (a ``return (`` above the call, a ``finally``
+    that does nothing, and on 3.12 a ``return`` two paths share), which the jumps show
+    before the next iteration instead (``Rewriter.exit_lines``), or not at all (3.12's
+    shared return)."""
     found = set()
     after_return = False
     for event, name, line in events:
         if event == "return":
             after_return = True
             continue
-        after_return = after_return and _statement(text, line).startswith(("return", "pass"))
+        after_return = after_return and _statement(text, line).startswith(_RUN_AS_RETURNING)
         if after_return:
             found.add((name, line))
     return found
