@@ -222,7 +222,7 @@ MULTI_LINE = {
 
 @pytest.mark.parametrize("extra", range(7))
 @pytest.mark.parametrize("shape", MULTI_LINE)
-def test_a_call_on_lines_of_its_own_adds_no_line_event(make, shape, extra):
+def test_a_call_on_lines_of_its_own_shows_the_native_lines(make, shape, extra):
     params = "".join(f", a{i}" for i in range(extra))
     changed = "".join(f", a{i} + 1" for i in range(extra))
     src = MULTI_LINE[shape].format(params=params, changed=changed)
