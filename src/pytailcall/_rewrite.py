@@ -1870,8 +1870,10 @@ class Rewriter:
                 elif position[0] is not None and position[0] != line:
                     ops.append(Op("NOP", position=position))
                 line = position[0] if position[0] is not None else line
-            assert [(op.name, op.arg) for op in ops
-                    if op.name not in ("NOP", "RETURN_VALUE")] == list(site.exit_ops)
+            if [(op.name, op.arg) for op in ops
+                    if op.name not in ("NOP", "RETURN_VALUE")] != list(site.exit_ops):
+                raise RuntimeError(f"the return after the call at unit {site.call.offset} "
+                                   "is not the one the analysis found")
             return list(ops)
         items: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
         at_return = None
