@@ -31,8 +31,10 @@ CALL_INSTRUCTIONS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION_EX"})
 #: Instructions the compiler places between a returned call and its ``RETURN_VALUE`` to pop
 #: loop iterators; replaying them empties the stack before jumping back to the start.
 _EXIT_OPS = frozenset({"SWAP", "POP_TOP", "POP_ITER"})
-_TRANSPARENT = frozenset({"NOP", "NOT_TAKEN", "JUMP_FORWARD", "JUMP_BACKWARD",
-                          "JUMP_BACKWARD_NO_INTERRUPT"})
+#: Instructions between a returned call and its ``RETURN_VALUE`` that do no work: they
+#: only carry lines (which the rewriter shows as natively, see ``SelfCall.exit_path``).
+LINE_ONLY = frozenset({"NOP", "NOT_TAKEN", "JUMP_FORWARD", "JUMP_BACKWARD",
+                       "JUMP_BACKWARD_NO_INTERRUPT"})
 
 #: Names whose use lets a function see its own unbound locals by other means than reading
 #: them; such functions get every local reset at each iteration.
@@ -145,6 +147,10 @@ class SelfCall:
     #: arguments (with the bound object first) plain stores can bind: when the method found
     #: is this function, the call jumps like a call to itself; else it bounces.
     own_method: bool = False
+    #: What runs natively from the end of the call to its ``RETURN_VALUE`` (included),
+    #: plain jumps followed: the clean-up, instructions that only carry lines (a ``return
+    #: (`` of its own line, an empty ``finally``), a context's work. Empty if none follows.
+    exit_path: tuple[Instr, ...] = ()
 
     @property
     def may_jump(self) -> bool:
@@ -546,7 +552,7 @@ class _SiteFinder:
             shape = CallShape(call.name, call.arg, tuple(kwnames))
         position = self.positions[call.offset]
         handler = next((h for h in self.flow.handlers if h.covers(call.offset)), None)
-        exit_ops, refusal = self._classify(call, handler)
+        exit_ops, exit_path, refusal = self._classify(call, handler)
         context = None
         if refusal == Reason.RESULT_USED and callee == "self" and handler is None:
             first_of_call = loader if null_push is None or not self.facts.null_before_callable \
@@ -575,7 +581,7 @@ class _SiteFinder:
         contiguous = arguments == tuple(self.instrs[self.flow.index[last.offset] + 1:first])
         return SelfCall(position[0], target, position, loader, null_push, tuple(region), shape,
                         arguments, exit_ops, handler, refusal, callee, contiguous, context,
-                        bound_method, shallower, own_method and refusal is None)
+                        bound_method, shallower, own_method and refusal is None, exit_path)
 
     def _sole_consumer(self, loader: Instr, call: Instr, base: int) -> bool:
         """Every path from the method load keeps its two items on the stack until ``call``
@@ -756,39 +762,43 @@ class _SiteFinder:
 
     # -- tail position ----------------------------------------------------------------------
 
-    def _classify(self, call: Instr,
-                  handler: Handler | None) -> tuple[tuple[tuple[str, int], ...], str | None]:
-        exit_ops, pure, returns = self._exit_path(call)
+    def _classify(self, call: Instr, handler: Handler | None
+                  ) -> tuple[tuple[tuple[str, int], ...], tuple[Instr, ...], str | None]:
+        """The call's clean-up before returning, the path to its return (see ``SelfCall``),
+        and why it cannot become a jump (None if it can)."""
+        path, pure = self._exit_path(call)
+        exit_ops = tuple((ins.name, ins.arg) for ins in path if ins.name in _EXIT_OPS)
         kind = self._handler_kind(handler) if handler is not None else None
         if pure:
             if kind is None:
-                return exit_ops, None
+                return exit_ops, path, None
             if kind == "except":
-                return exit_ops, None if self.escape_try else Reason.IN_TRY
+                return exit_ops, path, None if self.escape_try else Reason.IN_TRY
         if kind == "with":
-            return (), Reason.IN_WITH
+            return (), path, Reason.IN_WITH
         if kind == "cleanup":
-            return (), Reason.IN_HANDLER
+            return (), path, Reason.IN_HANDLER
         if kind == "finally":
-            return (), Reason.IN_FINALLY
+            return (), path, Reason.IN_FINALLY
         if kind == "except":
-            return (), Reason.ENCLOSING_CLEANUP
-        return (), Reason.RESULT_USED if returns else Reason.NOT_RETURNED
+            return (), path, Reason.ENCLOSING_CLEANUP
+        return (), path, Reason.RESULT_USED if path else Reason.NOT_RETURNED
 
-    def _exit_path(self, call: Instr) -> tuple[tuple[tuple[str, int], ...], bool, bool]:
-        """The clean-up between the call and RETURN_VALUE; is it pure; is a return reached."""
-        ops: list[tuple[str, int]] = []
+    def _exit_path(self, call: Instr) -> tuple[tuple[Instr, ...], bool]:
+        """What runs from the end of the call to its ``RETURN_VALUE`` (included), plain
+        jumps followed (empty if no return follows in straight-line code); and is it pure
+        (only the compiler's clean-up and instructions that carry lines)."""
+        path: list[Instr] = []
         pure = True
         ins = self.flow.instruction_at(call.end)
         for _ in range(200):
+            path.append(ins)
             if ins.name == "RETURN_VALUE":
-                return tuple(ops), pure, True
-            if ins.name in _EXIT_OPS:
-                ops.append((ins.name, ins.arg))
-            elif ins.name not in _TRANSPARENT:
+                return tuple(path), pure
+            if ins.name not in _EXIT_OPS and ins.name not in LINE_ONLY:
                 pure = False
                 if not self.facts.falls_through(ins.op) or ins.target is not None:
-                    return (), False, False
+                    return (), False
             if ins.target is not None and not self.facts.falls_through(ins.op):
                 ins = self.flow.instruction_at(ins.target)
             else:
@@ -796,7 +806,7 @@ class _SiteFinder:
                 if nxt >= len(self.instrs):
                     break
                 ins = self.instrs[nxt]
-        return (), False, False
+        return (), False
 
     def _handler_kind(self, handler: Handler) -> str:
         start = self.flow.index[self.flow.instruction_at(handler.target).offset]

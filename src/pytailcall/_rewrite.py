@@ -24,7 +24,7 @@ from itertools import groupby
 from typing import Any
 
 from pytailcall import _runtime
-from pytailcall._analysis import Analysis, Reason, SelfCall
+from pytailcall._analysis import LINE_ONLY, Analysis, Reason, SelfCall
 from pytailcall._bytecode.assemble import (
     Assembled,
     Item,
@@ -1859,46 +1859,38 @@ class Rewriter:
         code may be overwritten when the call sequence alone is too short for the jump.
         """
         if site.context is None and self.unwinder is None:
-            # As the compiler's own return: each instruction at its position, so that
-            # tracers see the lines of a ``return (`` or an empty ``finally`` as natively.
-            ops: list[Op] = []
-            line = self.positions[site.call.offset][0]
-            for ins in self.exit_path(site):
-                position = self.positions[ins.offset]
-                if ins.name in ("SWAP", "POP_TOP", "POP_ITER", "RETURN_VALUE"):
+            # As the compiler's own return: the clean-up and the return at their positions,
+            # and a NOP at each other line, so that tracers see a ``return (`` of its own
+            # line, or an empty ``finally``, as natively.
+            ops: list[Item] = []
+            for ins, position, starts_line in self._exit_steps(site):
+                if ins.name not in LINE_ONLY:
                     ops.append(Op(ins.name, ins.arg, position=position))
-                elif position[0] is not None and position[0] != line:
+                elif starts_line:
                     ops.append(Op("NOP", position=position))
-                line = position[0] if position[0] is not None else line
-            if [(op.name, op.arg) for op in ops
-                    if op.name not in ("NOP", "RETURN_VALUE")] != list(site.exit_ops):
-                raise RuntimeError(f"the return after the call at unit {site.call.offset} "
-                                   "is not the one the analysis found")
-            return list(ops)
+            return ops
         items: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
         at_return = None
         if site.context is not None:
             items += Unwinder.replayed(site, self.positions)
-            at_return = self.positions[self.exit_path(site)[-1].offset]
+            at_return = self._exit_steps(site)[-1][1]
         if self.unwinder is None:
             return [*items, Op("RETURN_VALUE", position=at_return)]
         return [*items, *self.unwinder.returning(at_return)]
 
-    def exit_path(self, site: SelfCall) -> list[Instr]:
-        """What runs natively from the end of a call to itself to its ``RETURN_VALUE``
-        (included): the compiler's clean-up of loop iterators, instructions that only carry
-        lines (``NOP``, jumps to a shared return), and a saved context's work."""
-        flow = self.analysis.flow
-        path = [flow.instruction_at(site.call.end)]
-        while path[-1].name != "RETURN_VALUE":
-            ins = path[-1]
-            if len(path) > len(flow.instrs):
-                raise RuntimeError(f"no return after the call at unit {site.call.offset}")
-            if ins.target is not None and not self.facts.falls_through(ins.op):
-                path.append(flow.instruction_at(ins.target))
-            else:
-                path.append(flow.instrs[flow.index[ins.offset] + 1])
-        return path
+    def _exit_steps(self, site: SelfCall) -> list[tuple[Instr, Position, bool]]:
+        """Each instruction of ``site.exit_path``, its position, and whether it natively
+        starts a line after the call's (a line event as the frame returns)."""
+        if not site.exit_path:
+            raise RuntimeError(f"no return after the call at unit {site.call.offset}")
+        steps = []
+        line = self.positions[site.call.offset][0]
+        for ins in site.exit_path:
+            position = self.positions[ins.offset]
+            starts_line = position[0] is not None and position[0] != line
+            line = position[0] if starts_line else line
+            steps.append((ins, position, starts_line))
+        return steps
 
     def exit_lines(self, site: SelfCall) -> list[Op]:
         """A NOP at each line natively seen after a tail call returns, before its frame
@@ -1908,14 +1900,8 @@ class Rewriter:
         innermost call's; none for a call with a context (its replay shows its line)."""
         if site.context is not None:
             return []
-        carriers = []
-        line = self.positions[site.call.offset][0]
-        for ins in self.exit_path(site):
-            position = self.positions[ins.offset]
-            if position[0] is not None and position[0] != line:
-                carriers.append(Op("NOP", position=position))
-                line = position[0]
-        return carriers
+        return [Op("NOP", position=position)
+                for _, position, starts_line in self._exit_steps(site) if starts_line]
 
     def truth(self) -> list[Op]:
         """What makes the value on top a condition for a conditional jump."""

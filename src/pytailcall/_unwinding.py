@@ -176,7 +176,7 @@ class Unwinder:
             items += _shuffle(["result", *[f"v{i}" for i in reversed(range(k))]],
                               [*[f"v{i}" for i in range(k)], "result"])
             items += self.replayed(site, positions)
-            items += self.returning(positions[rewriter.exit_path(site)[-1].offset])
+            items += self.returning(positions[site.exit_path[-1].offset])
         for item in items:
             if isinstance(item, Op) and item.position is None:
                 item.position = (None, None, None, None)
