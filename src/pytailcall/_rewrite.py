@@ -880,8 +880,7 @@ class Rewriter:
         run = self._movable_before(flow.index[site.region[0].offset], taken,
                                    covered_like=site.call.offset)
         call = site.call.offset
-        if run is None or any(h.covers(one.offset) != h.covers(call)
-                              for h in flow.handlers for one in run):
+        if run is None:
             return False
         if site.handler is None and any(h.covers(call) for h in flow.handlers):
             return False  # (its stub would not be covered)
@@ -935,10 +934,10 @@ class Rewriter:
         its place: one, or a whole call sequence (3.11's specialised ``PRECALL`` runs the
         call and skips the ``CALL`` it expects right after it; ``KW_NAMES`` goes with its
         ``CALL``). None if they cannot move: something jumps to the return or into them, or
-        they jump, are covered by a handler (other than the one covering the unit
-        ``covered_like``, whose stub that handler covers too), or belong to a site's call;
-        nor may the end of a loop (an exhausted ``FOR_ITER`` lands one instruction *past*
-        its target, which would then be the middle of the jump put there)."""
+        they jump, are covered by a handler (given ``covered_like``, a call's unit: by other
+        handlers than it, whose stub its handler covers), or belong to a site's call; nor
+        may the end of a loop (an exhausted ``FOR_ITER`` lands one instruction *past* its
+        target, which would then be the middle of the jump put there)."""
         flow = self.analysis.flow
         ret = flow.instrs[i]
         if i == 0 or ret.offset in flow.jump_sources:
@@ -953,8 +952,8 @@ class Rewriter:
                                     "END_SEND")
                     or any(flow.at[source].name in ("FOR_ITER", "SEND")
                            for source in flow.jump_sources.get(one.offset, ()))
-                    or any(h.covers(one.offset) and (covered_like is None
-                                                     or not h.covers(covered_like))
+                    or any(h.covers(one.offset) != (covered_like is not None
+                                                    and h.covers(covered_like))
                            for h in flow.handlers)
                     or any(first <= one.offset < last for first, last in taken)
                     or (one is not run[0] and one.offset in flow.jump_sources)):
