@@ -11,16 +11,17 @@ between runs), but they do not move with the load of the machine.
     python benchmarks/instructions.py modulo:1 fib:1 collatz:1 to_binary:2 gcd:2
 
 (``name:index`` names a row of ``python -m pytailcall bench``: the example and its 0-based
-parameter set). The row ``bounce`` counts instead one tail call between two optimized
-functions (``is_even``/``is_odd`` of the bench's bounce section, 500 deep) against one
-native call, the row ``call_out`` one call of a function whose tail call goes to a
-plain function (``return g(n)``, the check that finds ``g`` not optimized), optimized
-against native, and ``length:DEPTH`` one call of ``length`` (``return 1 + length(rest)``,
-a saved context per level) on a linked list of DEPTH nodes, optimized against native
-(two depths separate the cost per level from the cost per call), and ``decoration:NAME``
-one decoration, ``tail_optimize`` of the example's native function with the default
-options (after a warm-up of the same; warnings ignored), for changes to the decorator's
-own speed. Needs valgrind.
+parameter set; ``all`` names every row, about 25 minutes per interpreter). The row
+``bounce`` counts instead one tail call between two optimized functions
+(``is_even``/``is_odd`` of the bench's bounce section, 500 deep) against one native call,
+the row ``call_out`` one call of a function whose tail call goes to a plain function
+(``return g(n)``, the check that finds ``g`` not optimized), optimized against native, and
+``length:DEPTH`` one call of ``length`` (``return 1 + length(rest)``, a saved context per
+level) on a linked list of DEPTH nodes, optimized against native (two depths separate the
+cost per level from the cost per call), and ``decoration:NAME`` one decoration,
+``tail_optimize`` of the example's native function with the default options (after a
+warm-up of the same; warnings ignored), for changes to the decorator's own speed. Needs
+valgrind.
 """
 
 from __future__ import annotations
@@ -122,6 +123,11 @@ def _collected(name: str, index: int, variant: str, calls: int) -> int:
 
 
 def main(rows: list[str]) -> None:
+    if "all" in rows:
+        from pytailcall.bench.examples import EXAMPLES
+
+        at = rows.index("all")
+        rows[at:at + 1] = [f"{e.name}:{i}" for e in EXAMPLES for i in range(len(e.params))]
     print(f"python {sys.version.split()[0]}; instructions per call (callgrind)")
     if "bounce" in rows:
         _bounce_row()
@@ -135,8 +141,9 @@ def main(rows: list[str]) -> None:
     examples = [r for r in rows if r not in ("bounce", "call_out")
                 and not r.startswith(("length:", "decoration:"))]
     if examples:
-        print("| row | " + " | ".join(VARIANTS) + " | unguarded / hand | loop / hand |")
-        print("|---|" + "---|" * (len(VARIANTS) + 2))
+        print("| row | " + " | ".join(VARIANTS)
+              + " | loop / guarded | unguarded / hand | loop / hand |")
+        print("|---|" + "---|" * (len(VARIANTS) + 3))
     for row in examples:
         name, _, index = row.partition(":")
         calls = 2000 if name == "gcd" else 50
@@ -144,6 +151,7 @@ def main(rows: list[str]) -> None:
                             - _collected(name, int(index or 0), variant, 0)) // calls
                   for variant in VARIANTS}
         print(f"| {row} | " + " | ".join(f"{counts[v]:,}" for v in VARIANTS)
+              + f" | {counts['loop'] / counts['guarded']:.3f}"
               + f" | {counts['unguarded'] / counts['hand']:.2f} "
               + f"| {counts['loop'] / counts['hand']:.2f} |", flush=True)
 

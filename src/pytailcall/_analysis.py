@@ -623,7 +623,7 @@ class _SiteFinder:
         target = self.flow.instruction_at(handler.target)
         if any(h.target == handler.target and h not in entries for h in self.flow.handlers):
             return False
-        return not self.flow.predecessors.get(target.offset)
+        return next(self.flow.predecessors(target), None) is None
 
     def _argument_code(self, start: Instr, base: int
                        ) -> tuple[tuple[Instr, ...], Instr] | None:
@@ -640,7 +640,7 @@ class _SiteFinder:
         depths, predecessors = self.depths, self.flow.predecessors
         while work:
             ins = work.pop()
-            for pred in predecessors.get(ins.offset, ()):
+            for pred in predecessors(ins):
                 depth = depths.get(pred.offset)
                 if depth is None:
                     continue

@@ -76,14 +76,17 @@ class Flow:
         return {ins.offset: d for ins, d in zip(self.instrs, by_index, strict=True)
                 if d is not None}
 
-    @cached_property
-    def predecessors(self) -> dict[int, list[Instr]]:
-        """The instructions control can come from, by the instruction's offset."""
-        preds: dict[int, list[Instr]] = {}
-        for ins, successors in zip(self.instrs, self._successors, strict=True):
-            for succ, _ in successors:
-                preds.setdefault(succ.offset, []).append(ins)
-        return preds
+    def predecessors(self, ins: Instr) -> Iterator[Instr]:
+        """The instructions control can come from: the jumps that land on ``ins`` and the
+        instruction before it, when that one falls through. (Asked of few instructions:
+        no table for the whole function.)"""
+        for source in self.jump_sources.get(ins.offset, ()):
+            yield self.at[source]
+        i = self.index[ins.offset]
+        if i > 0:
+            before = self.instrs[i - 1]
+            if before.op not in self.facts.never_falls_through:
+                yield before
 
     @cached_property
     def jump_sources(self) -> dict[int, list[int]]:
