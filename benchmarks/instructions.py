@@ -20,7 +20,8 @@ the row ``call_out`` one call of a function whose tail call goes to a plain func
 level) on a linked list of DEPTH nodes, optimized against native (two depths separate the
 cost per level from the cost per call), and ``decoration:NAME`` one decoration,
 ``tail_optimize`` of the example's native function with the default options (after a
-warm-up of the same; warnings ignored), for changes to the decorator's own speed. Needs
+warm-up of the same; warnings ignored), for changes to the decorator's own speed: of a copy
+never decorated before, and of the same code object again. Needs
 valgrind.
 """
 
@@ -91,12 +92,13 @@ def _inner(name: str, index: int, variant: str, calls: int) -> None:
             f(1)  # type: ignore[operator]
         return
 
-    if variant == "decorate":
+    if variant in ("decorate", "decorate_again"):
         from pytailcall import tail_optimize
 
         native = next(e for e in examples.EXAMPLES if e.name == name).native
         for _ in range(WARM_UP + calls):
-            tail_optimize(native)
+            # A code object never decorated (see never_decorated), or the same one again.
+            tail_optimize(examples.never_decorated(native) if variant == "decorate" else native)
         return
 
     example = next(e for e in examples.EXAMPLES if e.name == name)
@@ -177,9 +179,10 @@ def _length_row(depth: int) -> None:
 def _decoration_row(name: str) -> None:
     # The warm-up alone in the 0 run: the difference is N decorations, imports excluded.
     calls = 50
-    count = (_collected(name, 0, "decorate", calls)
-             - _collected(name, 0, "decorate", 0)) / calls
-    print(f"decoration of {name}: {count:,.0f} instructions", flush=True)
+    first, again = ((_collected(name, 0, variant, calls) - _collected(name, 0, variant, 0))
+                    / calls for variant in ("decorate", "decorate_again"))
+    print(f"decoration of {name}: {first:,.0f} instructions; of its code again (a nested "
+          f"def run again): {again:,.0f}", flush=True)
 
 
 def _call_out_row() -> None:

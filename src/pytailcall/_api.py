@@ -17,7 +17,9 @@ from pytailcall._bytecode import facts as _facts
 from pytailcall._bytecode.assemble import NoRoomForJump
 from pytailcall._bytecode.flow import FlowError
 from pytailcall._errors import TailCallError, TailCallWarning, article
+from pytailcall._memo import ByCode
 from pytailcall._report import CallSite, TailCallReport
+from pytailcall._rewrite import has_plain_namespaces
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,10 +35,8 @@ class _DefaultStrategy(str):
 
 
 _DEFAULT_STRATEGY = cast(Strategy, _DefaultStrategy("loop"))
-#: Strategies by name. "return_tuple" and "partial" are planned; each entry takes the
-#: function to rewrite, its analysis and the function whose metadata the result copies.
-_STRATEGIES: dict[str, Callable[[types.FunctionType, Analysis, types.FunctionType, bool],
-                                types.FunctionType]] = {}
+#: The strategies' names (see ``_strategies``).
+_STRATEGIES = ("loop", "return_tuple", "partial")
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,11 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
         return _portable_report(plain, applied=False)
     options = Options(strategy, escape_try, modulo_context=modulo_context,
                       name_guard=name_guard)  # validates them
-    analysis = _within_limits(analyse(plain.__code__, facts, escape_try=escape_try), options)
-    options, broken_promise = _kept_promise(plain, analysis, options)
-    return _report(plain, analysis, options, applied=False, broken_promise=broken_promise)
+    analysis = _within_limits(_analysed(plain.__code__, facts, escape_try), options)
+    broken = _broken_promise(analysis, options)
+    if broken is not None:
+        options = replace(options, name_guard=True)
+    return _report(plain, _call_sites(analysis, options, broken), options, applied=False)
 
 
 def _checked_function(func: object, caller: str) -> types.FunctionType:
@@ -232,35 +234,109 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
         if not isinstance(options.strategy, _DefaultStrategy):
             raise
         return _portable_fallback(given, str(unknown), options)
-    analysis = _within_limits(analyse(source.__code__, facts, escape_try=options.escape_try),
-                              options)
-    options, broken_promise = _kept_promise(source, analysis, options)
-    made, analysis = _build(source, analysis, given, options)
-    _diagnose(source, analysis, options, wrapper=_is_wrapper(given),
-              also=() if broken_promise is None else (broken_promise,))
-    _record(made, _original(given), _report(given, analysis, options, applied=True,
-                                            broken_promise=broken_promise))
+    note_elided = notes_elided()
+    key = (options, note_elided, has_plain_namespaces(source))
+    outcome = _outcomes.get(source.__code__, key)
+    if outcome is None:
+        outcome = _outcome(source.__code__, facts, *key)
+        _outcomes.put(source.__code__, key, outcome)
+    made = _made_function(outcome, source, given, note_elided)
+    entries = outcome.entries
+    if made is None:
+        made = _copy(source, given)
+        entries = _all_refused(entries, f"{Reason.NOT_UNDERSTOOD}; please report this")
+    broken = _promise_warning(source, outcome.broken_promise)
+    _diagnose(source, entries, outcome.options, wrapper=_is_wrapper(given),
+              also=() if broken is None else (broken,))
+    _record(made, _original(given), _report(given, entries, outcome.options, applied=True))
     return made
 
 
-def _build(source: types.FunctionType, analysis: Analysis, given: types.FunctionType,
-           options: Options) -> tuple[types.FunctionType, Analysis]:
-    """The made function, and the analysis as it turned out: a call too short to jump from
-    stays a normal call (the others are still optimized); any other failure of our own
-    verification leaves the whole function as it was."""
+#: What a report lists: the calls to itself, then the tail calls to other functions.
+_Entries = tuple[tuple[CallSite, ...], tuple[CallSite, ...]]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What optimizing one code object with some options came to: the report's entries
+    (a call too short to jump from refused), the options applied, and the code made (None:
+    the function is copied as it is). The same for every function of that code object, so
+    it is kept (``_outcomes``) and the functions are made around it; it keeps nothing of
+    the analysis, whose many objects the garbage collector would walk again and again."""
+
+    entries: _Entries
+    #: As applied: the name guard back where the promise is visibly broken.
+    options: Options
+    #: (line, name) of a rebinding that breaks the promise of ``name_guard=False``.
+    broken_promise: tuple[int, str] | None
+    made: _strategies.Made | None
+
+
+#: Outcomes by code object and (options, ``notes_elided()``, ``has_plain_namespaces``), for
+#: the running interpreter: a nested function defined again is not rewritten again.
+_outcomes: ByCode[_Outcome] = ByCode(256)
+#: Analyses by code object and ``escape_try``, for the running interpreter: a function is
+#: explained, then optimized (the import hook), or optimized again with other options.
+#: (Few: an analysis holds every instruction of its code.)
+_analyses: ByCode[Analysis] = ByCode(2)
+
+
+def _analysed(code: types.CodeType, facts: _facts.Facts, escape_try: bool) -> Analysis:
+    analysis = _analyses.get(code, escape_try)
+    if analysis is None:
+        analysis = analyse(code, facts, escape_try=escape_try)
+        _analyses.put(code, escape_try, analysis)
+    return analysis
+
+
+def _outcome(code: types.CodeType, facts: _facts.Facts, options: Options, note_elided: bool,
+             plain_namespaces: bool) -> _Outcome:
+    analysis = _within_limits(_analysed(code, facts, options.escape_try), options)
+    broken = _broken_promise(analysis, options)
+    if broken is not None:
+        options = replace(options, name_guard=True)
+    made, analysis = _made_code(analysis, options, note_elided, plain_namespaces)
+    return _Outcome(_call_sites(analysis, options, broken), options, broken, made)
+
+
+def _made_code(analysis: Analysis, options: Options, note_elided: bool,
+               plain_namespaces: bool) -> tuple[_strategies.Made | None, Analysis]:
+    """The code made (None: the function is copied as it is), and the analysis as it
+    turned out: a call too short to jump from stays a normal call (the others are still
+    optimized); any other failure of our own verification leaves the whole function as it
+    was."""
     for _ in range(len(analysis.sites) + len(analysis.calls_out) + 1):
+        sites = _optimizable(analysis.sites)
+        calls_out = _optimizable(analysis.calls_out)
+        if not sites and not calls_out:
+            return None, analysis
         try:
-            return (_STRATEGIES[options.strategy](source, analysis, given, options.name_guard),
-                    analysis)
+            return _strategies.rewrite(options.strategy, analysis, sites, calls_out,
+                                       plain_namespaces=plain_namespaces,
+                                       note_elided=note_elided,
+                                       name_guard=options.name_guard), analysis
         except NoRoomForJump as exc:
             if exc.site is None:
                 break
             analysis = _refuse_site(analysis, exc.site, f"{exc.reason or Reason.NO_ROOM} ({exc})")
         except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
             internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
-            return _copy(source, given), _refuse_all(analysis, internal)
+            return None, _refuse_all(analysis, internal)
     internal = f"{Reason.NOT_UNDERSTOOD}; please report this"
-    return _copy(source, given), _refuse_all(analysis, internal)
+    return None, _refuse_all(analysis, internal)
+
+
+def _made_function(outcome: _Outcome, source: types.FunctionType, given: types.FunctionType,
+                   note_elided: bool) -> types.FunctionType | None:
+    """The function made of the outcome's code for ``source`` (with ``given``'s metadata);
+    None if making it failed (our own fault: the function is then copied as it is)."""
+    if outcome.made is None:
+        return _copy(source, given)
+    try:
+        return _strategies.build(outcome.made, source, _wrapper_of(given), _original(given),
+                                 note_elided=note_elided)
+    except (RuntimeError, ValueError):
+        return None
 
 
 def _refuse_site(analysis: Analysis, site: object, reason: str) -> Analysis:
@@ -389,6 +465,13 @@ def _refuse_all(analysis: Analysis, reason: str) -> Analysis:
     return replace(analysis, sites=sites, calls_out=())
 
 
+def _all_refused(entries: _Entries, reason: str) -> _Entries:
+    """``_refuse_all`` of a report's entries."""
+    return tuple(entry if not entry.optimized else CallSite(entry.lineno, entry.target, False,
+                                                            reason)
+                 for entry in entries[0]), ()
+
+
 def _wrapper_of(given: types.FunctionType) -> Callable[[types.FunctionType], None]:
     def wrap(new: types.FunctionType) -> None:
         functools.update_wrapper(new, given)
@@ -403,27 +486,19 @@ def _copy(source: types.FunctionType, given: types.FunctionType) -> types.Functi
     return new
 
 
-def _strategy(kind: str) -> Callable[[types.FunctionType, Analysis, types.FunctionType, bool],
-                                     types.FunctionType]:
-    def build(source: types.FunctionType, analysis: Analysis,
-              given: types.FunctionType, name_guard: bool) -> types.FunctionType:
-        sites = _optimizable(analysis.sites)
-        calls_out = _optimizable(analysis.calls_out)
-        if not sites and not calls_out:
-            return _copy(source, given)
-        return _strategies.build(kind, source, analysis, sites, calls_out,
-                                 _wrapper_of(given), _original(given),
-                                 note_elided=notes_elided(), name_guard=name_guard)
-    return build
-
-
-for _kind in ("loop", "return_tuple", "partial"):
-    _STRATEGIES[_kind] = _strategy(_kind)
 
 
 
-def _report(func: types.FunctionType, analysis: Analysis, options: Options, *,
-            applied: bool, broken_promise: tuple[int, str] | None = None) -> TailCallReport:
+def _report(func: types.FunctionType, entries: _Entries, options: Options, *,
+            applied: bool) -> TailCallReport:
+    return TailCallReport(func.__qualname__, func.__code__.co_filename, options.strategy,
+                          applied, *entries)
+
+
+def _call_sites(analysis: Analysis, options: Options,
+                broken_promise: tuple[int, str] | None = None) -> _Entries:
+    """The report's entries for the analysis's calls (the same for every function of its
+    code: they name no function)."""
     strategy = options.strategy
     unguarded = "" if options.name_guard else ", without the name guard (name_guard=False)"
     if broken_promise is not None:
@@ -446,9 +521,8 @@ def _report(func: types.FunctionType, analysis: Analysis, options: Options, *,
             via = ("jump" if strategy == "loop" else f"bounce ({strategy})") + unguarded
         return CallSite(site.lineno, site.target, True, None, via)
 
-    return TailCallReport(func.__qualname__, func.__code__.co_filename, strategy, applied,
-                          tuple(entry(site) for site in analysis.sites),
-                          tuple(entry(site) for site in analysis.calls_out))
+    return (tuple(entry(site) for site in analysis.sites),
+            tuple(entry(site) for site in analysis.calls_out))
 
 
 #: Every warning and error message starts with it, so that ``-W "ignore:pytailcall"`` and
@@ -456,44 +530,48 @@ def _report(func: types.FunctionType, analysis: Analysis, options: Options, *,
 PREFIX = "pytailcall: "
 
 
-def _refusal_message(func: types.FunctionType, site: SelfCall) -> str:
+def _refusal_message(func: types.FunctionType, site: CallSite) -> str:
     return (f"{func.__qualname__}(): the call to {site.target}() on line {site.lineno} is not "
-            f"optimized: {site.refusal}")
+            f"optimized: {site.reason}")
 
 
-def _kept_promise(func: types.FunctionType, analysis: Analysis,
-                  options: Options) -> tuple[Options, tuple[int, str] | None]:
-    """``options``, with the name guard back where the function's own code visibly breaks
-    the promise of ``name_guard=False`` (``Analysis.self_rebinding``), and the warning
-    that says so."""
-    broken = None if options.name_guard else analysis.self_rebinding()
+def _broken_promise(analysis: Analysis, options: Options) -> tuple[int, str] | None:
+    """(line, name) where the function's own code visibly breaks the promise of
+    ``name_guard=False`` (``Analysis.self_rebinding``): the name guard then stays."""
+    return None if options.name_guard else analysis.self_rebinding()
+
+
+def _promise_warning(func: types.FunctionType,
+                     broken: tuple[int, str] | None) -> tuple[int, str] | None:
+    """(line, text) of the warning that says so."""
     if broken is None:
-        return options, None
+        return None
     line, name = broken
-    return replace(options, name_guard=True), (line, (
+    return line, (
         f"{func.__qualname__}(): name_guard=False is not applied: the name {name!r} it calls "
-        f"itself by is rebound on line {line}, so its calls to itself keep checking it"))
+        f"itself by is rebound on line {line}, so its calls to itself keep checking it")
 
 
-def _diagnose(func: types.FunctionType, analysis: Analysis, options: Options, *,
+def _diagnose(func: types.FunctionType, entries: _Entries, options: Options, *,
               wrapper: bool = False, also: tuple[tuple[int, str], ...] = ()) -> None:
     """Warn (or with strict=True, raise) about every call to itself left as a normal call,
     and about a function with nothing of its own to optimize (and the problems ``also``
     names)."""
     code = func.__code__
+    sites, calls_out = entries
     # (dict.fromkeys: the compiler's copies of one call, 3.12+, are one problem)
     problems = list(dict.fromkeys((site.lineno or code.co_firstlineno,
                                    _refusal_message(func, site))
-                                  for site in analysis.sites if site.refusal is not None))
+                                  for site in sites if not site.optimized))
     problems += also
     where = f"{func.__qualname__}() (line {code.co_firstlineno})"
-    if wrapper and not analysis.sites:
+    if wrapper and not sites:
         problems.append((code.co_firstlineno, (
             f"{where} is a wrapper made by another decorator (it has __wrapped__): it has no "
             "calls to itself, and the function it wraps calls the wrapper by name, so nothing "
             "is optimized. Put @tail_optimize directly above the def, below the other "
             "decorators")))
-    elif not analysis.sites and not analysis.calls_out:
+    elif not sites and not calls_out:
         problems.append((code.co_firstlineno, f"{where} has no calls to itself to optimize"))
     if options.strict and problems:
         raise TailCallError("\n".join(f"{PREFIX}{code.co_filename}:{line}: {text}"

@@ -295,14 +295,23 @@ class OwnVariablesNeeded(Exception):
     function entry of the hand-written loop."""
 
 
+def has_plain_namespaces(func: types.FunctionType) -> bool:
+    """Are ``func``'s globals and builtins exact dicts, whose lookups run no user code?"""
+    return (type(func.__globals__) is dict
+            and type(getattr(func, "__builtins__", None)) is dict)
+
+
 class Rewriter:
     """Builds the rewritten code object for one function from its analysis."""
 
-    def __init__(self, func: types.FunctionType, analysis: Analysis,
-                 continuation: Continuation, *, drive_calls_out: bool = False,
+    def __init__(self, analysis: Analysis, continuation: Continuation, *,
+                 plain_namespaces: bool, drive_calls_out: bool = False,
                  nests_calls_out: bool = False, note_elided: bool = False,
                  name_guard: bool = True, own_variables: bool = True) -> None:
-        self.func = func
+        #: The function's globals and builtins are exact dicts (``plain_namespaces``): their
+        #: lookups run no code of the user's. With the code and the options, all the code
+        #: made depends on (so it is the same for every function of one code object).
+        self.plain_namespaces = plain_namespaces
         #: False: calls to itself jump without checking that the name still refers to
         #: this function (the user promised it always will).
         self.name_guard = name_guard
@@ -1236,9 +1245,7 @@ class Rewriter:
                 or loader is None):
             return False
         if loader.name == "LOAD_GLOBAL":
-            builtins = getattr(self.func, "__builtins__", None)
-            if self.name_guard and not (type(self.func.__globals__) is dict
-                                        and type(builtins) is dict):
+            if self.name_guard and not self.plain_namespaces:
                 return False
         elif loader.name != "LOAD_DEREF":
             return False

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import types
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pytailcall import _runtime
@@ -110,23 +111,38 @@ _CONTINUATIONS: dict[str, Callable[[], Continuation]] = {
 }
 
 
-def build(kind: str, source: types.FunctionType, analysis: Analysis,
-          sites: Sequence[SelfCall], calls_out: Sequence[SelfCall],
-          wrap: Wrap, original: types.FunctionType, *,
-          note_elided: bool = False, name_guard: bool = True) -> types.FunctionType:
-    """The public function for ``source`` rewritten with strategy ``kind``, carrying its
-    :class:`~pytailcall._runtime.Target` (the caller adds the report). ``original`` is the
-    user's function, which the rewritten code treats as itself. With ``note_elided``, an
-    exception leaving a frame that ran calls without frames of their own (jumps, bounces)
-    gets a note with their count. ``name_guard=False`` drops the check that a call to itself
-    finds its name still bound to it (see ``tail_optimize``)."""
-    nparams = analysis.nparams
+@dataclass(frozen=True)
+class Made:
+    """The code a strategy made for one code object. It depends on the code, the options
+    and ``has_plain_namespaces`` only, so every function of that code object (a nested
+    ``def`` run again) can share it: :func:`build` makes the function objects around it."""
+
+    kind: str
+    #: The public function's code (``loop``), or the implementation's (trampolines), which
+    #: takes every parameter positionally.
+    code: types.CodeType
+    #: What the trampolines' implementation, or the code other functions bounce into (loop
+    #: functions with calls out), makes nested calls (see ``_implementations``).
+    nests: bool
+    #: Whether some site binds through the Target's binders, which ``build`` then makes.
+    uses_binder: bool
+    #: For a loop function with calls out: the implementation other optimized functions
+    #: bounce into, positional like a trampoline's.
+    bouncing: types.CodeType | None = None
+
+
+def rewrite(kind: str, analysis: Analysis, sites: Sequence[SelfCall],
+            calls_out: Sequence[SelfCall], *, plain_namespaces: bool,
+            note_elided: bool = False, name_guard: bool = True) -> Made:
+    """The code of a function rewritten with strategy ``kind`` (see :func:`build`). Raises
+    what the rewriter raises (``NoRoomForJump`` for a call too short to jump from)."""
     # Nested calls (see _runtime.NESTED_CALLS) are left out where frames are counted: the
     # note counts bounces, and a nested call's frame is shown.
     nests = not note_elided
 
     def rewriter(own_variables: bool) -> Rewriter:
-        return Rewriter(source, analysis, _CONTINUATIONS[kind](), drive_calls_out=kind == "loop",
+        return Rewriter(analysis, _CONTINUATIONS[kind](), plain_namespaces=plain_namespaces,
+                        drive_calls_out=kind == "loop",
                         nests_calls_out=nests and kind != "loop", note_elided=note_elided,
                         name_guard=name_guard, own_variables=own_variables)
 
@@ -138,6 +154,27 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
     except OwnVariablesNeeded:
         made = rewriter(own_variables=True)
         code = made.rewrite(sites, calls_out)
+    if kind != "loop":
+        return Made(kind, _positional_convention(code), made.nests, made.uses_binder)
+    if not any(site.callee != "self" for site in (*sites, *calls_out)):
+        return Made(kind, code, False, made.uses_binder)
+    # What other optimized functions bounce into: calls out return bounces (but while
+    # contexts are saved: see Rewriter._bounce_or_drive).
+    bouncing = Rewriter(analysis, Restart(), plain_namespaces=plain_namespaces,
+                        nests_calls_out=nests, note_elided=note_elided, name_guard=name_guard)
+    bouncing_code = _positional_convention(bouncing.rewrite(sites, calls_out))
+    return Made(kind, code, bouncing.nests, made.uses_binder or bouncing.uses_binder,
+                bouncing_code)
+
+
+def build(made: Made, source: types.FunctionType, wrap: Wrap,
+          original: types.FunctionType, *, note_elided: bool = False) -> types.FunctionType:
+    """The public function for ``source`` made of ``made``'s code, carrying its
+    :class:`~pytailcall._runtime.Target` (the caller adds the report). ``original`` is the
+    user's function, which the rewritten code treats as itself. With ``note_elided`` (as
+    ``made`` was rewritten), an exception leaving a frame that ran calls without frames of
+    their own (jumps, bounces) gets a note with their count."""
+    kind, code = made.kind, made.code
     # One cell per free variable the rewrite added, shared by every function made; but
     # the level of nested calls, one per implementation (see _implementations).
     added = code.co_freevars[len(source.__code__.co_freevars):]
@@ -146,7 +183,6 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         if name.startswith(BOUNCE_CACHE_NAME.format("")):
             cell.cell_contents = _runtime.NOTHING_REMEMBERED
     closure = (*(source.__closure__ or ()), *cells.values())
-    uses_binder = made.uses_binder
     if kind == "loop":
         # One frame, like the original: self calls jump, and calls out run a driver only
         # when they reach an optimized function.
@@ -154,22 +190,17 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
                                     source.__defaults__, closure or None)
         wrap(public)
         target = _runtime.Target(public, original)
-        if any(site.callee != "self" for site in (*sites, *calls_out)):
-            # What other optimized functions bounce into: calls out return bounces (but
-            # while contexts are saved: see Rewriter._bounce_or_drive).
-            bouncing = Rewriter(source, analysis, Restart(), nests_calls_out=nests,
-                                note_elided=note_elided, name_guard=name_guard)
-            levels = _implementations(bouncing.rewrite(sites, calls_out), source, closure,
-                                      nested=bouncing.nests)
-            uses_binder |= bouncing.uses_binder
+        if made.bouncing is not None:
+            levels = _implementations(made.bouncing, source, closure, nested=made.nests)
             _bounce_into(target, levels, source, _runtime.Marker(levels[0]))
     else:
         levels = _implementations(code, source, closure, nested=made.nests)
         impl = levels[0]
         marker = _runtime.Marker(impl)
-        cells[made.continuation.free_variables[0]].cell_contents = (
+        cells[_Bounce.free_variables[0]].cell_contents = (
             marker if kind == "return_tuple" else types.MethodType(_runtime.TailCall, impl))
-        body = _driver_body(kind, nparams, counted=note_elided)
+        # (the implementation takes every parameter positionally: co_argcount is them all)
+        body = _driver_body(kind, code.co_argcount, counted=note_elided)
         if note_elided:
             body = _noting(body, f"{source.__code__.co_qualname}()")
         public = _generated(source, body, impl, marker)
@@ -180,7 +211,7 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
         cells[SELF_NAME].cell_contents = public
         cells[TARGET_NAME].cell_contents = target
     add_entries(target, source, run=_runtime.run_noting if note_elided else _runtime.run)
-    if uses_binder:
+    if made.uses_binder:
         _add_binders(target, source, public, original)
     public.__dict__[_runtime.TARGET_KEY] = target
     return public
@@ -189,15 +220,14 @@ def build(kind: str, source: types.FunctionType, analysis: Analysis,
 def _implementations(code: types.CodeType, source: types.FunctionType,
                      closure: tuple[types.CellType, ...], *,
                      nested: bool) -> list[types.FunctionType]:
-    """The rewritten code as a function of its own per level of nested calls
-    (``_runtime.NESTED_CALLS``; the first is run by drivers): the same code, each with its
-    level in a cell of its own (see ``Rewriter.load_nested``). Where the code makes no
-    nested call (``nested``, as the rewriter decided), one function serves every level,
-    with a level cell if the code has the variable (kept when nesting gave way for room).
-    Named as ``source`` is (errors of a bad call that a driver makes name it, as a call
-    names the function: by ``__qualname__``, which class factories may have changed from
-    the code's)."""
-    code = _positional_convention(code, parameter_count(code))
+    """The rewritten code (positional: ``_positional_convention``) as a function of its own
+    per level of nested calls (``_runtime.NESTED_CALLS``; the first is run by drivers): the
+    same code, each with its level in a cell of its own (see ``Rewriter.load_nested``).
+    Where the code makes no nested call (``nested``, as the rewriter decided), one function
+    serves every level, with a level cell if the code has the variable (kept when nesting
+    gave way for room). Named as ``source`` is (errors of a bad call that a driver makes
+    name it, as a call names the function: by ``__qualname__``, which class factories may
+    have changed from the code's)."""
     has_level = LEVEL_NAME in code.co_freevars
     levels: list[types.FunctionType] = []
     for level in range(_runtime.NESTED_CALLS if nested else 1):
@@ -267,8 +297,9 @@ def _add_binders(target: _runtime.Target, source: types.FunctionType,
     target.source_star_binder = make_star_binder(source, target.source_binder, original)
 
 
-def _positional_convention(code: types.CodeType, nparams: int) -> types.CodeType:
+def _positional_convention(code: types.CodeType) -> types.CodeType:
     """The implementation takes every parameter positionally, in slot order."""
+    nparams = parameter_count(code)
     return code.replace(co_argcount=nparams, co_posonlyargcount=0, co_kwonlyargcount=0,
                         co_flags=code.co_flags & ~(CO_VARARGS | CO_VARKEYWORDS))
 

@@ -1,0 +1,54 @@
+"""What decorating a code object again can reuse: its analysis, and the code made from it.
+
+A nested ``def`` makes a new function from the same code object each time it runs, and the
+import hook (``pytailcall run``, :func:`pytailcall.install`) optimizes every one of them as
+it is made; it also explains each function before optimizing it. The analysis and the code
+made depend on the code object and the options only (and on whether the function's
+namespaces are plain dicts, which the caller puts in the key), never on the closure, the
+defaults or the globals, so the rewriting is done once and every later function of that
+code only gets its own function objects around the same code.
+
+Keyed by the code object's identity, not by equality: two files' equal code objects are
+two functions, with two file names. An entry holds its code object, so that its ``id`` is
+not reused while the entry lives. Bounded: the least recently used entries are dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import types
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class ByCode(Generic[V]):
+    """Values computed from a code object and a hashable key (the options), at most
+    ``size`` of them."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, Hashable], tuple[types.CodeType, V]] = (
+            OrderedDict())
+        self._lock = threading.Lock()
+
+    def get(self, code: types.CodeType, key: Hashable) -> V | None:
+        with self._lock:
+            entry = self._entries.get((id(code), key))
+            if entry is None:
+                return None
+            self._entries.move_to_end((id(code), key))
+            return entry[1]
+
+    def put(self, code: types.CodeType, key: Hashable, value: V) -> None:
+        with self._lock:
+            self._entries[(id(code), key)] = (code, value)
+            self._entries.move_to_end((id(code), key))
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
