@@ -8,6 +8,7 @@ These tests check that what is reused is only what may be, and that it is reused
 
 from __future__ import annotations
 
+import sys
 import traceback
 import types
 import warnings
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import DEEP, _make
 
-from pytailcall import TailCallError, TailCallWarning, _api, explain, tail_optimize
+from pytailcall import TailCallError, TailCallWarning, _api, _auto, explain, tail_optimize
 from pytailcall._memo import ByCode
 
 OUTER = """
@@ -248,3 +249,73 @@ def test_the_memo_is_bounded_and_keyed_by_identity():
     memo.put(codes[2], "key", "two")
     assert memo.get(codes[1], "key") is None  # the least recently used went
     assert (memo.get(codes[0], "key"), memo.get(codes[2], "key")) == ("zero", "two")
+
+
+NEAR_THE_LIMIT = """
+def make():
+    def count(n, acc=0):
+        if n == 0:
+            return acc
+        return count(n - 1, acc + 1)
+    return count
+"""
+
+
+def _with_frames_left(room: int, action: Any, argument: Any) -> Any:
+    """``action(argument)`` with about ``room`` frames left under the recursion limit (None
+    if the walk down there itself runs out, as on 3.11 for the fewest); what ``action``
+    raises goes on."""
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    reached = []
+
+    def down(k: int) -> Any:
+        if k > 0:
+            try:
+                return down(k - 1)
+            except RecursionError:
+                if reached:
+                    raise
+                return None
+        reached.append(True)
+        return action(argument)
+
+    return down(sys.getrecursionlimit() - depth - room)
+
+
+def _decorate_or_overflow(func: Any) -> Any:
+    try:
+        return tail_optimize(func)
+    except RecursionError:
+        return None
+
+
+def test_decorating_near_the_recursion_limit_leaves_nothing_behind():
+    """Decorating takes about 20 frames: near the limit it raises RecursionError, as any
+    call would, wherever in the analysis or the rewrite the limit is met; never a report
+    of our own failure (the conftest makes a TailCallWarning an error), and the next
+    decoration of the same code object, with room, optimizes it (nothing of the failed
+    one was kept)."""
+    make = _make(NEAR_THE_LIMIT)
+    functions = [make() for _ in range(60)]
+    attempts = [_with_frames_left(room, _decorate_or_overflow, functions[room])
+                for room in range(12, 60)]  # (from 12: on 3.11 fewer leave no room for the call)
+    assert None in attempts and attempts[-1] is not None  # (it met the limit, and had room)
+    made = tail_optimize(make())
+    assert made.__wrapped__.__code__ is functions[0].__code__
+    assert explain(made).sites[0].optimized
+    assert made(DEEP) == DEEP
+
+
+def test_the_import_hook_near_the_recursion_limit_returns_the_function_as_it_is():
+    """What the hook adds to a ``def`` (one decorator call) needs one frame; wherever the
+    limit is met inside it, the function comes back as it is."""
+    make = _make(NEAR_THE_LIMIT)
+    functions = [make() for _ in range(60)]
+    results = [_with_frames_left(room, _auto.decorate, functions[room])
+               for room in range(12, 60)]
+    assert all(func(10) == 10 for func in results if func is not None)
+    assert sum(func is not None for func in results) > 40
+    made = _auto.decorate(make())
+    assert _api._target_of(made) is not None and made(DEEP) == DEEP

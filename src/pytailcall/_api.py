@@ -319,6 +319,8 @@ def _made_code(analysis: Analysis, options: Options, note_elided: bool,
             if exc.site is None:
                 break
             analysis = _refuse_site(analysis, exc.site, f"{exc.reason or Reason.NO_ROOM} ({exc})")
+        except RecursionError:
+            raise  # (decorating near the recursion limit: not the code's fault, not kept)
         except (FlowError, RuntimeError, ValueError) as exc:  # our own verification failed
             internal = f"{Reason.NOT_UNDERSTOOD} ({exc}); please report this"
             return None, _refuse_all(analysis, internal)
@@ -335,6 +337,8 @@ def _made_function(outcome: _Outcome, source: types.FunctionType, given: types.F
     try:
         return _strategies.build(outcome.made, source, _wrapper_of(given), _original(given),
                                  note_elided=note_elided)
+    except RecursionError:
+        raise
     except (RuntimeError, ValueError):
         return None
 

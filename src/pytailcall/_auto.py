@@ -77,6 +77,8 @@ def _has_something_to_optimize(func: types.FunctionType) -> bool:
         return known
     try:
         report = explain(func)
+    except RecursionError:
+        raise  # (too near the limit to tell: not kept, see decorate)
     except Exception:  # anything explain() refuses stays as it is
         worth = False
     else:
@@ -90,7 +92,18 @@ def decorate(func: _F) -> _F:
     itself, or a tail call to another function); else ``func`` itself.  The name guard
     stays unless ``PYTAILCALL_NO_NAME_GUARD`` asks the whole program to drop it.  Never warns:
     the user did not ask for this function to be optimized.  Anything that is not a plain
-    function, and generator, coroutine and async generator functions, are returned as is."""
+    function, and generator, coroutine and async generator functions, are returned as is.
+
+    Never fails either: a ``def`` run too near the recursion limit for decorating (it takes
+    about 20 frames) gets the function as it is, as natively, and the next ``def`` of the
+    same code is optimized."""
+    try:
+        return _decorated(func)
+    except RecursionError:
+        return func
+
+
+def _decorated(func: _F) -> _F:
     if not isinstance(func, types.FunctionType) or func.__code__.co_flags & _NOT_A_FRAME:
         return func
     if not _has_something_to_optimize(func):
@@ -99,6 +112,8 @@ def decorate(func: _F) -> _F:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TailCallWarning)
             made: Any = tail_optimize(func, name_guard=automatic_name_guard())
+    except RecursionError:
+        raise
     except Exception:
         return func
     target = _target_of(made)
