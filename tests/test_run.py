@@ -480,8 +480,9 @@ def load(source: str, filename: str = "<auto-test>") -> dict[str, Any]:
     """``source`` transformed and executed in a fresh module namespace."""
     source = textwrap.dedent(source)
     namespace: dict[str, Any] = {"__name__": "auto_test"}
-    _auto.prepare(namespace)
-    exec(_auto.compile_source(source, filename), namespace)
+    code = _auto.compile_source(source, filename)
+    _auto.prepare(namespace, code)
+    exec(code, namespace)
     return namespace
 
 
@@ -677,6 +678,21 @@ def test_install_wants_a_list_of_names() -> None:
 
 
 def test_helper_is_the_only_name_added_to_globals() -> None:
-    namespace = load("x = 1\n")
-    assert set(namespace) == {"__name__", "__builtins__", _auto.HELPER, "x"}
+    namespace = load("x = 1\ndef f():\n    pass\n")
+    assert set(namespace) == {"__name__", "__builtins__", _auto.HELPER, "x", "f"}
     assert isinstance(namespace[_auto.HELPER], types.FunctionType)
+
+
+@pytest.mark.parametrize("where", ["module", "class"])
+def test_a_module_without_a_def_gets_no_helper(hook: Path, where: str) -> None:
+    """Code that lists a module's callables (toolz's tests do) finds nothing of ours in a
+    module the hook decorated nothing in; where a def is (in a class body too: code nested
+    in the module's), the helper is."""
+    defined = {"module": "def f():\n    pass\n",
+               "class": "x = [lambda: 0 for _ in ()]\nclass C:\n    def m(self):\n"
+                        "        pass\n"}[where]
+    write(hook, f"auto_none_{where}.py", "import operator\nadd = operator.add\n")
+    write(hook, f"auto_some_{where}.py", defined)
+    pytailcall.install([f"auto_none_{where}", f"auto_some_{where}"])
+    assert _auto.HELPER not in vars(importlib.import_module(f"auto_none_{where}"))
+    assert _auto.HELPER in vars(importlib.import_module(f"auto_some_{where}"))

@@ -12,7 +12,8 @@ so the function is optimized as it is defined, before anything (another decorato
 dispatch table, ``functools.total_ordering``, pickling by reference) can capture the
 original.  :func:`decorate` optimizes a function only when ``explain()`` shows something to
 optimize, and never warns.  The module's globals hold :data:`HELPER` (set before its code
-runs); a dunder name is not mangled in class bodies and ``from module import *`` skips it.
+runs, where a ``def`` looks it up); a dunder name is not mangled in class bodies and
+``from module import *`` skips it.
 
 :func:`install` adds a ``sys.meta_path`` finder that applies the same transform to the
 modules whose names match its patterns, as they are imported.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import importlib.abc
 import importlib.machinery
 import sys
@@ -166,9 +168,18 @@ def compile_source(source: str | bytes, filename: str, *, optimize: bool = True)
     return compile(transform(tree), filename, "exec", dont_inherit=True)
 
 
-def prepare(namespace: dict[str, Any]) -> None:
-    """Give a module's globals the helper the transformed code looks up."""
-    namespace[HELPER] = decorate
+def prepare(namespace: dict[str, Any], code: types.CodeType) -> None:
+    """Give a module's globals the helper the transformed ``code`` looks up, if it does:
+    a module without a ``def`` is left as it is (code that lists a module's callables, as
+    toolz's tests do, finds nothing of ours there)."""
+    if _decorates(code):
+        namespace[HELPER] = decorate
+
+
+def _decorates(code: types.CodeType) -> bool:
+    """Does ``code``, or code nested in it, look up the helper?"""
+    return HELPER in code.co_names or any(
+        isinstance(const, types.CodeType) and _decorates(const) for const in code.co_consts)
 
 
 # --- the import hook ----------------------------------------------------------------------
@@ -180,12 +191,21 @@ class _Loader(importlib.machinery.SourceFileLoader):
     without the hook."""
 
     def get_code(self, fullname: str) -> types.CodeType:
+        compiled = self._compiled.pop(fullname, None)  # (exec_module's, just made)
+        if compiled is not None:
+            return compiled
         path = self.get_filename(fullname)
         return compile_source(self.get_data(path), path)
 
     def exec_module(self, module: types.ModuleType) -> None:
-        prepare(module.__dict__)
-        super().exec_module(module)
+        code = self.get_code(module.__name__)
+        prepare(module.__dict__, code)
+        self._compiled[module.__name__] = code
+        super().exec_module(module)  # (which gets the code again, from _compiled)
+
+    @functools.cached_property
+    def _compiled(self) -> dict[str, types.CodeType]:
+        return {}
 
 
 class _Finder(importlib.abc.MetaPathFinder):

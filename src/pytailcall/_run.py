@@ -126,7 +126,7 @@ def _execute(source: str | bytes, filename: str, namespace: dict[str, Any]) -> i
     main = types.ModuleType("__main__")
     main.__dict__.update(namespace, __builtins__=builtins)
     if optimize:
-        _auto.prepare(main.__dict__)
+        _auto.prepare(main.__dict__, code)
     sys.modules["__main__"] = main
     try:
         exec(code, main.__dict__)
