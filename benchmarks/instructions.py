@@ -148,7 +148,11 @@ def main(rows: list[str]) -> None:
         print("|---|" + "---|" * (len(VARIANTS) + 3))
     for row in examples:
         name, _, index = row.partition(":")
-        calls = 2000 if name == "gcd" else 50
+        # Cheap rows need many calls: a collection of the garbage collector in one run of
+        # the pair and not the other is worth tens of calls (modulo(5, 3) once counted 235
+        # instructions a call with 50).
+        cheap = name == "gcd" or index in ("", "0") or row == "reverse_string:1"
+        calls = 2000 if cheap else 50
         counts = {variant: (_collected(name, int(index or 0), variant, calls)
                             - _collected(name, int(index or 0), variant, 0)) // calls
                   for variant in VARIANTS}
