@@ -456,3 +456,35 @@ def test_decorating_shows_no_line_of_the_users_file(make, strategy):
         tb = tb.tb_next
     assert [code.co_filename for code in codes if code.co_name == "walk"] == [filename] * (
         1 if strategy == "loop" else 2)  # (the trampolines' driver, then the function)
+
+
+CALL_OUT_BESIDE_A_CONTEXT = """
+def f(n):
+    if n < 0:
+        return (
+            g(n)
+        )
+    return 1 + f(n - 1)
+
+def g(n):
+    return n
+"""
+
+
+@pytest.mark.parametrize("g_optimized", [False, True], ids=["plain g", "optimized g"])
+def test_a_call_out_beside_a_saved_context_shows_its_return_line(make, g_optimized):
+    """In a function whose other call saves contexts, a tail call to another function
+    returns through the replay of the saved contexts: the ``return (`` above it shows as
+    natively, once, when the call returns (a 3.12 campaign program: it never showed)."""
+    native = make(CALL_OUT_BESIDE_A_CONTEXT)
+    namespace = native.__globals__
+    expected = _line_events(native, (3,))
+    namespace["f"] = tail_optimize(native)
+    if g_optimized:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TailCallWarning)  # (g calls nothing)
+            namespace["g"] = tail_optimize(namespace["g"])
+    seen = _line_events(namespace["f"], (3,))
+    assert set(seen) == set(expected)
+    assert seen.count(2) == expected.count(2) == 1  # the ``return (`` line
+    assert namespace["f"](3) == native(3) == 3

@@ -1864,22 +1864,23 @@ class Rewriter:
         Stubs return themselves rather than jump back to the code after the call, so that
         code may be overwritten when the call sequence alone is too short for the jump.
         """
-        if site.context is None and self.unwinder is None:
+        if site.context is None:
             # As the compiler's own return: the clean-up and the return at their positions,
             # and a NOP at each other line, so that tracers see a ``return (`` of its own
-            # line, or an empty ``finally``, as natively.
+            # line, or an empty ``finally``, as natively; where other calls save contexts,
+            # the return replays them first (at the return's position too).
             ops: list[Item] = []
             for ins, position, starts_line in self._exit_steps(site):
-                if ins.name not in LINE_ONLY:
+                if ins.name == "RETURN_VALUE" and self.unwinder is not None:
+                    ops += self.unwinder.returning(position)
+                elif ins.name not in LINE_ONLY:
                     ops.append(Op(ins.name, ins.arg, position=position))
                 elif starts_line:
                     ops.append(Op("NOP", position=position))
             return ops
         items: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
-        at_return = None
-        if site.context is not None:
-            items += Unwinder.replayed(site, self.positions)
-            at_return = self._exit_steps(site)[-1][1]
+        items += Unwinder.replayed(site, self.positions)
+        at_return = self._exit_steps(site)[-1][1]
         if self.unwinder is None:
             return [*items, Op("RETURN_VALUE", position=at_return)]
         return [*items, *self.unwinder.returning(at_return)]
