@@ -490,9 +490,6 @@ def _copy(source: types.FunctionType, given: types.FunctionType) -> types.Functi
     return new
 
 
-
-
-
 def _report(func: types.FunctionType, entries: _Entries, options: Options, *,
             applied: bool) -> TailCallReport:
     return TailCallReport(func.__qualname__, func.__code__.co_filename, options.strategy,

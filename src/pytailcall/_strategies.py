@@ -121,8 +121,8 @@ class Made:
     #: The public function's code (``loop``), or the implementation's (trampolines), which
     #: takes every parameter positionally.
     code: types.CodeType
-    #: What the trampolines' implementation, or the code other functions bounce into (loop
-    #: functions with calls out), makes nested calls (see ``_implementations``).
+    #: Whether the trampolines' implementation, or the code other functions bounce into
+    #: (loop functions with calls out), makes nested calls (see ``_implementations``).
     nests: bool
     #: Whether some site binds through the Target's binders, which ``build`` then makes.
     uses_binder: bool
