@@ -48,7 +48,3 @@ class ByCode(Generic[V]):
             self._entries.move_to_end((id(code), key))
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

@@ -1878,8 +1878,8 @@ class Rewriter:
                 elif starts_line:
                     ops.append(Op("NOP", position=position))
             return ops
-        items: list[Item] = [Op(name, arg) for name, arg in site.exit_ops]
-        items += Unwinder.replayed(site, self.positions)
+        # (A call with a context has no clean-up of its own: its exit path is the work.)
+        items: list[Item] = [*Unwinder.replayed(site, self.positions)]
         at_return = self._exit_steps(site)[-1][1]
         if self.unwinder is None:
             return [*items, Op("RETURN_VALUE", position=at_return)]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from pytailcall._analysis import SelfCall
 from pytailcall._bytecode.assemble import Item, Label, Op
-from pytailcall._bytecode.code import Instr, Position
+from pytailcall._bytecode.code import NO_LINE, Instr, Position
 
 if TYPE_CHECKING:
     from pytailcall._rewrite import Rewriter
@@ -179,7 +179,7 @@ class Unwinder:
             items += self.returning(positions[site.exit_path[-1].offset])
         for item in items:
             if isinstance(item, Op) and item.position is None:
-                item.position = (None, None, None, None)
+                item.position = NO_LINE
         return items
 
     @staticmethod
