@@ -14,8 +14,11 @@ between runs), but they do not move with the load of the machine.
 parameter set; ``all`` names every row, about 25 minutes per interpreter). The row
 ``bounce`` counts instead one tail call between two optimized functions
 (``is_even``/``is_odd`` of the bench's bounce section, 500 deep) against one native call,
-the row ``call_out`` one call of a function whose tail call goes to a plain function
-(``return g(n)``, the check that finds ``g`` not optimized), optimized against native, and
+the row ``nested_def`` one run of a function defining a closure whose tail call goes to
+another function, under the import hook (a decoration of the same code object again)
+against natively, the row ``call_out`` one call of a function whose tail call goes to a
+plain function (``return g(n)``, the check that finds ``g`` not optimized), optimized
+against native, and
 ``length:DEPTH`` one call of ``length`` (``return 1 + length(rest)``, a saved context per
 level) on a linked list of DEPTH nodes, optimized against native (two depths separate the
 cost per level from the cost per call), and ``decoration:NAME`` one decoration,
@@ -45,6 +48,18 @@ def length(node):
     if node is None:
         return 0
     return 1 + length(node[1])
+"""
+#: A function that defines a closure each time it runs (as networkx's ``FilterAdjacency``
+#: does), the closure's tail call going to another function: under the import hook each
+#: definition is a decoration of the same code object again.
+NESTED_DEF = """
+def helper(t):
+    return t
+
+def outer():
+    def match(t):
+        return helper(t)
+    return match
 """
 CALL_OUT = """
 def g(n):
@@ -92,6 +107,20 @@ def _inner(name: str, index: int, variant: str, calls: int) -> None:
             f(1)  # type: ignore[operator]
         return
 
+    if name == "nested_def":
+        from pytailcall import _auto
+
+        namespace = {}
+        hooked = variant == "loop"
+        code = _auto.compile_source(NESTED_DEF, "nested_def.py", optimize=hooked)
+        if hooked:
+            _auto.prepare(namespace, code)
+        exec(code, namespace)
+        outer = namespace["outer"]
+        for _ in range(WARM_UP + calls):
+            outer()  # type: ignore[operator]
+        return
+
     if variant in ("decorate", "decorate_again"):
         from pytailcall import tail_optimize
 
@@ -135,12 +164,14 @@ def main(rows: list[str]) -> None:
         _bounce_row()
     if "call_out" in rows:
         _call_out_row()
+    if "nested_def" in rows:
+        _nested_def_row()
     for row in rows:
         if row.startswith("length:"):
             _length_row(int(row.partition(":")[2]))
         if row.startswith("decoration:"):
             _decoration_row(row.partition(":")[2])
-    examples = [r for r in rows if r not in ("bounce", "call_out")
+    examples = [r for r in rows if r not in ("bounce", "call_out", "nested_def")
                 and not r.startswith(("length:", "decoration:"))]
     if examples:
         print("| row | " + " | ".join(VARIANTS)
@@ -187,6 +218,15 @@ def _decoration_row(name: str) -> None:
                     / calls for variant in ("decorate", "decorate_again"))
     print(f"decoration of {name}: {first:,.0f} instructions; of its code again (a nested "
           f"def run again): {again:,.0f}", flush=True)
+
+
+def _nested_def_row() -> None:
+    calls = 2000
+    counts = {variant: (_collected("nested_def", 0, variant, calls)
+                        - _collected("nested_def", 0, variant, 0)) / calls
+              for variant in BOUNCE_VARIANTS}
+    print(f"nested_def: {counts['loop']:,.0f} instructions per definition under the import "
+          f"hook, native {counts['native']:,.0f}", flush=True)
 
 
 def _call_out_row() -> None:
