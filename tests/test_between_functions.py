@@ -715,6 +715,62 @@ def test_bounced_call_binds_like_a_call(strategy):
     assert caller("defaults") == 30
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_first_bounce_with_keywords_binds_with_the_defaults_of_that_moment(strategy):
+    """The function that binds a bounce's keywords is made on the first such bounce (most
+    optimized functions never get one): it binds with the public function's defaults as
+    they are then, changed since the decoration, and every bounce after it too."""
+    ns = _namespace("""
+        def caller(n):
+            return callee(n, scale=2)
+
+        def plain(n):
+            return callee(n)
+
+        def callee(n, extra=0, *, scale=1):
+            return n * scale + extra
+        """, caller=strategy, plain=strategy, callee=strategy)
+    callee = ns["callee"]
+    callee.__defaults__ = (100,)
+    callee.__kwdefaults__ = {"scale": 7}
+    assert ns["caller"](3) == 106
+    assert ns["plain"](3) == 121
+    callee.__defaults__ = (1000,)
+    assert ns["caller"](3) == 1006
+
+
+@pytest.mark.threads
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_threads_bouncing_into_a_function_for_the_first_time_at_once(strategy):
+    """Threads making the first bounces into a function at the same moment (what such a
+    bounce needs is made then: see the test above) all get their results."""
+    import threading
+
+    source = """
+        def caller(n, k):
+            return callee(n, scale=k)
+
+        def callee(n, *, scale=1):
+            return n * scale
+        """
+    for _ in range(20):
+        ns = _namespace(source, caller=strategy, callee=strategy)
+        barrier = threading.Barrier(4)
+        results: dict[int, int] = {}
+
+        def run(k: int, ns: dict = ns, barrier: threading.Barrier = barrier,
+                results: dict[int, int] = results) -> None:
+            barrier.wait()
+            results[k] = ns["caller"](5, k)
+
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == {k: 5 * k for k in range(4)}
+
+
 def test_exception_in_bounced_callee_propagates_with_its_frame():
     ns = _namespace("""
         def first(n):

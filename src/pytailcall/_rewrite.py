@@ -274,15 +274,19 @@ def named_like(made: types.FunctionType, func: types.FunctionType, *,
                on_def_line: bool) -> None:
     """Give a generated function ``func``'s names (error messages name the callable), file,
     and either no lines at all or every instruction on ``func``'s ``def`` line."""
-    code = func.__code__
-    first = code.co_firstlineno
-    units = len(made.__code__.co_code) // 2
-    made.__code__ = made.__code__.replace(
-        co_name=code.co_name, co_qualname=code.co_qualname, co_filename=code.co_filename,
-        co_firstlineno=first, co_linetable=one_line_table(units, on_def_line))
+    made.__code__ = renamed_like(made.__code__, func.__code__, on_def_line=on_def_line)
     made.__name__ = func.__name__
     made.__qualname__ = func.__qualname__
     made.__module__ = func.__module__
+
+
+def renamed_like(generated: types.CodeType, code: types.CodeType, *,
+                 on_def_line: bool) -> types.CodeType:
+    """``generated`` with ``code``'s names and file, its lines as ``named_like`` says."""
+    units = len(generated.co_code) // 2
+    return generated.replace(
+        co_name=code.co_name, co_qualname=code.co_qualname, co_filename=code.co_filename,
+        co_firstlineno=code.co_firstlineno, co_linetable=one_line_table(units, on_def_line))
 
 
 class OwnVariablesNeeded(Exception):

@@ -15,6 +15,7 @@ state machines of several functions run in constant stack.
 from __future__ import annotations
 
 import functools
+import threading
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall, parameter_count
 from pytailcall._bytecode.assemble import Item, Op
+from pytailcall._memo import ByCode
 from pytailcall._rewrite import (
     BOUNCE_CACHE_NAME,
     LEVEL_NAME,
@@ -36,8 +38,8 @@ from pytailcall._rewrite import (
     compiled,
     make_binder,
     make_star_binder,
-    named_like,
     one_line_table,
+    renamed_like,
 )
 from pytailcall._signature import CO_VARARGS, CO_VARKEYWORDS, parameter_source
 
@@ -217,12 +219,17 @@ def build(made: Made, source: types.FunctionType, wrap: Wrap,
     return public
 
 
+#: The cells of the nested-call levels, shared by every implementation: the code only reads
+#: them (``Rewriter.load_nested``).
+_LEVEL_CELLS = tuple(types.CellType(level) for level in range(_runtime.NESTED_CALLS))
+
+
 def _implementations(code: types.CodeType, source: types.FunctionType,
                      closure: tuple[types.CellType, ...], *,
                      nested: bool) -> list[types.FunctionType]:
     """The rewritten code (positional: ``_positional_convention``) as a function of its own
     per level of nested calls (``_runtime.NESTED_CALLS``; the first is run by drivers): the
-    same code, each with its level in a cell of its own (see ``Rewriter.load_nested``).
+    same code, each with its level in a cell (``_LEVEL_CELLS``; see ``Rewriter.load_nested``).
     Where the code makes no nested call (``nested``, as the rewriter decided), one function
     serves every level, with a level cell if the code has the variable (kept when nesting
     gave way for room). Named as ``source`` is (errors of a bad call that a driver makes
@@ -231,7 +238,7 @@ def _implementations(code: types.CodeType, source: types.FunctionType,
     has_level = LEVEL_NAME in code.co_freevars
     levels: list[types.FunctionType] = []
     for level in range(_runtime.NESTED_CALLS if nested else 1):
-        own = (types.CellType(level),) if has_level else ()
+        own = (_LEVEL_CELLS[level],) if has_level else ()
         impl = types.FunctionType(code, source.__globals__, source.__name__, None,
                                   (*closure, *own))
         impl.__qualname__ = source.__qualname__
@@ -243,29 +250,53 @@ def _bounce_into(target: _runtime.Target, levels: Sequence[types.FunctionType],
                  source: types.FunctionType, marker: _runtime.Marker) -> None:
     """Bounces run the implementation (``levels[0]``): directly for exactly its positional
     parameters (a tuple bounce ending with ``marker``, whose ``impl`` it is), otherwise
-    through a step function with the public signature. Nested calls of exactly its
-    positional parameters run the deeper ``levels``, and at the deepest, the bound maker,
-    which returns a bounce."""
+    through a step function with the public signature, made when ``general`` first needs
+    it (``_step``). Nested calls of exactly its positional parameters run the deeper
+    ``levels``, and at the deepest, the bound maker, which returns a bounce."""
     impl = levels[0]
     code = source.__code__
     simple = not (code.co_kwonlyargcount or code.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
-    step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
     target.exact_count = code.co_argcount if simple else -2
     target.marker = marker
     marker.public = target.public
     if simple:
         target.bound_maker = marker.bound_maker = functools.partial(_runtime.TailCall, impl)
         marker.nested = (*levels[1:], marker.bound_maker)
-    target.step = step
+    target.prepare = functools.partial(_step, target, source, impl)
+
+
+#: Held while a step function is made (see ``_step``); reentrant: a signal handler run
+#: meanwhile may bounce into another function for the first time.
+_PREPARING = threading.RLock()
+
+
+def _step(target: _runtime.Target, source: types.FunctionType,
+          impl: types.FunctionType) -> None:
+    """The Target's ``prepare``: its step function, made on the first bounce that needs it
+    (``general`` runs it) rather than with the function. Only bounces through ``general``
+    do (keywords, defaults, ``*``/``**``, the call out of a loop function's own frame), and
+    most functions are never bounced into, while a nested ``def`` under the import hook
+    makes a new function each time it runs: the step (generated code named like the
+    function) was a sixth of what that cost."""
+    with _PREPARING:
+        if target.prepare is None:  # (made meanwhile by another thread)
+            return
+        target.step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl,
+                                 None)
+        target.prepare = None
 
 
 _ENTRIES = """\
-def factory(TailCall, run, step, public, dest):
+def factory(TailCall, run, target, public):
     def general(*args, **kwargs):
-        if step is not None:
-            step.__defaults__ = public.__defaults__
-            step.__kwdefaults__ = public.__kwdefaults__
-        return TailCall(dest, *args, **kwargs)
+        if target.prepare is not None:
+            target.prepare()
+        step = target.step
+        if step is None:
+            return TailCall(public, *args, **kwargs)
+        step.__defaults__ = public.__defaults__
+        step.__kwdefaults__ = public.__kwdefaults__
+        return TailCall(step, *args, **kwargs)
     def drive(*args, **kwargs):
         return run(general(*args, **kwargs))
     return general, drive
@@ -277,16 +308,34 @@ def add_entries(target: _runtime.Target, source: types.FunctionType,
     """The Target's ``general`` and ``drive``: they take any call, so they are named like the
     function (a ``*``/``**`` argument is consumed as they are called, and its errors name
     the callable) and read the defaults only then; their code stands on the ``def`` line.
-    ``drive`` follows the bounces with ``run``."""
-    namespace: dict[str, object] = {}
-    exec(compiled(_ENTRIES), namespace)
-    factory = namespace["factory"]
-    assert isinstance(factory, types.FunctionType)
-    dest = target.step if target.step is not None else target.public
-    entries = factory(_runtime.TailCall, run, target.step, target.public, dest)
+    ``general`` makes what the Target left for the first bounce (``prepare``), then bounces
+    into the step function (``step``: it binds with the public signature), or where there
+    is none (a loop function bounced into only through ``general``), into the public
+    function itself; ``drive`` follows the bounces with ``run``."""
+    factory = types.FunctionType(_named_entries(source.__code__), {})
+    entries = factory(_runtime.TailCall, run, target, target.public)
     for entry in entries:
-        named_like(entry, source, on_def_line=True)
+        entry.__name__ = source.__name__
+        entry.__qualname__ = source.__qualname__
+        entry.__module__ = source.__module__
     target.general, target.drive = entries
+
+
+#: The entries' factory with ``general`` and ``drive`` named like a code object's function
+#: (``named_like``): the same for every function of that code (a nested ``def`` run again).
+_entries_named: ByCode[types.CodeType] = ByCode(256)
+
+
+def _named_entries(code: types.CodeType) -> types.CodeType:
+    factory = _entries_named.get(code, None)
+    if factory is None:
+        module = compiled(_ENTRIES)
+        factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+        factory = factory.replace(co_consts=tuple(
+            renamed_like(c, code, on_def_line=True) if isinstance(c, types.CodeType) else c
+            for c in factory.co_consts))
+        _entries_named.put(code, None, factory)
+    return factory
 
 
 def _add_binders(target: _runtime.Target, source: types.FunctionType,
