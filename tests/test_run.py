@@ -594,6 +594,36 @@ def test_decorate_never_warns() -> None:
     assert explain(namespace["wrapper"]).applied
 
 
+def test_decorate_never_warns_of_a_refused_call_or_a_broken_promise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``@tail_optimize`` warns about (a call left normal, ``name_guard=False`` not
+    applied where the name is rebound) the hook keeps quiet about, and does all the same."""
+    monkeypatch.setenv(_api.NO_NAME_GUARD_VARIABLE, "1")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        namespace = load("""\
+            def partly(n):
+                if n > 100:
+                    return partly(n - 1)
+                try:
+                    return partly(n - 1) if n else 0
+                finally:
+                    pass
+            def rebinds(n):
+                global rebinds
+                if n == 3:
+                    rebinds = lambda m: ("rebound", m)
+                return rebinds(n - 1) if n else 0
+        """)
+    assert caught == []
+    sites = explain(namespace["partly"]).sites
+    assert [site.optimized for site in sites] == [True, False]
+    assert namespace["partly"](150) == 0
+    assert explain(namespace["rebinds"]).sites[0].via.startswith(
+        "jump, with the name guard: name_guard=False is not applied")
+    assert namespace["rebinds"](6) == ("rebound", 2)
+
+
 NESTED = """\
 def outer(n):
     def inner(k, acc):

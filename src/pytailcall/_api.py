@@ -224,7 +224,24 @@ def automatic_name_guard() -> bool:
 
 
 def _optimize(func: object, options: Options) -> types.FunctionType:
-    given = _checked_function(func, "tail_optimize")
+    return _optimized(_checked_function(func, "tail_optimize"), options, warn=True)
+
+
+#: The options of the functions the import hook optimizes, by ``name_guard``: made once.
+_QUIET_OPTIONS = {guard: Options(name_guard=guard) for guard in (True, False)}
+
+
+def optimize_quietly(func: types.FunctionType, *, name_guard: bool) -> types.FunctionType:
+    """``tail_optimize(func, name_guard=name_guard)`` without its warnings, for a function
+    the user did not ask to optimize (the import hook's: a plain function, neither a
+    generator nor a coroutine, just defined). Not a ``catch_warnings`` around it: that and
+    looking for what to warn about were a sixth of what a nested ``def`` defined again
+    cost under the hook."""
+    return _optimized(func, _QUIET_OPTIONS[name_guard], warn=False)
+
+
+def _optimized(given: types.FunctionType, options: Options, *,
+               warn: bool) -> types.FunctionType:
     if disabled():
         return given
     source = _source_view(given)
@@ -233,7 +250,7 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
     except TailCallError as unknown:
         if not isinstance(options.strategy, _DefaultStrategy):
             raise
-        return _portable_fallback(given, str(unknown), options)
+        return _portable_fallback(given, str(unknown), options, warn=warn)
     note_elided = notes_elided()
     key = (options, note_elided, has_plain_namespaces(source))
     outcome = _outcomes.get(source.__code__, key)
@@ -245,9 +262,10 @@ def _optimize(func: object, options: Options) -> types.FunctionType:
     if made is None:
         made = _copy(source, given)
         entries = _all_refused(entries, f"{Reason.NOT_UNDERSTOOD}; please report this")
-    broken = _promise_warning(source, outcome.broken_promise)
-    _diagnose(source, entries, outcome.options, wrapper=_is_wrapper(given),
-              also=() if broken is None else (broken,))
+    if warn:
+        broken = _promise_warning(source, outcome.broken_promise)
+        _diagnose(source, entries, outcome.options, wrapper=_is_wrapper(given),
+                  also=() if broken is None else (broken,))
     _record(made, _original(given), _report(given, entries, outcome.options, applied=True))
     return made
 
@@ -371,8 +389,8 @@ def _is_wrapper(func: types.FunctionType) -> bool:
     return "__wrapped__" in func.__dict__ and _target_of(func) is None
 
 
-def _portable_fallback(given: types.FunctionType, unknown: str,
-                       options: Options) -> types.FunctionType:
+def _portable_fallback(given: types.FunctionType, unknown: str, options: Options, *,
+                       warn: bool) -> types.FunctionType:
     """On an unknown interpreter: the source-rewriting partial trampoline, with a warning."""
     code = given.__code__
     try:
@@ -388,8 +406,10 @@ def _portable_fallback(given: types.FunctionType, unknown: str,
         lines = _portable.tail_call_lines(given)
     if options.strict:
         raise TailCallError(PREFIX + text)
-    warnings.warn_explicit(TailCallWarning(PREFIX + text), TailCallWarning, code.co_filename,
-                           code.co_firstlineno, module=given.__module__ or code.co_filename)
+    if warn:
+        warnings.warn_explicit(TailCallWarning(PREFIX + text), TailCallWarning,
+                               code.co_filename, code.co_firstlineno,
+                               module=given.__module__ or code.co_filename)
     _record(made, given, _portable_report(given, applied=True, lines=lines))
     return made
 

@@ -32,13 +32,17 @@ import importlib.machinery
 import sys
 import threading
 import types
-import warnings
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from pytailcall._api import _target_of, automatic_name_guard, disabled, explain, tail_optimize
-from pytailcall._errors import TailCallWarning
+from pytailcall._api import (
+    _target_of,
+    automatic_name_guard,
+    disabled,
+    explain,
+    optimize_quietly,
+)
 
 #: The global name the added decorators look up.
 HELPER = "__pytailcall_auto__"
@@ -111,9 +115,7 @@ def _decorated(func: _F) -> _F:
     if not _has_something_to_optimize(func):
         return func
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TailCallWarning)
-            made: Any = tail_optimize(func, name_guard=automatic_name_guard())
+        made: Any = optimize_quietly(func, name_guard=automatic_name_guard())
     except RecursionError:
         raise
     except Exception:
