@@ -19,6 +19,7 @@ from pytailcall._bytecode.code import (
     Instr,
     Position,
     decode_fields,
+    decode_indexed,
     instructions,
     parse_exception_table,
 )
@@ -241,9 +242,9 @@ def parameter_count(code: types.CodeType) -> int:
 
 
 def analyse(code: types.CodeType, facts: Facts, *, escape_try: bool) -> Analysis:
-    fields = decode_fields(code.co_code, facts)
+    fields, index_at = decode_indexed(code.co_code, facts)
     instrs = instructions(fields)
-    flow = Flow(instrs, parse_exception_table(code.co_exceptiontable), facts, fields)
+    flow = Flow(instrs, parse_exception_table(code.co_exceptiontable), facts, fields, index_at)
     positions: tuple[Position, ...] = tuple(code.co_positions())
     resume = next(i for i, ins in enumerate(instrs) if ins.name == "RESUME")
     cells = tuple(ins.arg for ins in instrs[:resume] if ins.name == "MAKE_CELL")

@@ -51,12 +51,20 @@ def decode_fields(raw: bytes, facts: Facts) -> list[Fields]:
 
     Making an :class:`Instr` (a tuple subclass) costs as much again as decoding it; the
     verification of every function pytailcall makes needs only the fields."""
+    return decode_indexed(raw, facts)[0]
+
+
+def decode_indexed(raw: bytes, facts: Facts) -> tuple[list[Fields], dict[int, int]]:
+    """:func:`decode_fields`, and the index of the instruction a jump to each code unit
+    lands on (its first ``EXTENDED_ARG`` prefix, or the opcode itself), made on the way:
+    a table built apart from the fields cost more than the decoding (3.12)."""
     extended_op = facts.op("EXTENDED_ARG")
     decoding = facts.decoding
     instrs: list[Fields] = []
     append = instrs.append
+    index_at: dict[int, int] = {}
     units = len(raw) // 2
-    i = start = ext = 0
+    i = start = ext = n = 0
     while i < units:
         op, arg = raw[2 * i], raw[2 * i + 1] | ext
         if op == extended_op:
@@ -66,9 +74,13 @@ def decode_fields(raw: bytes, facts: Facts) -> list[Fields]:
         size, name, direction = decoding[op]
         end = i + size
         append((start, i, end, op, name, arg, end + direction * arg if direction else None))
+        index_at[start] = n
+        if start != i:
+            index_at[i] = n
+        n += 1
         i = start = end
         ext = 0
-    return instrs
+    return instrs, index_at
 
 
 def encode(op: int, arg: int, facts: Facts, *, size: int | None = None) -> bytes:

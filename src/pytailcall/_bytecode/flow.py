@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cached_property
-from itertools import count
-from operator import itemgetter
 
-from pytailcall._bytecode.code import Fields, Handler, Instr, decode_fields
+from pytailcall._bytecode.code import Fields, Handler, Instr, decode_indexed
 from pytailcall._bytecode.facts import Facts
 
 
@@ -23,18 +21,18 @@ class FlowError(Exception):
 class Flow:
     """Instructions indexed by offset, with their successors."""
 
-    def __init__(self, instrs: Sequence[Instr], handlers: Sequence[Handler],
-                 facts: Facts, fields: Sequence[Fields] | None = None) -> None:
+    def __init__(self, instrs: Sequence[Instr], handlers: Sequence[Handler], facts: Facts,
+                 fields: Sequence[Fields], index_at: dict[int, int]) -> None:
         self.instrs = instrs
-        #: The same instructions as plain tuples (:func:`decode_fields`), if the caller has
-        #: them: the stack-depth pass unpacks every one, and a NamedTuple unpacks slowly.
-        self.fields = fields if fields is not None else instrs
+        #: The same instructions as plain tuples (:func:`decode_indexed`): the stack-depth
+        #: pass unpacks every one, and a NamedTuple unpacks slowly.
+        self.fields = fields
         self.handlers = handlers
         self.facts = facts
         # Jumps land on an instruction's first EXTENDED_ARG prefix, if it has one: both that
         # unit and the opcode's map to the instruction (``index`` by its offset, as callers
-        # use it, is the same table).
-        self.index_at = self.index = _index_at(instrs)
+        # use it, is the same table; ``decode_indexed`` makes it with the fields).
+        self.index_at = self.index = index_at
         self.at = {unit: instrs[i] for unit, i in self.index_at.items()}
 
     def instruction_at(self, unit: int) -> Instr:
@@ -134,17 +132,8 @@ def max_stack_depth(raw: bytes, handlers: Sequence[Handler], facts: Facts) -> in
     The verification of every rewritten function: without building a :class:`Flow` (its
     tables cost a fifth of a decoration's time there), nor :class:`Instr` objects (the
     plain fields decode in half the time)."""
-    instrs = decode_fields(raw, facts)
-    return _depths(instrs, _index_at(instrs), handlers, facts)[1]
-
-
-def _index_at(instrs: Sequence[Fields]) -> dict[int, int]:
-    """Index of the instruction a jump to each code unit lands on (its first EXTENDED_ARG
-    prefix, or the opcode itself). Of :class:`Instr` or of its plain fields."""
-    # (Built in C, without a Python step per instruction: this indexes the verified code too.)
-    index_at = dict(zip(map(itemgetter(0), instrs), count()))  # Instr.start
-    index_at.update(zip(map(itemgetter(1), instrs), count()))  # Instr.offset
-    return index_at
+    instrs, index_at = decode_indexed(raw, facts)
+    return _depths(instrs, index_at, handlers, facts)[1]
 
 
 def _depths(instrs: Sequence[Fields], index_at: dict[int, int], handlers: Sequence[Handler],
