@@ -594,6 +594,37 @@ def test_decorate_never_warns() -> None:
     assert explain(namespace["wrapper"]).applied
 
 
+@needs_subprocess
+def test_a_finalizer_defining_a_function_while_one_is_decorated(tmp_path: Path) -> None:
+    """On 3.12+ the collector runs finalizers where the interpreter checks for pending work,
+    which may be in the middle of decorating a function; a finalizer that defines one gets
+    it decorated there, in the same thread (it waited for itself, found by review)."""
+    script = write(tmp_path, "finalizers.py", """\
+        import faulthandler, gc
+        faulthandler.dump_traceback_later(30, exit=True)
+        gc.set_threshold(1)
+
+        class Node:
+            def __init__(self):
+                self.me = self  # a cycle: freed by the collector, which runs __del__
+
+            def __del__(self):
+                def walk(n, acc=0):
+                    return acc if n == 0 else walk(n - 1, acc + 1)
+                walk(3)
+
+        def work():
+            def inner(n, acc=0):
+                return acc if n == 0 else inner(n - 1, acc + n)
+            Node()
+            return inner(5)
+
+        print(sum(work() for _ in range(5000)))
+        """)
+    done = run(script, cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "75000\n", "")
+
+
 def test_decorate_never_warns_of_a_refused_call_or_a_broken_promise(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """What ``@tail_optimize`` warns about (a call left normal, ``name_guard=False`` not

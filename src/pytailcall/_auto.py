@@ -73,7 +73,8 @@ _worth: weakref.WeakKeyDictionary[types.CodeType, bool] = weakref.WeakKeyDiction
 #: by identity (equal code objects of two files are two functions), holding the code alive
 #: so that its id is not reused.
 _optimized: dict[int, tuple[types.CodeType, Optimized]] = {}
-_lock = threading.Lock()
+#: Reentrant: a finalizer run while it is held may define a function (see ``_memo``).
+_lock = threading.RLock()
 
 
 def _has_something_to_optimize(func: types.FunctionType) -> bool:

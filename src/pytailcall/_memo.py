@@ -15,6 +15,7 @@ not reused while the entry lives. Bounded: the least recently used entries are d
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import types
 from collections import OrderedDict
@@ -32,19 +33,28 @@ class ByCode(Generic[V]):
         self.size = size
         self._entries: OrderedDict[tuple[int, Hashable], tuple[types.CodeType, V]] = (
             OrderedDict())
-        self._lock = threading.Lock()
+        # Reentrant: a finalizer or a signal handler that runs between two steps here (on
+        # 3.12+ the collector runs finalizers where the interpreter checks for pending work)
+        # may define a function under the import hook, which decorates it and comes back
+        # here; a plain lock waited for itself there (found by review). Each step is one
+        # operation of the OrderedDict, whole; an entry dropped meanwhile is no error.
+        self._lock = threading.RLock()
 
     def get(self, code: types.CodeType, key: Hashable) -> V | None:
+        at = (id(code), key)
         with self._lock:
-            entry = self._entries.get((id(code), key))
+            entry = self._entries.get(at)
             if entry is None:
                 return None
-            self._entries.move_to_end((id(code), key))
+            with contextlib.suppress(KeyError):
+                self._entries.move_to_end(at)
             return entry[1]
 
     def put(self, code: types.CodeType, key: Hashable, value: V) -> None:
+        at = (id(code), key)
         with self._lock:
-            self._entries[(id(code), key)] = (code, value)
-            self._entries.move_to_end((id(code), key))
+            self._entries[at] = (code, value)
+            with contextlib.suppress(KeyError):
+                self._entries.move_to_end(at)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
