@@ -23,7 +23,6 @@ import threading
 import types
 import warnings
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 from pytailcall._errors import TailCallWarning, article
@@ -204,14 +203,11 @@ class Target:
     defaults), and the star binders do the same for ``f(*iterable, **mapping)`` calls.
     ``report`` is what ``explain()`` returns. ``wrapper_checked`` becomes True once a call
     to itself found its name bound to something else.
-
-    ``prepare``, until it has run, makes ``step``, which only bounces through ``general``
-    use (it runs ``prepare`` first): many optimized functions are never bounced into.
     """
 
     __slots__ = ("binder", "bound_maker", "drive", "exact_count", "general", "marker",
-                 "prepare", "public", "report", "source", "source_binder",
-                 "source_star_binder", "star_binder", "step", "wrapper_checked", *_HELPERS)
+                 "public", "report", "source", "source_binder", "source_star_binder",
+                 "star_binder", "step", "wrapper_checked", *_HELPERS)
 
     #: What a failure to add the traceback note raises (``__notes__`` is not a list), and
     #: all it drops: anything else raised meanwhile (a signal handler's exception, a
@@ -229,7 +225,6 @@ class Target:
         self.step: types.FunctionType | None = None
         self.general: Any = None  # set by the builder, with drive
         self.drive: Any = None
-        self.prepare: Callable[[], None] | None = None
         self.binder: types.FunctionType | None = None
         self.source_binder: types.FunctionType | None = None
         self.star_binder: types.FunctionType | None = None

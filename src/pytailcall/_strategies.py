@@ -15,9 +15,8 @@ state machines of several functions run in constant stack.
 from __future__ import annotations
 
 import functools
-import threading
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,6 @@ from pytailcall._rewrite import (
     compiled,
     make_binder,
     make_star_binder,
-    one_line_table,
     renamed_like,
 )
 from pytailcall._signature import CO_VARARGS, CO_VARKEYWORDS, parameter_source
@@ -250,53 +248,29 @@ def _bounce_into(target: _runtime.Target, levels: Sequence[types.FunctionType],
                  source: types.FunctionType, marker: _runtime.Marker) -> None:
     """Bounces run the implementation (``levels[0]``): directly for exactly its positional
     parameters (a tuple bounce ending with ``marker``, whose ``impl`` it is), otherwise
-    through a step function with the public signature, made when ``general`` first needs
-    it (``_step``). Nested calls of exactly its positional parameters run the deeper
-    ``levels``, and at the deepest, the bound maker, which returns a bounce."""
+    through a step function with the public signature. Nested calls of exactly its
+    positional parameters run the deeper ``levels``, and at the deepest, the bound maker,
+    which returns a bounce."""
     impl = levels[0]
     code = source.__code__
     simple = not (code.co_kwonlyargcount or code.co_flags & (CO_VARARGS | CO_VARKEYWORDS))
+    step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl, None)
     target.exact_count = code.co_argcount if simple else -2
     target.marker = marker
     marker.public = target.public
     if simple:
         target.bound_maker = marker.bound_maker = functools.partial(_runtime.TailCall, impl)
         marker.nested = (*levels[1:], marker.bound_maker)
-    target.prepare = functools.partial(_step, target, source, impl)
-
-
-#: Held while a step function is made (see ``_step``); reentrant: a signal handler run
-#: meanwhile may bounce into another function for the first time.
-_PREPARING = threading.RLock()
-
-
-def _step(target: _runtime.Target, source: types.FunctionType,
-          impl: types.FunctionType) -> None:
-    """The Target's ``prepare``: its step function, made on the first bounce that needs it
-    (``general`` runs it) rather than with the function. Only bounces through ``general``
-    do (keywords, defaults, ``*``/``**``, the call out of a loop function's own frame), and
-    most functions are never bounced into, while a nested ``def`` under the import hook
-    makes a new function each time it runs: the step (generated code named like the
-    function) was a sixth of what that cost."""
-    with _PREPARING:
-        if target.prepare is None:  # (made meanwhile by another thread)
-            return
-        target.step = _generated(source, "    return _pytailcall_impl_({arguments})\n", impl,
-                                 None)
-        target.prepare = None
+    target.step = step
 
 
 _ENTRIES = """\
-def factory(TailCall, run, target, public):
+def factory(TailCall, run, step, public, dest):
     def general(*args, **kwargs):
-        if target.prepare is not None:
-            target.prepare()
-        step = target.step
-        if step is None:
-            return TailCall(public, *args, **kwargs)
-        step.__defaults__ = public.__defaults__
-        step.__kwdefaults__ = public.__kwdefaults__
-        return TailCall(step, *args, **kwargs)
+        if step is not None:
+            step.__defaults__ = public.__defaults__
+            step.__kwdefaults__ = public.__kwdefaults__
+        return TailCall(dest, *args, **kwargs)
     def drive(*args, **kwargs):
         return run(general(*args, **kwargs))
     return general, drive
@@ -308,12 +282,11 @@ def add_entries(target: _runtime.Target, source: types.FunctionType,
     """The Target's ``general`` and ``drive``: they take any call, so they are named like the
     function (a ``*``/``**`` argument is consumed as they are called, and its errors name
     the callable) and read the defaults only then; their code stands on the ``def`` line.
-    ``general`` makes what the Target left for the first bounce (``prepare``), then bounces
-    into the step function (``step``: it binds with the public signature), or where there
-    is none (a loop function bounced into only through ``general``), into the public
-    function itself; ``drive`` follows the bounces with ``run``."""
-    factory = types.FunctionType(_named_entries(source.__code__), {})
-    entries = factory(_runtime.TailCall, run, target, target.public)
+    ``drive`` follows the bounces with ``run``."""
+    factory = types.FunctionType(_renamed_factory(source.__code__, "entries", lambda: _ENTRIES),
+                                 {})
+    dest = target.step if target.step is not None else target.public
+    entries = factory(_runtime.TailCall, run, target.step, target.public, dest)
     for entry in entries:
         entry.__name__ = source.__name__
         entry.__qualname__ = source.__qualname__
@@ -321,20 +294,26 @@ def add_entries(target: _runtime.Target, source: types.FunctionType,
     target.general, target.drive = entries
 
 
-#: The entries' factory with ``general`` and ``drive`` named like a code object's function
-#: (``named_like``): the same for every function of that code (a nested ``def`` run again).
-_entries_named: ByCode[types.CodeType] = ByCode(256)
+#: Factories of generated code, with the functions they make renamed like a code object's
+#: (see ``_renamed_factory``).
+_renamed_factories: ByCode[types.CodeType] = ByCode(256)
 
 
-def _named_entries(code: types.CodeType) -> types.CodeType:
-    factory = _entries_named.get(code, None)
+def _renamed_factory(code: types.CodeType, key: Hashable,
+                     text: Callable[[], str]) -> types.CodeType:
+    """The code of the factory ``text()`` defines first, the functions it makes renamed like
+    ``code``'s, every instruction on its ``def`` line (``renamed_like``); by ``code`` and
+    ``key`` (what ``text()`` depends on besides the code): the same for every function of
+    that code object, so made once (a nested ``def`` run again under the import hook makes
+    a function each time; renaming its step function and entries was a sixth of that)."""
+    factory = _renamed_factories.get(code, key)
     if factory is None:
-        module = compiled(_ENTRIES)
+        module = compiled(text())
         factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
         factory = factory.replace(co_consts=tuple(
             renamed_like(c, code, on_def_line=True) if isinstance(c, types.CodeType) else c
             for c in factory.co_consts))
-        _entries_named.put(code, None, factory)
+        _renamed_factories.put(code, key, factory)
     return factory
 
 
@@ -414,6 +393,11 @@ def _noting(body: str, where: str) -> str:
             "        _pytailcall_handed_over_.count = _pytailcall_outer_\n")
 
 
+_GENERATED_NAMES = ("_pytailcall_impl_", "_pytailcall_marker_", "_pytailcall_type_",
+                    "_pytailcall_tuple_", "_pytailcall_tailcall_", "_pytailcall_marker_type_",
+                    "_pytailcall_handed_over_", "_pytailcall_note_failure_", "_pytailcall_len_")
+
+
 def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
                marker: _runtime.Marker | None) -> types.FunctionType:
     """A function with ``source``'s signature, name and globals running ``body``.
@@ -422,25 +406,16 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
     the closure of a factory, so nothing is added to the module's globals; every instruction
     has the ``def`` line, which is what tracebacks through it show.
     """
-    code = source.__code__
-    signature, arguments = parameter_source(source)
-    names = ("_pytailcall_impl_", "_pytailcall_marker_", "_pytailcall_type_",
-             "_pytailcall_tuple_", "_pytailcall_tailcall_", "_pytailcall_marker_type_",
-             "_pytailcall_handed_over_", "_pytailcall_note_failure_", "_pytailcall_len_")
-    text = (f"def _pytailcall_factory_({', '.join(names)}):\n"
-            f"  def _pytailcall_generated_({signature}):\n"
-            + body.replace("{arguments}", arguments)
-            + "  return _pytailcall_generated_\n")
-    module_code = compiled(text)
-    factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
-    inner = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
-    first = code.co_firstlineno
-    units = len(inner.co_code) // 2
-    inner = inner.replace(
-        co_name=code.co_name, co_qualname=code.co_qualname, co_filename=code.co_filename,
-        co_firstlineno=first, co_linetable=one_line_table(units, True))
-    factory_code = factory_code.replace(co_consts=tuple(
-        inner if isinstance(c, types.CodeType) else c for c in factory_code.co_consts))
+    def text() -> str:
+        signature, arguments = parameter_source(source)
+        return (f"def _pytailcall_factory_({', '.join(_GENERATED_NAMES)}):\n"
+                f"  def _pytailcall_generated_({signature}):\n"
+                + body.replace("{arguments}", arguments)
+                + "  return _pytailcall_generated_\n")
+
+    # (the parameter list depends on the code, and on how many defaults there are)
+    factory_code = _renamed_factory(source.__code__, (body, len(source.__defaults__ or ())),
+                                    text)
     factory = types.FunctionType(factory_code, source.__globals__)
     made: types.FunctionType = factory(impl, marker, type, tuple, _runtime.TailCall,
                                        _runtime.Marker, _runtime.HANDED_OVER,
