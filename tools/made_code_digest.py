@@ -46,9 +46,6 @@ def _add_code(digest: Any, code: types.CodeType) -> None:
 def _add_function(digest: Any, func: types.FunctionType) -> None:
     _add_code(digest, func.__code__)
     target = func.__dict__.get(TARGET_KEY)
-    prepare = getattr(target, "prepare", None)
-    if prepare is not None:
-        prepare()  # (the step function, made on the first bounce that needs it)
     for slot in MADE_ENTRIES:
         entry = getattr(target, slot, None)
         if isinstance(entry, types.MethodType):
