@@ -224,7 +224,7 @@ def automatic_name_guard() -> bool:
 
 
 def _optimize(func: object, options: Options) -> types.FunctionType:
-    return _optimized(_checked_function(func, "tail_optimize"), options, warn=True)
+    return _optimize_checked(_checked_function(func, "tail_optimize"), options, warn=True)
 
 
 #: The options of the functions the import hook optimizes, by ``name_guard``: made once.
@@ -237,10 +237,10 @@ def optimize_quietly(func: types.FunctionType, *, name_guard: bool) -> types.Fun
     generator nor a coroutine, just defined). Not a ``catch_warnings`` around it: that and
     looking for what to warn about were a sixth of what a nested ``def`` defined again
     cost under the hook."""
-    return _optimized(func, _QUIET_OPTIONS[name_guard], warn=False)
+    return _optimize_checked(func, _QUIET_OPTIONS[name_guard], warn=False)
 
 
-def _optimized(given: types.FunctionType, options: Options, *,
+def _optimize_checked(given: types.FunctionType, options: Options, *,
                warn: bool) -> types.FunctionType:
     if disabled():
         return given

@@ -295,8 +295,8 @@ def add_entries(target: _runtime.Target, source: types.FunctionType,
 
 
 #: Factories of generated code, with the functions they make renamed like a code object's
-#: (see ``_renamed_factory``).
-_renamed_factories: ByCode[types.CodeType] = ByCode(256)
+#: (see ``_renamed_factory``): two or three per code object (entries, step, driver).
+_renamed_factories: ByCode[types.CodeType] = ByCode(768)
 
 
 def _renamed_factory(code: types.CodeType, key: Hashable,
