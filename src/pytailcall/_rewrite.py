@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Any
@@ -49,6 +49,7 @@ from pytailcall._bytecode.code import (
 )
 from pytailcall._bytecode.facts import Facts
 from pytailcall._bytecode.flow import max_stack_depth
+from pytailcall._memo import ByCode
 from pytailcall._signature import CO_VARARGS as _CO_VARARGS
 from pytailcall._signature import CO_VARKEYWORDS as _CO_VARKEYWORDS
 from pytailcall._signature import EXTRA, direct_targets, parameter_source
@@ -210,7 +211,7 @@ def _empty_collectors(code: types.CodeType, npositional: int, pool: _Pool) -> li
 
 
 #: The file name of the code pytailcall generates (binders, drivers, bounce entries) until
-#: a function made from it is named like the user's (``named_like``). Not the user's file:
+#: a function made from it is named like the user's (``renamed_factory``). Not the user's file:
 #: the generated module and its factory run as a function is decorated, and under a tracer
 #: their line events would count lines of the user's file as run (coverage).
 GENERATED_FILENAME = "<pytailcall generated>"
@@ -225,16 +226,51 @@ def compiled(source: str) -> types.CodeType:
     return compile(source, GENERATED_FILENAME, "exec")
 
 
+#: Factories of generated code, with the functions they make renamed like a code object's
+#: (see ``renamed_factory``): a few per code object (entries, step, driver, binders).
+_renamed_factories: ByCode[types.CodeType] = ByCode(1024)
+
+
+def renamed_factory(code: types.CodeType, key: Hashable, text: Callable[[], str], *,
+                    on_def_line: bool = True) -> types.CodeType:
+    """The code of the factory ``text()`` defines first, the functions it makes renamed like
+    ``code``'s (``renamed_like``); by ``code`` and ``key`` (what ``text()`` and
+    ``on_def_line`` depend on besides the code): the same for every function of that code
+    object, so made once (a nested ``def`` run again under the import hook makes a function
+    each time; renaming its step function and entries was a sixth of that). The factory
+    itself keeps ``GENERATED_FILENAME``: it runs as a function is made."""
+    factory = _renamed_factories.get(code, key)
+    if factory is None:
+        module = compiled(text())
+        factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+        factory = factory.replace(co_consts=tuple(
+            renamed_like(c, code, on_def_line=on_def_line) if isinstance(c, types.CodeType)
+            else c for c in factory.co_consts))
+        _renamed_factories.put(code, key, factory)
+    return factory
+
+
+def named_like(made: types.FunctionType, func: types.FunctionType) -> types.FunctionType:
+    """``made``, a function of code ``renamed_factory`` named like ``func``'s, named like
+    ``func`` itself (whose names may differ from its code's)."""
+    made.__name__ = func.__name__
+    made.__qualname__ = func.__qualname__
+    made.__module__ = func.__module__
+    return made
+
+
 def make_binder(func: types.FunctionType) -> types.FunctionType:
-    """A function with ``func``'s signature that returns its parameters as a tuple."""
-    signature, names = parameter_source(func)
-    source = f"def binder({signature}):\n    return ({names},)\n"
-    namespace: dict[str, Any] = {}
-    exec(compiled(source), namespace)
-    binder: types.FunctionType = namespace["binder"]
-    # Named like the function, for identical binding errors; without lines of its own, as
-    # its source is not the user's.
-    named_like(binder, func, on_def_line=False)
+    """A function with ``func``'s signature that returns its parameters as a tuple; named
+    like the function, for identical binding errors, without lines of its own, as its
+    source is not the user's."""
+    def text() -> str:
+        signature, names = parameter_source(func)
+        return (f"def factory():\n    def binder({signature}):\n        return ({names},)\n"
+                "    return binder\n")
+
+    factory = renamed_factory(func.__code__, ("binder", len(func.__defaults__ or ())), text,
+                              on_def_line=False)
+    binder = named_like(types.FunctionType(factory, {})(), func)
     binder.__defaults__ = func.__defaults__
     binder.__kwdefaults__ = func.__kwdefaults__
     return binder
@@ -255,11 +291,9 @@ def make_star_binder(func: types.FunctionType, binder: types.FunctionType,
     """What ``f(*iterable, **mapping)`` calls in place of the callee: the call consumes the
     iterable and the mapping (errors name ``func``, as natively), then the binder binds with
     the callee's defaults as they are at that moment."""
-    namespace: dict[str, Any] = {}
-    exec(compiled(_STAR_BINDER), namespace)
-    star: types.FunctionType = namespace["factory"](binder, callee)
-    named_like(star, func, on_def_line=False)
-    return star
+    factory = renamed_factory(func.__code__, "star_binder", lambda: _STAR_BINDER,
+                              on_def_line=False)
+    return named_like(types.FunctionType(factory, {})(binder, callee), func)
 
 
 @functools.lru_cache(maxsize=64)
@@ -270,19 +304,10 @@ def one_line_table(units: int, on_def_line: bool) -> bytes:
     return location_entries([(units, position)], 1)[0]
 
 
-def named_like(made: types.FunctionType, func: types.FunctionType, *,
-               on_def_line: bool) -> None:
-    """Give a generated function ``func``'s names (error messages name the callable), file,
-    and either no lines at all or every instruction on ``func``'s ``def`` line."""
-    made.__code__ = renamed_like(made.__code__, func.__code__, on_def_line=on_def_line)
-    made.__name__ = func.__name__
-    made.__qualname__ = func.__qualname__
-    made.__module__ = func.__module__
-
-
 def renamed_like(generated: types.CodeType, code: types.CodeType, *,
                  on_def_line: bool) -> types.CodeType:
-    """``generated`` with ``code``'s names and file, its lines as ``named_like`` says."""
+    """``generated`` with ``code``'s names (error messages name the callable) and file, and
+    either no lines at all or every instruction on ``code``'s ``def`` line."""
     units = len(generated.co_code) // 2
     return generated.replace(
         co_name=code.co_name, co_qualname=code.co_qualname, co_filename=code.co_filename,

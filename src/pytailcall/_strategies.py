@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import functools
 import types
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pytailcall import _runtime
 from pytailcall._analysis import Analysis, SelfCall, parameter_count
 from pytailcall._bytecode.assemble import Item, Op
-from pytailcall._memo import ByCode
 from pytailcall._rewrite import (
     BOUNCE_CACHE_NAME,
     LEVEL_NAME,
@@ -34,10 +33,10 @@ from pytailcall._rewrite import (
     OwnVariablesNeeded,
     Restart,
     Rewriter,
-    compiled,
     make_binder,
     make_star_binder,
-    renamed_like,
+    named_like,
+    renamed_factory,
 )
 from pytailcall._signature import CO_VARARGS, CO_VARKEYWORDS, parameter_source
 
@@ -283,38 +282,11 @@ def add_entries(target: _runtime.Target, source: types.FunctionType,
     function (a ``*``/``**`` argument is consumed as they are called, and its errors name
     the callable) and read the defaults only then; their code stands on the ``def`` line.
     ``drive`` follows the bounces with ``run``."""
-    factory = types.FunctionType(_renamed_factory(source.__code__, "entries", lambda: _ENTRIES),
+    factory = types.FunctionType(renamed_factory(source.__code__, "entries", lambda: _ENTRIES),
                                  {})
     dest = target.step if target.step is not None else target.public
     entries = factory(_runtime.TailCall, run, target.step, target.public, dest)
-    for entry in entries:
-        entry.__name__ = source.__name__
-        entry.__qualname__ = source.__qualname__
-        entry.__module__ = source.__module__
-    target.general, target.drive = entries
-
-
-#: Factories of generated code, with the functions they make renamed like a code object's
-#: (see ``_renamed_factory``): two or three per code object (entries, step, driver).
-_renamed_factories: ByCode[types.CodeType] = ByCode(768)
-
-
-def _renamed_factory(code: types.CodeType, key: Hashable,
-                     text: Callable[[], str]) -> types.CodeType:
-    """The code of the factory ``text()`` defines first, the functions it makes renamed like
-    ``code``'s, every instruction on its ``def`` line (``renamed_like``); by ``code`` and
-    ``key`` (what ``text()`` depends on besides the code): the same for every function of
-    that code object, so made once (a nested ``def`` run again under the import hook makes
-    a function each time; renaming its step function and entries was a sixth of that)."""
-    factory = _renamed_factories.get(code, key)
-    if factory is None:
-        module = compiled(text())
-        factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-        factory = factory.replace(co_consts=tuple(
-            renamed_like(c, code, on_def_line=True) if isinstance(c, types.CodeType) else c
-            for c in factory.co_consts))
-        _renamed_factories.put(code, key, factory)
-    return factory
+    target.general, target.drive = (named_like(entry, source) for entry in entries)
 
 
 def _add_binders(target: _runtime.Target, source: types.FunctionType,
@@ -414,8 +386,8 @@ def _generated(source: types.FunctionType, body: str, impl: types.FunctionType,
                 + "  return _pytailcall_generated_\n")
 
     # (the parameter list depends on the code, and on how many defaults there are)
-    factory_code = _renamed_factory(source.__code__, (body, len(source.__defaults__ or ())),
-                                    text)
+    factory_code = renamed_factory(source.__code__, (body, len(source.__defaults__ or ())),
+                                   text)
     factory = types.FunctionType(factory_code, source.__globals__)
     made: types.FunctionType = factory(impl, marker, type, tuple, _runtime.TailCall,
                                        _runtime.Marker, _runtime.HANDED_OVER,
