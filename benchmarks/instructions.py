@@ -193,20 +193,23 @@ def main(rows: list[str]) -> None:
               + f"| {counts['loop'] / counts['hand']:.2f} |", flush=True)
 
 
+def _per_call(name: str, index: int, calls: int) -> dict[str, float]:
+    """Instructions per call of each of ``BOUNCE_VARIANTS`` (native, optimized): ``calls``
+    timed calls after the warm-up, less the warm-up alone."""
+    return {variant: (_collected(name, index, variant, calls)
+                      - _collected(name, index, variant, 0)) / calls
+            for variant in BOUNCE_VARIANTS}
+
+
 def _bounce_row() -> None:
-    calls = 50
-    counts = {variant: (_collected("bounce", 0, variant, calls)
-                        - _collected("bounce", 0, variant, 0)) / calls / BOUNCE_DEPTH
-              for variant in BOUNCE_VARIANTS}
+    counts = {variant: count / BOUNCE_DEPTH
+              for variant, count in _per_call("bounce", 0, 50).items()}
     print(f"bounce: {counts['loop']:,.0f} instructions per bounce, native call "
           f"{counts['native']:,.0f}, ratio {counts['loop'] / counts['native']:.2f}", flush=True)
 
 
 def _length_row(depth: int) -> None:
-    calls = 2000
-    counts = {variant: (_collected("length", depth, variant, calls)
-                        - _collected("length", depth, variant, 0)) / calls
-              for variant in BOUNCE_VARIANTS}
+    counts = _per_call("length", depth, 2000)
     print(f"length of {depth} nodes: {counts['loop']:,.0f} instructions per call, native "
           f"{counts['native']:,.0f}", flush=True)
 
@@ -221,19 +224,13 @@ def _decoration_row(name: str) -> None:
 
 
 def _nested_def_row() -> None:
-    calls = 2000
-    counts = {variant: (_collected("nested_def", 0, variant, calls)
-                        - _collected("nested_def", 0, variant, 0)) / calls
-              for variant in BOUNCE_VARIANTS}
+    counts = _per_call("nested_def", 0, 2000)
     print(f"nested_def: {counts['loop']:,.0f} instructions per definition under the import "
           f"hook, native {counts['native']:,.0f}", flush=True)
 
 
 def _call_out_row() -> None:
-    calls = 20_000
-    counts = {variant: (_collected("call_out", 0, variant, calls)
-                        - _collected("call_out", 0, variant, 0)) / calls
-              for variant in BOUNCE_VARIANTS}
+    counts = _per_call("call_out", 0, 20_000)
     print(f"call_out: {counts['loop']:,.0f} instructions per call, native "
           f"{counts['native']:,.0f}, extra {counts['loop'] - counts['native']:,.0f}", flush=True)
 
