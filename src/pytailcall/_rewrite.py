@@ -251,8 +251,9 @@ def renamed_factory(code: types.CodeType, key: Hashable, text: Callable[[], str]
 
 
 def named_like(made: types.FunctionType, func: types.FunctionType) -> types.FunctionType:
-    """``made``, a function of code ``renamed_factory`` named like ``func``'s, named like
-    ``func`` itself (whose names may differ from its code's)."""
+    """Give ``made`` (made of code that ``renamed_factory`` named like ``func``'s) the names
+    of ``func`` itself, which may differ from its code's (a class factory that sets
+    ``__qualname__``), and return it."""
     made.__name__ = func.__name__
     made.__qualname__ = func.__qualname__
     made.__module__ = func.__module__
