@@ -717,9 +717,10 @@ def test_bounced_call_binds_like_a_call(strategy):
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_first_bounce_with_keywords_binds_with_the_defaults_of_that_moment(strategy):
-    """The function that binds a bounce's keywords is made on the first such bounce (most
-    optimized functions never get one): it binds with the public function's defaults as
-    they are then, changed since the decoration, and every bounce after it too."""
+    """A bounce with keywords binds with the public function's defaults as they are at that
+    moment, changed since the decoration, the first bounce and every one after it (the step
+    function that binds reads them at each bounce; its code is shared by every function of
+    the same code object, the defaults are not)."""
     ns = _namespace("""
         def caller(n):
             return callee(n, scale=2)
@@ -742,8 +743,8 @@ def test_the_first_bounce_with_keywords_binds_with_the_defaults_of_that_moment(s
 @pytest.mark.threads
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_threads_bouncing_into_a_function_for_the_first_time_at_once(strategy):
-    """Threads making the first bounces into a function at the same moment (what such a
-    bounce needs is made then: see the test above) all get their results."""
+    """Threads making the first bounces into a function at the same moment (each call site
+    then remembers the callee it bounced into) all get their results."""
     import threading
 
     source = """
