@@ -150,9 +150,7 @@ def explain(func: Callable[..., object], *, strategy: Strategy = _DEFAULT_STRATE
     options = Options(strategy, escape_try, modulo_context=modulo_context,
                       name_guard=name_guard)  # validates them
     analysis = _within_limits(_analysed(plain.__code__, facts, escape_try), options)
-    broken = _broken_promise(analysis, options)
-    if broken is not None:
-        options = replace(options, name_guard=True)
+    options, broken = _kept_promise(analysis, options)
     return _report(plain, _call_sites(analysis, options, broken), options, applied=False)
 
 
@@ -241,7 +239,7 @@ def optimize_quietly(func: types.FunctionType, *, name_guard: bool) -> types.Fun
 
 
 def _optimize_checked(given: types.FunctionType, options: Options, *,
-               warn: bool) -> types.FunctionType:
+                      warn: bool) -> types.FunctionType:
     if disabled():
         return given
     source = _source_view(given)
@@ -310,9 +308,7 @@ def _analysed(code: types.CodeType, facts: _facts.Facts, escape_try: bool) -> An
 def _outcome(code: types.CodeType, facts: _facts.Facts, options: Options, note_elided: bool,
              plain_namespaces: bool) -> _Outcome:
     analysis = _within_limits(_analysed(code, facts, options.escape_try), options)
-    broken = _broken_promise(analysis, options)
-    if broken is not None:
-        options = replace(options, name_guard=True)
+    options, broken = _kept_promise(analysis, options)
     made, analysis = _made_code(analysis, options, note_elided, plain_namespaces)
     return _Outcome(_call_sites(analysis, options, broken), options, broken, made)
 
@@ -556,10 +552,13 @@ def _refusal_message(func: types.FunctionType, site: CallSite) -> str:
             f"optimized: {site.reason}")
 
 
-def _broken_promise(analysis: Analysis, options: Options) -> tuple[int, str] | None:
-    """(line, name) where the function's own code visibly breaks the promise of
-    ``name_guard=False`` (``Analysis.self_rebinding``): the name guard then stays."""
-    return None if options.name_guard else analysis.self_rebinding()
+def _kept_promise(analysis: Analysis,
+                  options: Options) -> tuple[Options, tuple[int, str] | None]:
+    """``options``, with the name guard back where the function's own code visibly breaks
+    the promise of ``name_guard=False`` (``Analysis.self_rebinding``), and (line, name) of
+    that rebinding."""
+    broken = None if options.name_guard else analysis.self_rebinding()
+    return (options if broken is None else replace(options, name_guard=True)), broken
 
 
 def _promise_warning(func: types.FunctionType,
