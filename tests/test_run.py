@@ -577,11 +577,17 @@ def test_decorate_returns_the_same_object_when_nothing_is_optimizable() -> None:
     assert _auto.decorate(int) is int
 
 
-def test_decorate_never_warns() -> None:
-    # The suite turns TailCallWarning into an error: a warning would fail the load.
+def load_recording_warnings(source: str) -> tuple[dict[str, Any], list[Any]]:
+    """``load(source)``, and every warning it raised (the suite turns TailCallWarning into
+    an error: a warning would otherwise fail the load)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        namespace = load("""\
+        namespace = load(source)
+    return namespace, caught
+
+
+def test_decorate_never_warns() -> None:
+    namespace, caught = load_recording_warnings("""\
             def mixed(n):
                 if n > 10:
                     return mixed(n - 1)
@@ -630,9 +636,7 @@ def test_decorate_never_warns_of_a_refused_call_or_a_broken_promise(
     """What ``@tail_optimize`` warns about (a call left normal, ``name_guard=False`` not
     applied where the name is rebound) the hook keeps quiet about, and does all the same."""
     monkeypatch.setenv(_api.NO_NAME_GUARD_VARIABLE, "1")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        namespace = load("""\
+    namespace, caught = load_recording_warnings("""\
             def partly(n):
                 if n > 100:
                     return partly(n - 1)
