@@ -20,19 +20,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytailcall import TailCallError, TailCallWarning, tail_optimize
+from pytailcall import TailCallError, TailCallWarning, explain, tail_optimize
 from pytailcall._bytecode import facts as facts_module
+from pytailcall._bytecode.assemble import Label, Op, assemble
 from pytailcall._bytecode.code import (
     Handler,
     build_exception_table,
     decode,
+    decode_indexed,
     encode,
     last_computed_line,
     location_entries,
     parse_exception_table,
     truncated_location_table,
 )
-from pytailcall._bytecode.flow import FlowError, max_stack_depth
+from pytailcall._bytecode.flow import FlowError, _deepest_in_code_order, _depths, max_stack_depth
 
 CORPUS = ["json.decoder", "json.encoder", "textwrap", "ast", "dataclasses", "functools",
           "argparse", "difflib", "fractions", "tokenize", "string", "shlex", "calendar",
@@ -114,6 +116,75 @@ def test_stack_depths_agree_with_the_compiler_on_every_function():
     assert checked > 500
 
 
+def test_the_one_walk_in_code_order_finds_what_the_general_pass_finds():
+    """The verification's walk in code order settles every function the general pass
+    accepts, with the same deepest stack, and leaves the others to it (here generators,
+    whose prologue the general pass rejects: pytailcall refuses them anyway)."""
+    facts = facts_module.current()
+    settled = 0
+    for code in CODES:
+        handlers = parse_exception_table(code.co_exceptiontable)
+        walked = _deepest_in_code_order(code.co_code, handlers, facts)
+        try:
+            general = _depths(*decode_indexed(code.co_code, facts), handlers, facts)[1]
+        except FlowError:
+            assert walked is None, code
+            continue
+        assert walked == general, code
+        settled += 1
+    assert settled > 500
+
+
+def test_a_block_reached_only_by_a_backward_jump_goes_to_the_general_pass():
+    """Code order cannot settle it (the walk passed the block before the jump to it): the
+    general pass does, and finds the depth in it."""
+    facts = facts_module.current()
+    jump_back = facts.op("JUMP_BACKWARD")
+    back_size = 1 + facts.caches[jump_back]
+    # 0: JUMP_FORWARD to 3;  1: LOAD_CONST 0;  2: RETURN_VALUE;  3: JUMP_BACKWARD to 1
+    raw = (encode(facts.op("JUMP_FORWARD"), 2, facts) + encode(facts.op("LOAD_CONST"), 0, facts)
+           + encode(facts.op("RETURN_VALUE"), 0, facts)
+           + encode(jump_back, 3 + back_size - 1, facts))
+    assert _deepest_in_code_order(raw, [], facts) is None
+    assert max_stack_depth(raw, [], facts) == 1
+
+
+def _laid_out(*items: Op | Label) -> bytes:
+    return assemble(items, 0, facts_module.current()).code
+
+
+@pytest.mark.parametrize("shape", ["back_deeper", "jump_and_fall_differ", "two_jumps_differ",
+                                   "two_handlers_differ", "into_a_cache"])
+def test_the_verification_rejects_jumps_that_do_not_check(shape):
+    """Each check of the one walk in code order: code it must not settle, in which the
+    general pass then finds the error (a walk that missed one would return a depth)."""
+    facts = facts_module.current()
+    there = Label()
+    handlers: list[Handler] = []
+    match = "stack depth"
+    if shape == "back_deeper":  # back to the start with one more item than it began with
+        raw = _laid_out(there, Op("LOAD_CONST", 0), Op("JUMP_BACKWARD", target=there))
+    elif shape == "jump_and_fall_differ":  # 2 items by the jump, 1 falling through
+        raw = _laid_out(Op("LOAD_CONST", 0), Op("LOAD_CONST", 0), Op("LOAD_CONST", 0),
+                        Op(facts.pop_jump_if_false, target=there), Op("POP_TOP"), there,
+                        Op("RETURN_VALUE"))
+    elif shape == "two_jumps_differ":  # 0 items by the first, 1 by the second
+        raw = _laid_out(Op("LOAD_CONST", 0), Op(facts.pop_jump_if_false, target=there),
+                        Op("LOAD_CONST", 0), Op("JUMP_FORWARD", target=there), there,
+                        Op("LOAD_CONST", 0), Op("RETURN_VALUE"))
+    elif shape == "two_handlers_differ":  # into unit 2 with 1 item and with 2
+        raw = _laid_out(Op("LOAD_CONST", 0), Op("NOP"), Op("RETURN_VALUE"))
+        handlers = [Handler(0, 1, 2, 0, False), Handler(1, 2, 2, 1, False)]
+    else:  # a jump to the first inline cache of BINARY_OP, at unit 4
+        raw = (encode(facts.op("JUMP_FORWARD"), 3, facts)
+               + _laid_out(Op("LOAD_CONST", 0), Op("LOAD_CONST", 0), Op("BINARY_OP", 0),
+                           Op("RETURN_VALUE")))
+        match = "no instruction starts at code unit 4"
+    assert _deepest_in_code_order(raw, handlers, facts) is None
+    with pytest.raises(FlowError, match=match):
+        max_stack_depth(raw, handlers, facts)
+
+
 def test_stack_depth_verification_rejects_broken_code():
     def add(a, b):
         return a + b
@@ -174,6 +245,11 @@ def test_location_entries_read_back_as_cpython_reads_them(runs, first_line):
     assert last == (lines[-1] if lines else first_line)
 
 
+def _saves_contexts(optimized: types.FunctionType) -> bool:
+    return any(site.optimized and "modulo context" in (site.via or "")
+               for site in explain(optimized).sites)
+
+
 def test_every_corpus_function_decorates_without_internal_error():
     made = 0
     for func in FUNCTIONS:
@@ -188,6 +264,12 @@ def test_every_corpus_function_decorates_without_internal_error():
         assert not [w for w in caught if "please report" in str(w.message)
                     or "too short for a jump" in str(w.message)], func
         assert optimized.__wrapped__ is func
+        # The code made is settled in one walk (the general pass would double its cost),
+        # but where saved contexts' replays come before the returns that jump back to them.
+        code = optimized.__code__
+        settled = _deepest_in_code_order(code.co_code, parse_exception_table(
+            code.co_exceptiontable), facts_module.current())
+        assert settled is not None or _saves_contexts(optimized), func
         made += 1
     assert made > 400
 

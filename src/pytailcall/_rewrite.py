@@ -634,7 +634,9 @@ class Rewriter:
         prefix_lines, _ = location_entries([(self.shift, None)], line)
         linetable = prefix_lines + own_lines + appended
         exceptiontable = build_exception_table(handlers)
-        stacksize = _verified_stack_size(raw, handlers, facts)
+        # (The saved contexts' replays come before the returns that jump back to them.)
+        stacksize = _verified_stack_size(raw, handlers, facts,
+                                         in_code_order=self.unwinder is None)
         code = self.code.replace(
             co_code=raw,
             co_consts=tuple(self.consts.items),
@@ -2119,6 +2121,7 @@ def _covering_the_rest(handlers: list[Handler], start: int, end: int, target: in
     return sorted([*handlers, *added], key=lambda h: h.start)
 
 
-def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts) -> int:
+def _verified_stack_size(raw: bytes, handlers: list[Handler], facts: Facts, *,
+                         in_code_order: bool) -> int:
     """Check the new code's stack discipline the way the compiler would; return its maximum."""
-    return max_stack_depth(raw, handlers, facts)
+    return max_stack_depth(raw, handlers, facts, in_code_order=in_code_order)

@@ -63,10 +63,11 @@ def decode_indexed(raw: bytes, facts: Facts) -> tuple[list[Fields], dict[int, in
     instrs: list[Fields] = []
     append = instrs.append
     index_at: dict[int, int] = {}
-    units = len(raw) // 2
+    ops, args = raw[::2], raw[1::2]  # (read by unit: no offset arithmetic per instruction)
+    units = len(ops)
     i = start = ext = n = 0
     while i < units:
-        op, arg = raw[2 * i], raw[2 * i + 1] | ext
+        op, arg = ops[i], args[i] | ext
         if op == extended_op:
             ext = arg << 8
             i += 1

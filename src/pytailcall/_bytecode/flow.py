@@ -126,14 +126,90 @@ class Flow:
         return risky
 
 
-def max_stack_depth(raw: bytes, handlers: Sequence[Handler], facts: Facts) -> int:
+def max_stack_depth(raw: bytes, handlers: Sequence[Handler], facts: Facts, *,
+                    in_code_order: bool = True) -> int:
     """The deepest stack ``raw`` reaches, with the checks of :attr:`Flow.stack_depths`.
 
     The verification of every rewritten function: without building a :class:`Flow` (its
-    tables cost a fifth of a decoration's time there), nor :class:`Instr` objects (the
-    plain fields decode in half the time)."""
-    instrs, index_at = decode_indexed(raw, facts)
-    return _depths(instrs, index_at, handlers, facts)[1]
+    tables cost a fifth of a decoration's time there), and, unless the caller knows some
+    code is reached only by jumping back to it (``in_code_order=False``), first in one walk
+    that decodes and follows the stack at once (:func:`_deepest_in_code_order`); code that
+    walk does not settle, broken code among it, goes through the general pass, which says
+    why."""
+    deepest = _deepest_in_code_order(raw, handlers, facts) if in_code_order else None
+    if deepest is None:
+        instrs, index_at = decode_indexed(raw, facts)
+        deepest = _depths(instrs, index_at, handlers, facts)[1]
+    return deepest
+
+
+def _deepest_in_code_order(raw: bytes, handlers: Sequence[Handler], facts: Facts
+                           ) -> int | None:
+    """:func:`max_stack_depth` in one walk in code order, decoding as it goes; None where
+    that order cannot settle it and the general pass must (which then also finds any error).
+
+    An instruction's depth comes from the one before it, when that falls through, and from
+    the forward jumps and handlers to it, all seen before it is; a backward jump only checks
+    the depth its target had. The compiler lays code out so (and the stubs follow it): a
+    block reached only by a backward jump would be reached after this walk passed it, and
+    is left to the general pass, as is anything that does not check (a depth that differs,
+    an underflow, a jump to no instruction). Every function pytailcall makes goes through
+    here at each decoration: decoding it into tuples for the general pass, then walking
+    them, cost twice as much (3.12)."""
+    extended_op = facts.op("EXTENDED_ARG")
+    decoding, moves = facts.decoding, facts.depth_moves
+    ops, args = raw[::2], raw[1::2]
+    units = len(ops)
+    # Depth before each reached instruction, at its first unit and at its opcode's.
+    seen: list[int | None] = [None] * units
+    pending: dict[int, int] = {}  # by code unit: the depth forward jumps and handlers bring
+    for h in handlers:
+        entry = h.depth + int(h.lasti) + 1
+        if pending.setdefault(h.target, entry) != entry:
+            return None
+    depth: int | None = 0
+    deepest = i = start = ext = 0
+    while i < units:
+        op = ops[i]
+        if op == extended_op:
+            ext = (args[i] | ext) << 8
+            i += 1
+            continue
+        arg, ext = args[i] | ext, 0
+        size, _, direction = decoding[op]
+        end = i + size
+        if pending and (start in pending or i in pending):
+            for unit in (start, i) if start != i else (start,):
+                brought = pending.pop(unit, None)
+                if brought is not None:
+                    if depth is None:
+                        depth = brought
+                    elif brought != depth:
+                        return None
+        if depth is not None:
+            seen[start] = seen[i] = depth
+            if depth > deepest:
+                deepest = depth
+            try:
+                falls, on_falling, on_jumping = moves[op, arg]
+            except KeyError:
+                falls, on_falling, on_jumping = facts.depth_move(op, arg)
+            if direction:
+                target, after = end + direction * arg, depth + on_jumping
+                if after < 0:
+                    return None
+                if direction > 0:
+                    if pending.setdefault(target, after) != after:
+                        return None
+                elif not 0 <= target < i or seen[target] != after:
+                    return None
+            depth += on_falling
+            if depth < 0:
+                return None
+            if not falls:
+                depth = None
+        i = start = end
+    return None if pending else deepest
 
 
 def _depths(instrs: Sequence[Fields], index_at: dict[int, int], handlers: Sequence[Handler],
