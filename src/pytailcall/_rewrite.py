@@ -431,7 +431,9 @@ class Rewriter:
             prefix.append(Op("BUILD_LIST", 0))
         elif self.unwinder is not None:
             prefix.append(Op("LOAD_CONST", self.consts.index(None)))  # (see _unwinding)
-        self.prefix = assemble(prefix, 0, self.facts).code
+        # (No jumps, no positions: encoded as they are, without the assembler's passes.)
+        self.prefix = b"".join(encode(self.facts.op(op.name), op.arg, self.facts)
+                               for op in prefix)
         self.shift = len(self.prefix) // 2
 
     def _plan_bounce_caches(self, calls_out: Sequence[SelfCall]) -> None:

@@ -34,6 +34,9 @@ class Flow:
         # use it, is the same table; ``decode_indexed`` makes it with the fields).
         self.index_at = self.index = index_at
         self.at = {unit: instrs[i] for unit, i in self.index_at.items()}
+        # Each instruction's, by index, made when first asked (often many times by a pass
+        # over the graph; most instructions never are: no table for all of them).
+        self._successors: dict[int, list[tuple[Instr, bool]]] = {}
 
     def instruction_at(self, unit: int) -> Instr:
         ins = self.at.get(unit)
@@ -43,20 +46,14 @@ class Flow:
 
     def successors(self, ins: Instr) -> list[tuple[Instr, bool]]:
         """(next instruction, taken-as-jump) pairs along normal control flow."""
-        return self._successors[self.index[ins.offset]]
-
-    @cached_property
-    def _successors(self) -> list[list[tuple[Instr, bool]]]:
-        # Computed once: every pass over the graph asks for them, often many times.
-        table = []
-        instrs, stops = self.instrs, self.facts.never_falls_through
-        last = len(instrs) - 1
-        for i, ins in enumerate(instrs):
-            succ = [] if ins.target is None else [(self.instruction_at(ins.target), True)]
-            if i < last and ins.op not in stops:
-                succ.append((instrs[i + 1], False))
-            table.append(succ)
-        return table
+        i = self.index[ins.offset]
+        found = self._successors.get(i)
+        if found is None:
+            found = [] if ins.target is None else [(self.instruction_at(ins.target), True)]
+            if i + 1 < len(self.instrs) and ins.op not in self.facts.never_falls_through:
+                found.append((self.instrs[i + 1], False))
+            self._successors[i] = found
+        return found
 
     def handler_entries(self) -> Iterator[tuple[Instr, int]]:
         for h in self.handlers:
