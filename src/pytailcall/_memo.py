@@ -15,7 +15,6 @@ not reused while the entry lives. Bounded: the least recently used entries are d
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import types
 from collections import OrderedDict
@@ -37,24 +36,24 @@ class ByCode(Generic[V]):
         # 3.12+ the collector runs finalizers where the interpreter checks for pending work)
         # may define a function under the import hook, which decorates it and comes back
         # here; a plain lock waited for itself there (found by review). Each step is one
-        # operation of the OrderedDict, whole; an entry dropped meanwhile is no error.
+        # operation of the OrderedDict, whole, none of which fails on an entry dropped or
+        # added meanwhile (a pop with a default, not ``move_to_end``, which raises then and
+        # needed a ``contextlib.suppress``: three calls of its own at every decoration).
         self._lock = threading.RLock()
 
     def get(self, code: types.CodeType, key: Hashable) -> V | None:
         at = (id(code), key)
         with self._lock:
-            entry = self._entries.get(at)
+            entry = self._entries.pop(at, None)
             if entry is None:
                 return None
-            with contextlib.suppress(KeyError):
-                self._entries.move_to_end(at)
+            self._entries[at] = entry  # (the most recently used, last)
             return entry[1]
 
     def put(self, code: types.CodeType, key: Hashable, value: V) -> None:
         at = (id(code), key)
         with self._lock:
+            self._entries.pop(at, None)
             self._entries[at] = (code, value)
-            with contextlib.suppress(KeyError):
-                self._entries.move_to_end(at)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
