@@ -1350,6 +1350,7 @@ class Rewriter:
         made = self._arguments.get(id(site))
         if made is None:
             elided = {ins.offset: (name, arg) for ins, name, arg in binding.elided}
+            owned_load_for, positions = self.facts.owned_load_for, self.positions
             ops = []
             for ins in site.arguments:
                 if ins is site.null_push:
@@ -1357,10 +1358,10 @@ class Rewriter:
                 name, arg = elided.get(ins.offset, (ins.name, ins.arg))
                 if name == "NOP":
                     continue
-                owned = self.facts.owned_load_for.get(self.facts.op(name))
+                owned = owned_load_for.get(self.facts.op(name)) if owned_load_for else None
                 if owned is not None:
                     name = self.facts.name(owned)
-                ops.append(Op(name, arg, position=self.positions[ins.offset]))
+                ops.append(Op(name, arg, position=positions[ins.offset]))
             made = self._arguments[id(site)] = tuple(ops)
         return made
 
