@@ -49,28 +49,41 @@ def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
     """Encode ``items`` to start at code unit ``base``.
 
     Every stub instruction goes through here at each decoration, so the passes are few:
-    one sorts Ops from Labels, offsets are running sums, and one writes the opcodes and
-    arguments into zeroed code (the caches stay zero) and gathers the location runs."""
+    one sorts Ops from Labels and finds each Op's opcode and size, offsets are running
+    sums, jump arguments are settled in place (no call per jump), and one pass writes the
+    opcodes and arguments into zeroed code (the caches stay zero) and gathers the location
+    runs."""
     opmap, caches = facts.opmap, facts.caches
     ops: list[Op] = []
+    codes: list[int] = []
+    sizes: list[int] = []
+    jumps: list[int] = []  # the indices of the Ops that jump
     labelled: list[tuple[Label, int]] = []  # each Label, and how many Ops come before it
     for item in items:
         if isinstance(item, Op):
+            code = opmap[item.name]
+            if item.target is not None:
+                jumps.append(len(ops))
             ops.append(item)
+            codes.append(code)
+            sizes.append(1 + caches[code] if item.arg < 256
+                         else encoded_size(code, item.arg, facts))
         else:
             labelled.append((item, len(ops)))
-    codes = [opmap[op.name] for op in ops]
-    sizes = [1 + caches[code] if op.arg < 256 else encoded_size(code, op.arg, facts)
-             for code, op in zip(codes, ops, strict=True)]
-    jumps = [i for i, op in enumerate(ops) if op.target is not None]
+    backward = facts.backward_jumps
     for _ in range(10):
         starts = list(accumulate(sizes, initial=base))  # each Op's start, then the end
         labels = {label: starts[before] for label, before in labelled}
         changed = False
         for i in jumps:
-            op = ops[i]
-            op.arg = _jump_arg(op, codes[i], starts[i + 1], labels, facts)
-            size = encoded_size(codes[i], op.arg, facts)
+            op, code, end = ops[i], codes[i], starts[i + 1]
+            target = labels[op.target] if isinstance(op.target, Label) else op.target
+            assert target is not None
+            distance = end - target if code in backward else target - end
+            if distance < 0:
+                raise RuntimeError(f"{op.name} cannot reach unit {target} from {end}")
+            op.arg = distance
+            size = 1 + caches[code] if distance < 256 else encoded_size(code, distance, facts)
             if size != sizes[i]:
                 sizes[i] = size
                 changed = True
@@ -97,15 +110,6 @@ def assemble(items: Sequence[Item], base: int, facts: Facts) -> Assembled:
     if run:
         locations.append((run, position))
     return Assembled(bytes(raw), locations, labels)
-
-
-def _jump_arg(op: Op, code: int, end: int, labels: dict[Label, int], facts: Facts) -> int:
-    target = labels[op.target] if isinstance(op.target, Label) else op.target
-    assert target is not None
-    distance = end - target if facts.is_backward_jump(code) else target - end
-    if distance < 0:
-        raise RuntimeError(f"{op.name} cannot reach unit {target} from {end}")
-    return distance
 
 
 def jump_in_place(name: str, start: int, size: int, target: int, facts: Facts) -> bytes:
