@@ -185,6 +185,62 @@ def test_the_verification_rejects_jumps_that_do_not_check(shape):
         max_stack_depth(raw, handlers, facts)
 
 
+def test_an_opcode_without_a_stack_effect_is_left_to_the_general_pass():
+    """The walk does not raise where the general pass would say something else first (here
+    a handler that lands on no instruction, before the opcode that has no stack effect)."""
+    facts = facts_module.current()
+
+    def has_effect(op: int) -> bool:
+        try:
+            facts.stack_effect(op, 0, jump=False)
+        except ValueError:
+            return False
+        return True
+
+    unknown = next(op for op in range(1, 256)
+                   if facts.decoding[op][0] == 1 and not has_effect(op))
+    raw = bytes([unknown, 0, facts.op("NOP"), 0])
+    handlers = [Handler(0, 1, 7, 0, False)]
+    assert _deepest_in_code_order(raw, handlers, facts) is None
+    with pytest.raises(FlowError, match="no instruction starts at code unit 7"):
+        max_stack_depth(raw, handlers, facts)
+
+
+def _in_try(n, acc=0):
+    try:
+        if n == 0:
+            return acc
+        return _in_try(n - 1, acc + 1)
+    except KeyError:
+        return -1
+
+
+def _in_try_twice(items, acc=()):
+    try:
+        if not items:
+            return acc
+        if items[0] is None:
+            return _in_try_twice(items[1:], acc)
+        return _in_try_twice(items[1:], (*acc, items[0]))
+    except (KeyError, IndexError):
+        return None
+
+
+@pytest.mark.parametrize("func", [_in_try, _in_try_twice])
+def test_escape_try_code_is_settled_in_one_walk(func):
+    """``escape_try``'s interrupt check is a ``JUMP_BACKWARD 0``, which lands on the next
+    instruction: the walk takes it as the forward jump it is (found by review: such code
+    went through both passes)."""
+    optimized = tail_optimize(func, escape_try=True)
+    assert explain(optimized).optimized
+    code = optimized.__code__
+    handlers = parse_exception_table(code.co_exceptiontable)
+    walked = _deepest_in_code_order(code.co_code, handlers, facts_module.current())
+    assert walked is not None
+    assert walked == _depths(*decode_indexed(code.co_code, facts_module.current()),
+                             handlers, facts_module.current())[1]
+
+
 def test_stack_depth_verification_rejects_broken_code():
     def add(a, b):
         return a + b

@@ -12,6 +12,7 @@ import sys
 import traceback
 import types
 import warnings
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -249,6 +250,48 @@ def test_the_memo_is_bounded_and_keyed_by_identity():
     memo.put(codes[2], "key", "two")
     assert memo.get(codes[1], "key") is None  # the least recently used went
     assert (memo.get(codes[0], "key"), memo.get(codes[2], "key")) == ("zero", "two")
+
+
+class _Reentered(OrderedDict):
+    """The memo's table, running ``step`` once after the first of its calls that follows
+    (a finalizer, which 3.12+ may run where the interpreter checks for pending work)."""
+
+    step: Any = None
+
+    def _after(self) -> None:
+        step, self.step = self.step, None
+        if step is not None:
+            step()
+
+    def get(self, *args: Any) -> Any:
+        found = super().get(*args)
+        self._after()
+        return found
+
+    def pop(self, *args: Any) -> Any:
+        found = super().pop(*args)
+        self._after()
+        return found
+
+
+def test_a_reentrant_step_finds_the_entry_being_moved_and_keeps_the_bound():
+    """Found by review: a get that moved its entry last by a pop and a set let a step
+    between the two miss the entry, and a put there left the memo over its size."""
+    memo: ByCode[str] = ByCode(3)
+    memo._entries = _Reentered()
+    codes = [compile(f"x = {i}", "<memo>", "exec") for i in range(5)]
+    for i, code in enumerate(codes[:3]):
+        memo.put(code, "key", str(i))
+    inner: list[str | None] = []
+
+    def finalizer() -> None:
+        inner.append(memo.get(codes[0], "key"))
+        memo.put(codes[4], "key", "4")
+
+    memo._entries.step = finalizer
+    assert memo.get(codes[0], "key") == "0"
+    assert inner == ["0"]
+    assert len(memo._entries) == 3
 
 
 NEAR_THE_LIMIT = """

@@ -36,24 +36,31 @@ class ByCode(Generic[V]):
         # 3.12+ the collector runs finalizers where the interpreter checks for pending work)
         # may define a function under the import hook, which decorates it and comes back
         # here; a plain lock waited for itself there (found by review). Each step is one
-        # operation of the OrderedDict, whole, none of which fails on an entry dropped or
-        # added meanwhile (a pop with a default, not ``move_to_end``, which raises then and
-        # needed a ``contextlib.suppress``: three calls of its own at every decoration).
+        # operation of the OrderedDict, whole; an entry dropped meanwhile is no error, and
+        # one being moved last is never missing (not a pop and a set: a step between the
+        # two missed it, found by review).
         self._lock = threading.RLock()
 
     def get(self, code: types.CodeType, key: Hashable) -> V | None:
         at = (id(code), key)
         with self._lock:
-            entry = self._entries.pop(at, None)
+            entry = self._entries.get(at)
             if entry is None:
                 return None
-            self._entries[at] = entry  # (the most recently used, last)
+            # (Not contextlib.suppress: three calls of its own at every decoration.)
+            try:  # noqa: SIM105
+                self._entries.move_to_end(at)
+            except KeyError:
+                pass
             return entry[1]
 
     def put(self, code: types.CodeType, key: Hashable, value: V) -> None:
         at = (id(code), key)
         with self._lock:
-            self._entries.pop(at, None)
             self._entries[at] = (code, value)
+            try:  # noqa: SIM105
+                self._entries.move_to_end(at)
+            except KeyError:
+                pass
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)

@@ -146,13 +146,14 @@ def _deepest_in_code_order(raw: bytes, handlers: Sequence[Handler], facts: Facts
     that order cannot settle it and the general pass must (which then also finds any error).
 
     An instruction's depth comes from the one before it, when that falls through, and from
-    the forward jumps and handlers to it, all seen before it is; a backward jump only checks
-    the depth its target had. The compiler lays code out so (and the stubs follow it): a
-    block reached only by a backward jump would be reached after this walk passed it, and
-    is left to the general pass, as is anything that does not check (a depth that differs,
-    an underflow, a jump to no instruction). Every function pytailcall makes goes through
-    here at each decoration: decoding it into tuples for the general pass, then walking
-    them, cost twice as much (3.12)."""
+    the forward jumps and handlers to it, all seen before it is (``JUMP_BACKWARD 0``, the
+    interrupt check of ``escape_try``, lands on the next instruction: forward too); a
+    backward jump only checks the depth its target had. The compiler lays code out so (and
+    the stubs follow it): a block reached only by a backward jump would be reached after
+    this walk passed it, and is left to the general pass, as is anything that does not
+    check (a depth that differs, an underflow, a jump to no instruction, no such opcode).
+    Every function pytailcall makes goes through here at each decoration: decoding it into
+    tuples for the general pass, then walking them, cost twice as much (3.12)."""
     extended_op = facts.op("EXTENDED_ARG")
     decoding, moves = facts.decoding, facts.depth_moves
     ops, args = raw[::2], raw[1::2]
@@ -190,15 +191,18 @@ def _deepest_in_code_order(raw: bytes, handlers: Sequence[Handler], facts: Facts
             try:
                 falls, on_falling, on_jumping = moves[op, arg]
             except KeyError:
-                falls, on_falling, on_jumping = facts.depth_move(op, arg)
+                try:
+                    falls, on_falling, on_jumping = facts.depth_move(op, arg)
+                except ValueError:  # no such opcode: the general pass says what it meets first
+                    return None
             if direction:
                 target, after = end + direction * arg, depth + on_jumping
                 if after < 0:
                     return None
-                if direction > 0:
+                if target >= end:  # forward, or back by nothing (an interrupt check)
                     if pending.setdefault(target, after) != after:
                         return None
-                elif not 0 <= target < i or seen[target] != after:
+                elif target < 0 or seen[target] != after:
                     return None
             depth += on_falling
             if depth < 0:
