@@ -89,11 +89,9 @@ class Facts:
     def name(self, op: int) -> str:
         return self.opname[op]
 
-    def is_backward_jump(self, op: int) -> bool:
-        return op in self.backward_jumps
-
     @cached_property
     def backward_jumps(self) -> frozenset[int]:
+        """The relative jumps whose argument counts back from the end of the instruction."""
         return frozenset(op for op in self.relative_jumps if "BACKWARD" in self.opname[op])
 
     @cached_property
