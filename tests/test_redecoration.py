@@ -253,8 +253,8 @@ def test_the_memo_is_bounded_and_keyed_by_identity():
 
 
 class _Reentered(OrderedDict):
-    """The memo's table, running ``step`` once after the first of its calls that follows
-    (a finalizer, which 3.12+ may run where the interpreter checks for pending work)."""
+    """The memo's table; once ``step`` is set, it runs after the next ``get`` or ``pop``,
+    as a finalizer may (3.12+ run them where the interpreter checks for pending work)."""
 
     step: Any = None
 
