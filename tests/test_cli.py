@@ -17,8 +17,9 @@ import re
 import subprocess
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "unguarded_loop: loop with name_guard=False" in captured.out
 
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3
     assert doc["python"] == platform.python_version()
     assert doc["implementation"] == platform.python_implementation()
     # Figures name the processor and the commit they were taken on (the test runs from a
@@ -129,11 +130,50 @@ def test_bench_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert modulo_1["guarded_loop"] > 0 and modulo_1["ratios"]["internal_loop_vs_guarded"] > 0
     assert modulo_1["unguarded_loop"] > 0 and modulo_1["ratios"]["unguarded_loop_vs_hand"] > 0
     assert set(doc["decorate_us"]["loop"]) == {"gcd", "modulo"}
+    assert set(doc["decorate_median_us"]["loop"]) == {"gcd", "modulo"}
+    assert 0 < doc["decorate_us"]["loop"]["gcd"] <= doc["decorate_median_us"]["loop"]["gcd"]
+    assert doc["settings"]["decorate_runs"] >= 1
     # --only picks examples: tail calls between functions are not measured unless named,
     # nor is tail recursion modulo context, nor are tail calls in methods.
     assert doc["bounce"] is None and "Tail calls between functions" not in captured.out
     assert doc["context"] is None and "Tail recursion modulo context" not in captured.out
     assert doc["methods"] is None and "Tail calls in methods" not in captured.out
+
+
+def test_decorations_are_timed_in_interleaved_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A neighbour that slows the machine for a while moves every decoration timed in that
+    while: each round times every (strategy, example) once, in a rotated order, and keeps
+    the median of its decorations; each decoration gets a code object never decorated."""
+    clock = [0]
+    monkeypatch.setattr(measure.time, "perf_counter_ns", lambda: clock[0])
+    order: list[tuple[str, str]] = []
+    codes: list[types.CodeType] = []  # kept alive, so that their ids are distinct
+
+    def decorator(key: tuple[str, str], costs: list[int]) -> Callable[[Any], object]:
+        def decorate(func: Any) -> object:
+            order.append(key)
+            assert func.__code__ is not gcd_native.__code__
+            codes.append(func.__code__)
+            clock[0] += costs[len(order) % len(costs)]
+            return func
+        return decorate
+
+    def gcd_native(a: int, b: int) -> int:
+        return a if not b else gcd_native(b, a % b)
+
+    keys = [("loop", "gcd"), ("partial", "gcd")]
+    decorators = {key: decorator(key, [1_000, 5_000, 3_000]) for key in keys}
+    settings = measure.Settings(rounds=4, decorate_runs=3)
+    per_round = measure.time_decorations(decorators, {"gcd": gcd_native}, settings)
+
+    rounds = [order[i:i + 6] for i in range(0, len(order), 6)]
+    assert len(rounds) == 4
+    assert [r[0] for r in rounds] == [keys[0], keys[1], keys[0], keys[1]]  # rotated
+    assert all(sorted(r) == sorted(keys * 3) for r in rounds)  # each key once, 3 in a row
+    assert all(r[0] == r[1] == r[2] for r in rounds)
+    assert len({id(code) for code in codes}) == 24  # a code object per decoration
+    # Each round's three costs are 1, 5 and 3 µs in some order: their median is 3 µs.
+    assert per_round == {key: [3.0] * 4 for key in keys}
 
 
 def test_bench_bounce_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -247,7 +287,7 @@ def test_bench_context_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "timing fact_mod(800, 1000003) (modulo context)" in captured.err
 
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3
     assert doc["fib"] == [] and doc["examples"] == [] and doc["bounce"] is None
     assert doc["methods"] is None and "Tail calls in methods" not in captured.out
     cases = doc["context"]["cases"]
@@ -330,7 +370,7 @@ def test_bench_methods_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "timing ping/pong N=2000 (methods)" in captured.err
 
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3
     assert doc["fib"] == [] and doc["examples"] == [] and doc["decorate_us"] == {}
     assert doc["bounce"] is None and doc["context"] is None
     methods = doc["methods"]

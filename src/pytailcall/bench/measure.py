@@ -17,12 +17,13 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pytailcall.bench import examples as ex
 
 AnyFunc = Callable[..., Any]
 Progress = Callable[[str], None]
+Label = TypeVar("Label")
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,8 @@ class Settings:
     """Interleaved rounds; ratios are the median over them."""
     warmup_calls: int = 5
     """Calls before calibration, so the specializing interpreter has settled."""
-    decorate_runs: int = 200
-    """Decorations timed per example."""
+    decorate_runs: int = 20
+    """Decorations timed per example and strategy in each of the ``rounds`` rounds."""
     bounce_ns: tuple[int, ...] | None = None
     """Depths of the tail calls between functions instead of the workload's own
     (:data:`ex.EVEN_ODD`'s): the tiny mode's deep one is just past the recursion limit."""
@@ -44,7 +45,7 @@ class Settings:
 
 PROFILES: dict[str, Settings] = {
     "full": Settings(),
-    "quick": Settings(target_ns=5_000_000, rounds=5, decorate_runs=50),
+    "quick": Settings(target_ns=5_000_000, rounds=5, decorate_runs=10),
     "tiny": Settings(
         target_ns=100_000, rounds=1, warmup_calls=1, decorate_runs=2, bounce_ns=(500, 2_000)
     ),
@@ -115,7 +116,7 @@ def calibrate(func: AnyFunc, args: tuple[Any, ...], target_ns: int) -> int:
         number *= 10 if elapsed * 100 < target_ns else 2
 
 
-def _round_order(labels: Sequence[str], round_index: int) -> list[str]:
+def _round_order(labels: Sequence[Label], round_index: int) -> list[Label]:
     """The labels rotated by one per round, so no variant always runs first."""
     shift = round_index % len(labels)
     return list(labels[shift:]) + list(labels[:shift])
@@ -181,21 +182,36 @@ def _median_ratio(per_call: Mapping[str, Sequence[float]], pair: Pair) -> float 
     return statistics.median(c / r for c, r in zip(candidate, reference, strict=True))
 
 
-def decoration_us(decorate: Callable[[ex.AnyFunc], object], func: ex.AnyFunc,
-                  runs: int) -> float:
-    """Median microseconds of one ``decorate(f)`` call (the cost of ``tail_optimize``), each
-    ``f`` a copy of ``func`` with a code object never decorated before (made outside the
-    timing): decorating the same code object again reuses its rewrite (``_memo``), which
-    a function defined once never does."""
-    samples: list[int] = []
+def time_decorations(
+    decorators: Mapping[tuple[str, str], Callable[[ex.AnyFunc], object]],
+    natives: Mapping[str, ex.AnyFunc],
+    settings: Settings,
+) -> dict[tuple[str, str], list[float]]:
+    """Microseconds of one ``decorate(f)`` call (the cost of ``tail_optimize``) for every
+    (strategy, example) of ``decorators``: per interleaved round, the median of
+    ``settings.decorate_runs`` decorations in a row.
+
+    Interleaved as the calls are timed, because a neighbour that slows the machine for a
+    second moved a whole block of decorations: one median of 200 in a row gave 520 to 960
+    µs for ``string_merge`` on the same code within minutes (3.12.1). Each ``f`` is a copy
+    of the example's native function with a code object never decorated before (made
+    outside the timing): decorating the same code object again reuses its rewrite
+    (``_memo``), which a function defined once never does."""
+    per_round: dict[tuple[str, str], list[float]] = {key: [] for key in decorators}
+    keys = list(decorators)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for _ in range(max(runs, 1)):
-            fresh = ex.never_decorated(func)
-            start = time.perf_counter_ns()
-            decorate(fresh)
-            samples.append(time.perf_counter_ns() - start)
-    return statistics.median(samples) / 1e3
+        for round_index in range(settings.rounds if keys else 0):
+            for key in _round_order(keys, round_index):
+                decorate, native = decorators[key], natives[key[1]]
+                samples: list[int] = []
+                for _ in range(max(settings.decorate_runs, 1)):
+                    fresh = ex.never_decorated(native)
+                    start = time.perf_counter_ns()
+                    decorate(fresh)
+                    samples.append(time.perf_counter_ns() - start)
+                per_round[key].append(statistics.median(samples) / 1e3)
+    return per_round
 
 
 # --- the whole suite ----------------------------------------------------------------------
@@ -286,7 +302,8 @@ class SuiteResult:
     fib: list[FibResult]
     cases: list[CaseResult]
     decorate_us: dict[str, dict[str, float]]
-    """Strategy -> example name -> median microseconds of one ``tail_optimize`` call."""
+    """Strategy -> example name -> microseconds of one ``tail_optimize`` call: the median
+    of a round's decorations, in the fastest round (times of calls are minimums too)."""
     settings: Settings
     bounce: BounceSuite | None = None
     """Tail calls between functions; ``None`` when not measured."""
@@ -294,6 +311,8 @@ class SuiteResult:
     """Tail recursion modulo context, one result per case; ``None`` when not measured."""
     methods: MethodSuite | None = None
     """Tail calls in methods; ``None`` when not measured."""
+    decorate_median_us: dict[str, dict[str, float]] = field(default_factory=dict)
+    """As ``decorate_us``, the median over rounds instead of the fastest: how spread they were."""
 
 
 def ratio_pairs(strategies: Sequence[str]) -> list[Pair]:
@@ -477,15 +496,19 @@ def run_suite(
         method_suite = _run_methods(methods, method_workload, settings, progress, first, total)
     if cases:
         progress("timing decoration")
-    decorate = {
-        strategy: {
-            example.name: decoration_us(_decorator_call(example, strategy), example.native,
-                                        settings.decorate_runs)
-            for example in ex.examples_of(cases)
-        }
+    examples = ex.examples_of(cases)
+    decorators = {
+        (strategy, example.name): _decorator_call(example, strategy)
         for strategy in strategies
-        if cases
+        for example in examples
     }
+    natives = {example.name: example.native for example in examples}
+    per_round = time_decorations(decorators, natives, settings)
+    decorate: dict[str, dict[str, float]] = {}
+    decorate_median: dict[str, dict[str, float]] = {}
+    for (strategy, name), rounds in per_round.items():
+        decorate.setdefault(strategy, {})[name] = min(rounds)
+        decorate_median.setdefault(strategy, {})[name] = statistics.median(rounds)
     return SuiteResult(
         tuple(strategies),
         fib_results,
@@ -495,6 +518,7 @@ def run_suite(
         bounce_suite,
         context_results,
         method_suite,
+        decorate_median,
     )
 
 

@@ -35,7 +35,7 @@ from pytailcall.bench.measure import (
     SuiteResult,
 )
 
-SCHEMA = 2
+SCHEMA = 3
 
 RECURSION_ERROR = "recursion error"
 NOT_AVAILABLE = "n/a"
@@ -401,11 +401,17 @@ def _methods_lines(methods: MethodSuite) -> list[str]:
     return [*lines, *table, "", *bounce]
 
 
-def _decoration_lines(decorate_us: dict[str, dict[str, float]]) -> list[str]:
+def _decoration_lines(result: SuiteResult) -> list[str]:
+    settings = result.settings
+    how = (f"us; median of {settings.decorate_runs} in a row, in the fastest of "
+           f"{settings.rounds} interleaved rounds [median over rounds]")
     lines = []
-    for strategy, per_example in decorate_us.items():
-        figures = ", ".join(f"{name} {us:.1f}" for name, us in per_example.items())
-        lines.append(f"decoration time, strategy={strategy} (median of runs, us): {figures}")
+    for strategy, per_example in result.decorate_us.items():
+        medians = result.decorate_median_us.get(strategy, {})
+        figures = ", ".join(
+            f"{name} {us:.1f}" + (f" [{medians[name]:.1f}]" if name in medians else "")
+            for name, us in per_example.items())
+        lines.append(f"decoration time, strategy={strategy} ({how}): {figures}")
     return lines
 
 
@@ -429,7 +435,7 @@ def format_text(result: SuiteResult) -> str:
         lines += _context_lines(result.context)
     if result.methods is not None:
         lines += _methods_lines(result.methods)
-    lines += _decoration_lines(result.decorate_us)
+    lines += _decoration_lines(result)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -560,7 +566,7 @@ def _methods_json(methods: MethodSuite) -> dict[str, Any]:
 
 
 def to_json(result: SuiteResult) -> dict[str, Any]:
-    """The ``--json`` document, schema 2.
+    """The ``--json`` document, schema 3.
 
     The seed's keys: ``python``; ``fib[]`` with ``n`` and ``results`` (seconds per call of
     ``fib``, ``fib_unrecursed``, ``partial_func``, ``return_tuple``, ``internal_loop``);
@@ -575,7 +581,10 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
     ``guarded_loop`` key too; per example ``hand_loop`` and ``guarded_loop`` seconds,
     ``median`` seconds, ``ratios`` (``guarded_loop_vs_hand``, ``<label>_vs_hand``,
     ``<label>_vs_guarded``, ``<label>_speedup_vs_native``: median interleaved ratios);
-    ``decorate_us``: strategy -> example -> microseconds.  The loop strategy with
+    ``decorate_us``: strategy -> example -> microseconds of one decoration (the median of
+    ``settings["decorate_runs"]`` in a row, in the fastest of the interleaved rounds;
+    schema 3, where schema 2 had one median of 200 in a row), ``decorate_median_us``: the
+    same, the median over rounds.  The loop strategy with
     ``name_guard=False`` beside them: per fib entry and per example ``unguarded_loop``
     seconds, an ``unguarded_loop`` key in ``median`` (in fib's ``speedup`` and ``notes``
     too), per example ``ratios["unguarded_loop_vs_hand"]``; ``null`` (noted ``strategy not
@@ -616,8 +625,10 @@ def to_json(result: SuiteResult) -> dict[str, Any]:
             "target_ms": settings.target_ns / 1e6,
             "rounds": settings.rounds,
             "warmup_calls": settings.warmup_calls,
+            "decorate_runs": settings.decorate_runs,
         },
         "decorate_us": result.decorate_us,
+        "decorate_median_us": result.decorate_median_us,
         "bounce": None if result.bounce is None else _bounce_json(result.bounce, missing),
         "context": None if result.context is None else _context_json(result.context),
         "methods": None if result.methods is None else _methods_json(result.methods),
