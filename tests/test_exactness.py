@@ -496,16 +496,24 @@ def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, s
     ``try``, as natively it meets the recursive call's, whenever it arrives: never the
     jump back to the start, outside the ``try``. (The other thread gets to run because
     the same check lets it take the interpreter lock.) Its traceback names the line the
-    call starts on, as natively, not the line of an argument it passes on unchanged."""
+    call starts on, as natively, not the line of an argument it passes on unchanged.
+
+    The other thread interrupts once it sees the main thread in ``spin`` (not after a
+    delay: on a loaded machine the main thread could be late to start spinning)."""
     import threading
     import time
 
     optimized = tail_optimize(make(SPINNING), escape_try=True, name_guard=name_guard)
     assert explain(optimized).optimized
     call_line = optimized.__code__.co_firstlineno + 4
+    main = threading.get_ident()
 
     def interrupt() -> None:
-        time.sleep(0.05)  # (long after start() has returned: the interrupt must meet the spin)
+        while True:
+            frame = sys._current_frames().get(main)
+            if frame is not None and frame.f_code.co_name == "spin":
+                break
+            time.sleep(0.001)
         _thread.interrupt_main()
 
     thread = threading.Thread(target=interrupt)
