@@ -14,17 +14,18 @@ between runs), but they do not move with the load of the machine.
 parameter set; ``all`` names every row, about 25 minutes per interpreter). The row
 ``bounce`` counts instead one tail call between two optimized functions
 (``is_even``/``is_odd`` of the bench's bounce section, 500 deep) against one native call,
-the row ``nested_def`` one run of a function defining a closure whose tail call goes to
-another function, under the import hook (a decoration of the same code object again)
-against natively, the row ``call_out`` one call of a function whose tail call goes to a
-plain function (``return g(n)``, the check that finds ``g`` not optimized), optimized
-against native, and
-``length:DEPTH`` one call of ``length`` (``return 1 + length(rest)``, a saved context per
-level) on a linked list of DEPTH nodes, optimized against native (two depths separate the
-cost per level from the cost per call), and ``decoration:NAME`` one decoration,
-``tail_optimize`` of the example's native function with the default options (after a
-warm-up of the same; warnings ignored), for changes to the decorator's own speed: of a copy
-never decorated before, and of the same code object again. Needs
+the row ``method_bounce`` the same for two methods (``ping``/``pong`` of the methods
+section) against one native method call, the row ``nested_def`` one run of a function
+defining a closure whose tail call goes to another function, under the import hook (a
+decoration of the same code object again) against natively, the row ``call_out`` one
+call of a function whose tail call goes to a plain function (``return g(n)``, the check
+that finds ``g`` not optimized), optimized against native, and ``length:DEPTH`` one call
+of ``length`` (``return 1 + length(rest)``, a saved context per level) on a linked list
+of DEPTH nodes, optimized against native (two depths separate the cost per level from
+the cost per call), and ``decoration:NAME`` one decoration, ``tail_optimize`` of the
+example's native function with the default options (after a warm-up of the same;
+warnings ignored), for changes to the decorator's own speed: of a copy never decorated
+before, and of the same code object again. Needs
 valgrind.
 """
 
@@ -79,6 +80,12 @@ def _inner(name: str, index: int, variant: str, calls: int) -> None:
     if name == "bounce":
         entry = examples.build_mutual_variants()[
             examples.NATIVE if variant == "native" else examples.label("loop")]
+        for _ in range(WARM_UP + calls):
+            entry(BOUNCE_DEPTH)
+        return
+    if name == "method_bounce":
+        entry = examples.build_method_variants().bounce[
+            examples.NATIVE if variant == "native" else examples.LOOP]
         for _ in range(WARM_UP + calls):
             entry(BOUNCE_DEPTH)
         return
@@ -162,6 +169,8 @@ def main(rows: list[str]) -> None:
     print(f"python {sys.version.split()[0]}; instructions per call (callgrind)")
     if "bounce" in rows:
         _bounce_row()
+    if "method_bounce" in rows:
+        _bounce_row("method_bounce")
     if "call_out" in rows:
         _call_out_row()
     if "nested_def" in rows:
@@ -171,7 +180,7 @@ def main(rows: list[str]) -> None:
             _length_row(int(row.partition(":")[2]))
         if row.startswith("decoration:"):
             _decoration_row(row.partition(":")[2])
-    examples = [r for r in rows if r not in ("bounce", "call_out", "nested_def")
+    examples = [r for r in rows if r not in ("bounce", "method_bounce", "call_out", "nested_def")
                 and not r.startswith(("length:", "decoration:"))]
     if examples:
         print("| row | " + " | ".join(VARIANTS)
@@ -201,10 +210,10 @@ def _per_call(name: str, index: int, calls: int) -> dict[str, float]:
             for variant in BOUNCE_VARIANTS}
 
 
-def _bounce_row() -> None:
+def _bounce_row(name: str = "bounce") -> None:
     counts = {variant: count / BOUNCE_DEPTH
-              for variant, count in _per_call("bounce", 0, 50).items()}
-    print(f"bounce: {counts['loop']:,.0f} instructions per bounce, native call "
+              for variant, count in _per_call(name, 0, 50).items()}
+    print(f"{name}: {counts['loop']:,.0f} instructions per bounce, native call "
           f"{counts['native']:,.0f}, ratio {counts['loop'] / counts['native']:.2f}", flush=True)
 
 
