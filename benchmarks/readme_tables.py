@@ -198,7 +198,13 @@ def tables(runs: Sequence[Run]) -> str:
             ("hand_loop_speedup_vs_native", "hand loop speedup"),
             ("internal_loop_vs_hand", "loop / hand loop")])
     if all(run.get("decorate_us") for run in runs):
-        out += ["", "Decoration (median µs per `tail_optimize` call, as `bench` times it):", ""]
+        # Schema 3 (7f09463) times decorations in interleaved rounds; schema 2 in one block.
+        how = ("the median of a round's decorations in the fastest of the interleaved rounds"
+               if all(run.get("schema", 0) >= 3 for run in runs) else
+               "one median of 200 in a row" if all(run.get("schema", 0) < 3 for run in runs)
+               else "schema 2 and 3 runs mixed: one median of 200 in a row, or a round's "
+                    "median in the fastest round")
+        out += ["", f"Decoration (µs per `tail_optimize` call, as `bench` times it: {how}):", ""]
         out += decoration_table(grouped)
     return "\n".join(out)
 
