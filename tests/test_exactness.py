@@ -499,31 +499,34 @@ def test_an_interrupt_from_another_thread_lands_in_the_try_it_arrives_in(make, s
     call starts on, as natively, not the line of an argument it passes on unchanged.
 
     The other thread interrupts once it sees the main thread in ``spin`` (not after a
-    delay: on a loaded machine the main thread could be late to start spinning)."""
+    delay: on a loaded machine the main thread could be late to start spinning), and
+    gives up when the call is over without it (a test that fails, not one that hangs)."""
     import threading
     import time
 
     optimized = tail_optimize(make(SPINNING), escape_try=True, name_guard=name_guard)
     assert explain(optimized).optimized
     call_line = optimized.__code__.co_firstlineno + 4
-    main = threading.get_ident()
+    main, over = threading.get_ident(), threading.Event()
 
     def interrupt() -> None:
-        while True:
+        while not over.is_set():
             frame = sys._current_frames().get(main)
             if frame is not None and frame.f_code.co_name == "spin":
-                break
+                _thread.interrupt_main()
+                return
             time.sleep(0.001)
-        _thread.interrupt_main()
 
     thread = threading.Thread(target=interrupt)
     thread.start()
     try:
         result = optimized(0, "unchanged")
+        over.set()
         thread.join()  # (a check: an interrupt still pending lands here at the latest)
     except KeyboardInterrupt:
         result = "left the function"
     finally:
+        over.set()
         thread.join()
     assert result == ("caught in the try", call_line)
 
