@@ -1059,6 +1059,33 @@ def test_own_method_call_jumps_in_one_frame(very_deep):
     assert site.optimized and site.via.startswith("jump when the method found is this function")
 
 
+OWN_METHOD_IN_TRY = """
+class Counter:
+    def down(self, n):
+        try:
+            if n <= 0:
+                raise ValueError("bottom")
+            return self.down(n - 1)
+        except ValueError as error:
+            return str(error), n
+"""
+
+
+def test_own_method_call_in_a_try_with_escape_try_is_left_native_and_says_why():
+    """Under ``escape_try`` a method's call through its object is not made a jump, and a
+    bounce would leave the ``try``: left a normal call, with a reason that names the
+    method call (it said "only a jump ... to the function itself", which this call is,
+    found by review)."""
+    native = _namespace(OWN_METHOD_IN_TRY)["Counter"]
+    made = _namespace(OWN_METHOD_IN_TRY)["Counter"]
+    with pytest.warns(TailCallWarning, match="through its object") as caught:
+        made.down = tail_optimize(made.down, escape_try=True)
+    assert "to the function itself" not in str(caught[0].message)
+    site, = explain(made.down).sites
+    assert not site.optimized and site.reason == Reason.ESCAPE_TRY_METHOD
+    assert made().down(5) == native().down(5) == ("bottom", 0)
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_own_method_call_finds_overrides_and_proxies(strategy):
     native, optimized = _own_method_namespace(), _own_method_namespace(strategy)

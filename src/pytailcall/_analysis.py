@@ -99,6 +99,11 @@ class Reason:
                          "strategy to the function itself keeps asynchronous exceptions "
                          "(KeyboardInterrupt) inside the handlers of the iteration they arrive "
                          "in; a bounce leaves the frame")
+    ESCAPE_TRY_METHOD = ("inside a try block: with escape_try, a call of the method through "
+                         "its object (self.name(...)) is not made a jump, only a call by the "
+                         "function's bare name is; and a bounce would leave the frame, where "
+                         "asynchronous exceptions (KeyboardInterrupt) must meet the handlers "
+                         "of the iteration they arrive in")
 
 
 @dataclass(frozen=True)

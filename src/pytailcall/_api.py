@@ -455,7 +455,8 @@ def _within_limits(analysis: Analysis, options: Options) -> Analysis:
             if site.iterators:
                 return replace(site, refusal=Reason.IN_FOR_LOOP_BOUNCE)
             if site.handler is not None:
-                return replace(site, refusal=Reason.ESCAPE_TRY_BOUNCE)
+                return replace(site, refusal=Reason.ESCAPE_TRY_METHOD if site.own_method
+                               else Reason.ESCAPE_TRY_BOUNCE)
             return site
         if site.iterators and not analysis.facts.loop_iterator_is_an_object:
             return replace(site, refusal=Reason.IN_FOR_LOOP_VIRTUAL)
