@@ -1059,6 +1059,111 @@ def test_own_method_call_jumps_in_one_frame(very_deep):
     assert site.optimized and site.via.startswith("jump when the method found is this function")
 
 
+OWN_METHOD_BINDER = """
+import sys
+
+class Counter:
+    def down(self, n, acc=0, step=1):
+        if n <= 0:
+            return acc, step, sys._getframe(1).f_code.co_name
+        return self.down(n - step, acc + 1)
+
+    def rest(self, n, *seen):
+        if n == 0:
+            return seen
+        return self.rest(n - 1, n, "x")
+
+    def keyword_only(self, n, *, acc=0):
+        if n == 0:
+            return acc
+        return self.keyword_only(n - 1)
+
+    def too_many(self, n):
+        return self.too_many(n, n)
+
+def caller(counter, n):
+    return counter.down(n)
+"""
+
+BINDER_METHODS = ("down", "rest", "keyword_only", "too_many")
+
+
+def _binder_methods(optimized):
+    ns = _namespace(OWN_METHOD_BINDER)
+    if optimized:
+        for name in BINDER_METHODS:
+            setattr(ns["Counter"], name, tail_optimize(getattr(ns["Counter"], name)))
+    return ns
+
+
+def _outcome(method, *args, **kwargs):
+    try:
+        outcome = method(*args, **kwargs)
+    except TypeError as error:
+        return "TypeError", str(error)
+    # (``down`` returns its caller's name too: natively that is ``down`` itself)
+    return outcome[:2] if isinstance(outcome, tuple) and len(outcome) == 3 else outcome
+
+
+def test_own_method_call_leaving_a_default_out_jumps_through_the_binder(very_deep):
+    """``self.down(n - step, acc + 1)`` leaves ``step`` out: the function's binder binds
+    the object and the arguments with the defaults of the moment, and the call jumps (it
+    bounced, through a driver, before: found by review), in one frame."""
+    ns = _binder_methods(optimized=True)
+    assert ns["caller"](ns["Counter"](), very_deep) == (very_deep, 1, "caller")
+    for name in BINDER_METHODS:
+        site, = explain(getattr(ns["Counter"], name)).sites
+        assert site.optimized and site.via.startswith("jump when the method found"), name
+    assert ns["Counter"]().rest(very_deep) == (1, "x")
+
+
+def test_own_method_calls_bound_by_the_binder_agree_with_native():
+    """Defaults read when each call runs (changed after decoration, or gone), ``*args``
+    filled, keyword-only defaults, and the ``TypeError`` of a call with too many values:
+    as natively, message for message."""
+    results = []
+    for optimized in (False, True):
+        ns = _binder_methods(optimized)
+        counter, cls = ns["Counter"](), ns["Counter"]
+        got = [_outcome(counter.down, 7), _outcome(counter.rest, 3),
+               _outcome(counter.keyword_only, 4), _outcome(counter.too_many, 1)]
+        cls.down.__defaults__ = (10, 2)
+        cls.keyword_only.__kwdefaults__ = {"acc": 7}
+        got += [_outcome(counter.down, 7), _outcome(counter.keyword_only, 4)]
+        cls.down.__defaults__ = None
+        cls.keyword_only.__kwdefaults__ = None
+        got += [_outcome(counter.down, 7, 0, 1), _outcome(counter.keyword_only, 2, acc=1)]
+        results.append(got)
+    native, optimized_results = results
+    assert optimized_results == native
+    assert native[0] == (7, 1) and native[4] == (14, 2)
+    assert native[3][0] == native[6][0] == native[7][0] == "TypeError"
+
+
+FORWARDS_TO_A_METHOD = """
+class State:
+    def nextfile(self):
+        return "the state's"
+
+_state = State()
+
+def nextfile():
+    return _state.nextfile()
+"""
+
+
+def test_function_without_parameters_calling_a_method_of_its_name_bounces():
+    """``fileinput.nextfile()`` returns ``_state.nextfile()``: a method of its own name,
+    but no parameter could take the object, so it bounces (a binder for it was once
+    generated as ``return (,)``, a SyntaxError at decoration: found on the standard
+    library)."""
+    ns = _namespace(FORWARDS_TO_A_METHOD)
+    made = tail_optimize(ns["nextfile"])
+    assert made() == "the state's"
+    site, = explain(made).sites
+    assert site.optimized and site.via.startswith("bounce to it")
+
+
 OWN_METHOD_IN_TRY = """
 class Counter:
     def down(self, n):

@@ -150,8 +150,9 @@ class SelfCall:
     bound_method: bool = False
     shallower_handlers: tuple[Handler, ...] = ()
     #: ``x.name(...)`` inside the function called ``name``, loaded as a bound method, whose
-    #: arguments (with the bound object first) plain stores can bind: when the method found
-    #: is this function, the call jumps like a call to itself; else it bounces.
+    #: arguments (with the bound object first) plain stores or the function's binder can
+    #: bind: when the method found is this function, the call jumps like a call to itself;
+    #: else it bounces.
     own_method: bool = False
     #: What runs natively from the end of the call to its ``RETURN_VALUE`` (included),
     #: plain jumps followed: the clean-up, instructions that only carry lines (a ``return
@@ -327,13 +328,23 @@ def _lists_own_locals(code: types.CodeType, instrs: Sequence[Instr]) -> bool:
     return False
 
 
-def _binds_with_stores(shape: CallShape, code: types.CodeType) -> bool:
+def method_binds_with_stores(shape: CallShape, code: types.CodeType) -> bool:
     """A method call's arguments, after the bound object, bind to parameters by plain
     stores, the object to the first (a jump then stores it there)."""
     if shape.kind == "CALL_FUNCTION_EX":
         return False
     targets = direct_targets(shape.npositional + 1, shape.kwnames, code)
     return targets is not None and EXTRA not in targets and targets[-1] == 0
+
+
+def _method_jumps(shape: CallShape, code: types.CodeType) -> bool:
+    """A method call to its own name can jump: its arguments bind by plain stores, or are
+    positional values that the function's binder binds with the object before them, to a
+    first positional parameter (a default left out, extra values for ``*args``; see
+    ``Rewriter._bind_method``). A function without one (``def nextfile():`` calling
+    ``_state.nextfile()``) bounces, as before."""
+    return method_binds_with_stores(shape, code) or (
+        shape.kind == "CALL" and not shape.kwnames and code.co_argcount >= 1)
 
 
 def _mark_shared_callees(sites: list[SelfCall], calls_out: list[SelfCall]
@@ -572,7 +583,7 @@ class _SiteFinder:
         # otherwise); from 3.13, only a call to a method of the function's own name, which
         # then may jump.
         own_method = (callee == "method" and target == self.code.co_name
-                      and _binds_with_stores(shape, self.code))
+                      and _method_jumps(shape, self.code))
         bound_method = callee == "method" and (own_method
                                                or not self.facts.method_callable_first)
         shallower: tuple[Handler, ...] = ()

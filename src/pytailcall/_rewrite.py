@@ -24,7 +24,13 @@ from itertools import groupby
 from typing import Any
 
 from pytailcall import _runtime
-from pytailcall._analysis import LINE_ONLY, Analysis, Reason, SelfCall
+from pytailcall._analysis import (
+    LINE_ONLY,
+    Analysis,
+    Reason,
+    SelfCall,
+    method_binds_with_stores,
+)
 from pytailcall._bytecode.assemble import (
     Assembled,
     Item,
@@ -119,6 +125,8 @@ def plan_binding(site: SelfCall, analysis: Analysis) -> Binding:
     # A callee load shared with a copy of the call (see _argument_code) must keep its NULL:
     # the other copy may stay a normal call.
     if site.own_method:
+        if not method_binds_with_stores(shape, code):
+            return Binding(False, None)  # the binder binds (see Rewriter._bind_method)
         # The bound object goes to the first parameter (see Rewriter._method_stub), the
         # values on the stack to the others.
         targets = direct_targets(shape.npositional + 1, shape.kwnames, code)
@@ -266,7 +274,8 @@ def make_binder(func: types.FunctionType) -> types.FunctionType:
     source is not the user's."""
     def text() -> str:
         signature, names = parameter_source(func)
-        return (f"def factory():\n    def binder({signature}):\n        return ({names},)\n"
+        values = f"({names},)" if names else "()"
+        return (f"def factory():\n    def binder({signature}):\n        return {values}\n"
                 "    return binder\n")
 
     factory = renamed_factory(func.__code__, ("binder", len(func.__defaults__ or ())), text,
@@ -1377,6 +1386,9 @@ class Rewriter:
         method, ``__func__`` and ``__self__`` are plain reads that run no user code."""
         depth = self._callee_depth(site, binding)
         other = Label()
+        # By stores, the object goes to the first parameter here; a binder gets it first.
+        to_first = [] if binding.stores is None else [
+            Op("COPY", depth), self.load_attr("__self__"), Op("STORE_FAST", 0)]
         ops: list[Item] = [
             *self.call_helper("exact_type", [Op("COPY", depth + 2)]),
             *self._is_exactly("method_type", other),
@@ -1385,9 +1397,7 @@ class Rewriter:
             Op("LOAD_DEREF", self.self_slot),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, other),
-            Op("COPY", depth),
-            self.load_attr("__self__"),
-            Op("STORE_FAST", 0),
+            *to_first,
             *self.continuation.continue_from(self, site, binding, depth),
             other,
             *self._bounce_out_stub(site, binding),
@@ -1864,7 +1874,36 @@ class Rewriter:
         if binding.stores is not None:
             return [*self._paired(list(binding.stores)),
                     *_empty_collectors(self.code, shape.npositional, self.consts)]
+        if site.own_method:
+            return self._bind_method(site, depth)
         return self._bind_with_binder(site, binding, depth)
+
+    def _bind_method(self, site: SelfCall, depth: int) -> list[Op]:
+        """A method's call to its own name that plain stores cannot bind (a default left
+        out, values for ``*args``), its bound method found to be this very function at
+        ``depth`` over its positional arguments: the function's binder, with this
+        function's defaults of now, binds the bound object and the arguments, as the call
+        would (and raises its ``TypeError`` where the call would); one value is left where
+        the callee was."""
+        self.uses_binder = True
+        shape = site.shape
+        assert shape is not None and shape.kind == "CALL" and not shape.kwnames
+        nargs = shape.nargs
+        ops = [Op("COPY", depth), self.load_attr("__self__"),
+               *(Op("SWAP", i) for i in range(nargs + 1, 1, -1)),  # under the arguments
+               *self.load_target(), self.load_attr("binder")]
+        for attribute in ("__defaults__", "__kwdefaults__"):
+            name = self.names.index(attribute)
+            ops += [Op("LOAD_DEREF", self.self_slot),
+                    Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
+                    Op("COPY", 2), Op("STORE_ATTR", name)]
+        # [bound method, object, arguments, binder] -> [binder, object, arguments]: the
+        # call's method form, the same on every version (the binder gets the object first).
+        ops += [Op("SWAP", nargs + 3), Op("POP_TOP"), *self.call(nargs),
+                Op("UNPACK_SEQUENCE", self.analysis.nparams)]
+        ops += [Op("STORE_FAST", slot) for slot in range(self.analysis.nparams)]
+        ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
+        return ops
 
     def _binds_through_star_binder(self, site: SelfCall, binding: Binding) -> bool:
         """``f(*iterable, **mapping)`` with values that are not yet a tuple and a dict: the
