@@ -1386,9 +1386,6 @@ class Rewriter:
         method, ``__func__`` and ``__self__`` are plain reads that run no user code."""
         depth = self._callee_depth(site, binding)
         other = Label()
-        # By stores, the object goes to the first parameter here; a binder gets it first.
-        to_first = [] if binding.stores is None else [
-            Op("COPY", depth), self.load_attr("__self__"), Op("STORE_FAST", 0)]
         ops: list[Item] = [
             *self.call_helper("exact_type", [Op("COPY", depth + 2)]),
             *self._is_exactly("method_type", other),
@@ -1397,7 +1394,10 @@ class Rewriter:
             Op("LOAD_DEREF", self.self_slot),
             Op("IS_OP", 0),
             *self.branch(self.facts.pop_jump_if_false, other),
-            *to_first,
+        ]
+        if binding.stores is not None:  # (a binder gets the object with the arguments)
+            ops += [Op("COPY", depth), self.load_attr("__self__"), Op("STORE_FAST", 0)]
+        ops += [
             *self.continuation.continue_from(self, site, binding, depth),
             other,
             *self._bounce_out_stub(site, binding),
