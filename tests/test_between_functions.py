@@ -1088,11 +1088,12 @@ def caller(counter, n):
 BINDER_METHODS = ("down", "rest", "keyword_only", "too_many")
 
 
-def _binder_methods(optimized):
+def _binder_methods(strategy=None):
     ns = _namespace(OWN_METHOD_BINDER)
-    if optimized:
+    if strategy is not None:
         for name in BINDER_METHODS:
-            setattr(ns["Counter"], name, tail_optimize(getattr(ns["Counter"], name)))
+            setattr(ns["Counter"], name, tail_optimize(getattr(ns["Counter"], name),
+                                                       strategy=strategy))
     return ns
 
 
@@ -1109,7 +1110,7 @@ def test_own_method_call_leaving_a_default_out_jumps_through_the_binder(very_dee
     """``self.down(n - step, acc + 1)`` leaves ``step`` out: the function's binder binds
     the object and the arguments with the defaults of the moment, and the call jumps (it
     bounced, through a driver, before: found by review), in one frame."""
-    ns = _binder_methods(optimized=True)
+    ns = _binder_methods("loop")
     assert ns["caller"](ns["Counter"](), very_deep) == (very_deep, 1, "caller")
     for name in BINDER_METHODS:
         site, = explain(getattr(ns["Counter"], name)).sites
@@ -1117,13 +1118,14 @@ def test_own_method_call_leaving_a_default_out_jumps_through_the_binder(very_dee
     assert ns["Counter"]().rest(very_deep) == (1, "x")
 
 
-def test_own_method_calls_bound_by_the_binder_agree_with_native():
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_own_method_calls_bound_by_the_binder_agree_with_native(strategy):
     """Defaults read when each call runs (changed after decoration, or gone), ``*args``
     filled, keyword-only defaults, and the ``TypeError`` of a call with too many values:
-    as natively, message for message."""
+    as natively, message for message (the trampolines bounce from the same binding)."""
     results = []
-    for optimized in (False, True):
-        ns = _binder_methods(optimized)
+    for made_with in (None, strategy):
+        ns = _binder_methods(made_with)
         counter, cls = ns["Counter"](), ns["Counter"]
         got = [_outcome(counter.down, 7), _outcome(counter.rest, 3),
                _outcome(counter.keyword_only, 4), _outcome(counter.too_many, 1)]
