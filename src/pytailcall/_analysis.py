@@ -338,13 +338,13 @@ def method_binds_with_stores(shape: CallShape, code: types.CodeType) -> bool:
 
 
 def _method_jumps(shape: CallShape, code: types.CodeType) -> bool:
-    """A method call to its own name can jump: its arguments bind by plain stores, or are
-    positional values that the function's binder binds with the object before them, to a
-    first positional parameter (a default left out, extra values for ``*args``; see
-    ``Rewriter._bind_method``). A function without one (``def nextfile():`` calling
-    ``_state.nextfile()``) bounces, as before."""
+    """A method call to its own name can jump: its arguments bind by plain stores, or the
+    function's binder binds them (positional and keyword values, not ``*``/``**``
+    unpacking) with the object before them, to a first positional parameter (a default
+    left out, values for ``*args`` or ``**kwargs``; see ``Rewriter._bind_method``). A
+    function without one (``def nextfile():`` calling ``_state.nextfile()``) bounces."""
     return method_binds_with_stores(shape, code) or (
-        shape.kind == "CALL" and not shape.kwnames and code.co_argcount >= 1)
+        shape.kind in ("CALL", "CALL_KW") and code.co_argcount >= 1)
 
 
 def _mark_shared_callees(sites: list[SelfCall], calls_out: list[SelfCall]

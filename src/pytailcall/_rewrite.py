@@ -1880,15 +1880,15 @@ class Rewriter:
 
     def _bind_method(self, site: SelfCall, depth: int) -> list[Op]:
         """A method's call to its own name that plain stores cannot bind (a default left
-        out, values for ``*args``), its bound method found to be this very function at
-        ``depth`` over its positional arguments: the function's binder, with this
+        out, values for ``*args`` or ``**kwargs``), its bound method found to be this very
+        function at ``depth`` over its arguments: the function's binder, with this
         function's defaults of now, binds the bound object and the arguments, as the call
         would (and raises its ``TypeError`` where the call would); one value is left where
         the callee was."""
         self.uses_binder = True
         shape = site.shape
-        assert shape is not None and shape.kind == "CALL" and not shape.kwnames
-        nargs = shape.nargs
+        assert shape is not None and shape.kind in ("CALL", "CALL_KW")
+        nargs = shape.nargs  # (keyword values included: the call's own sequence names them)
         ops = [Op("COPY", depth), self.load_attr("__self__"),
                *(Op("SWAP", i) for i in range(nargs + 1, 1, -1)),  # under the arguments
                *self.load_target(), self.load_attr("binder")]
@@ -1898,8 +1898,10 @@ class Rewriter:
                     Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
                     Op("COPY", 2), Op("STORE_ATTR", name)]
         # [bound method, object, arguments, binder] -> [binder, object, arguments]: the
-        # call's method form, the same on every version (the binder gets the object first).
-        ops += [Op("SWAP", nargs + 3), Op("POP_TOP"), *self.call(nargs),
+        # call's method form, the same on every version (the binder gets the object first),
+        # called by the call's own sequence (its keyword names too).
+        ops += [Op("SWAP", nargs + 3), Op("POP_TOP"),
+                *(Op(ins.name, ins.arg) for ins in site.region),
                 Op("UNPACK_SEQUENCE", self.analysis.nparams)]
         ops += [Op("STORE_FAST", slot) for slot in range(self.analysis.nparams)]
         ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
