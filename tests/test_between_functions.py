@@ -1149,7 +1149,7 @@ def test_own_method_calls_bound_by_the_binder_agree_with_native(strategy):
         results.append(got)
     native, optimized_results = results
     assert optimized_results == native
-    assert native[0] == (7, 1) and native[4] == ((0, ["last"]))
+    assert native[0] == (7, 1) and native[4] == (0, ["last"])
     assert native[6] == (14, 2)
     assert {native[i][0] for i in (3, 5, 8, 9)} == {"TypeError"}
 
