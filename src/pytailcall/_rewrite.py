@@ -1891,21 +1891,32 @@ class Rewriter:
         nargs = shape.nargs  # (keyword values included: the call's own sequence names them)
         ops = [Op("COPY", depth), self.load_attr("__self__"),
                *(Op("SWAP", i) for i in range(nargs + 1, 1, -1)),  # under the arguments
-               *self.load_target(), self.load_attr("binder")]
-        for attribute in ("__defaults__", "__kwdefaults__"):
-            name = self.names.index(attribute)
-            ops += [Op("LOAD_DEREF", self.self_slot),
-                    Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
-                    Op("COPY", 2), Op("STORE_ATTR", name)]
+               *self.load_target(), self.load_attr("binder"),
+               *self._defaults_onto_binder(("LOAD_DEREF", self.self_slot))]
         # [bound method, object, arguments, binder] -> [binder, object, arguments]: the
         # call's method form, the same on every version (the binder gets the object first),
         # called by the call's own sequence (its keyword names too).
-        ops += [Op("SWAP", nargs + 3), Op("POP_TOP"),
+        return [*ops, Op("SWAP", nargs + 3), Op("POP_TOP"),
                 *(Op(ins.name, ins.arg) for ins in site.region),
-                Op("UNPACK_SEQUENCE", self.analysis.nparams)]
-        ops += [Op("STORE_FAST", slot) for slot in range(self.analysis.nparams)]
-        ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
+                *self._parameters_from_binder()]
+
+    def _defaults_onto_binder(self, callee: tuple[str, int]) -> list[Op]:
+        """With a binder on top: the ``__defaults__`` and ``__kwdefaults__`` of the callee
+        that the instruction ``callee`` pushes, copied onto it (read as the call runs)."""
+        ops: list[Op] = []
+        for attribute in ("__defaults__", "__kwdefaults__"):
+            name = self.names.index(attribute)
+            ops += [Op(*callee), Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
+                    Op("COPY", 2), Op("STORE_ATTR", name)]
         return ops
+
+    def _parameters_from_binder(self) -> list[Op]:
+        """With the binder's tuple on top: every parameter stored from it, and one value
+        left standing in for the callee."""
+        nparams = self.analysis.nparams
+        return [Op("UNPACK_SEQUENCE", nparams),
+                *(Op("STORE_FAST", slot) for slot in range(nparams)),
+                Op("LOAD_CONST", self.consts.index(None))]
 
     def _binds_through_star_binder(self, site: SelfCall, binding: Binding) -> bool:
         """``f(*iterable, **mapping)`` with values that are not yet a tuple and a dict: the
@@ -1921,17 +1932,10 @@ class Rewriter:
         self.uses_binder = True
         ops: list[Op] = []
         if not self._binds_through_star_binder(site, binding):
-            for attribute in ("__defaults__", "__kwdefaults__"):
-                # The callee's own: this function's or, as it runs the same code, its source's.
-                name = self.names.index(attribute)
-                ops += [Op("COPY", depth + 1), Op("LOAD_ATTR", self.facts.load_attr_arg(name)),
-                        Op("COPY", 2), Op("STORE_ATTR", name)]
+            # The callee's own: this function's or, as it runs the same code, its source's.
+            ops += self._defaults_onto_binder(("COPY", depth + 1))
         ops += [Op("SWAP", depth + 1), Op("POP_TOP")]
-        ops += self._call_ops(site, binding)
-        ops.append(Op("UNPACK_SEQUENCE", self.analysis.nparams))
-        ops += [Op("STORE_FAST", slot) for slot in range(self.analysis.nparams)]
-        ops.append(Op("LOAD_CONST", self.consts.index(None)))  # stands in for the callee
-        return ops
+        return [*ops, *self._call_ops(site, binding), *self._parameters_from_binder()]
 
     def return_result(self, site: SelfCall) -> list[Item]:
         """Return the value on top, cleaning the stack as the compiler's own return does
