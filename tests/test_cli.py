@@ -189,7 +189,8 @@ def test_bench_bounce_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert doc["fib"] == [] and doc["examples"] == [] and doc["decorate_us"] == {}
     bounce = doc["bounce"]
     assert bounce["functions"] == "is_even/is_odd"
-    assert bounce["reference_n"] == 500 and bounce["target_vs_native"] == 1.5
+    assert bounce["reference_n"] == 500 and bounce["target_vs_native"] == 2.0
+    assert bounce["aim_vs_native"] == 1.2
     # the tiny mode's deep run is just past the recursion limit (the real one is 100,000)
     assert [run["n"] for run in bounce["runs"]] == [500, 2000]
     available = set(doc["strategies"].values())
@@ -208,8 +209,8 @@ def test_bench_bounce_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
     row = next(line for line in captured.out.splitlines() if line.startswith("native"))
     assert "recursion error" in row and "1.00x" in row
-    # the 1.5x aim is said to be a target, and the ratios medians, unlike the times
-    assert "(target, not a result: vs native at most 1.5x)" in captured.out
+    # the 2x target (and 1.2x aim) is said to be a target, and the ratios medians, unlike the times
+    assert "(target, not a result: vs native at most 2x, aiming at 1.2x)" in captured.out
     assert "vs native: median over rounds of per-round ratios" in captured.out
     assert "us/call: min over rounds" in captured.out
     assert any(line.startswith("loop (internal_loop) ") for line in captured.out.splitlines())
@@ -363,7 +364,7 @@ def test_bench_methods_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert all(cell.endswith("x") for cell in row[5:])
     # then the methods calling each other, per bounce, as the functions' table
     bounce = captured.out[captured.out.index("Tail calls between methods (ping/pong)") :]
-    assert "(target, not a result: vs native at most 1.5x)" in bounce
+    assert "(target, not a result: vs native at most 2x, aiming at 1.2x)" in bounce
     variants = [line.split("  ")[0] for line in bounce.splitlines()[5:8]]
     assert variants == ["native", "loop (internal_loop)", "hand_loop"]
     assert "timing walk(500, 0) (methods)" in captured.err
@@ -383,7 +384,7 @@ def test_bench_methods_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert case["notes"] == {}
     pingpong = methods["bounce"]
     assert pingpong["functions"] == "ping/pong"
-    assert pingpong["reference_n"] == 500 and pingpong["target_vs_native"] == 1.5
+    assert pingpong["reference_n"] == 500 and pingpong["target_vs_native"] == 2.0
     assert [run["n"] for run in pingpong["runs"]] == [500, 2000]  # the tiny mode's depths
     shallow, deep = pingpong["runs"]
     for run in pingpong["runs"]:

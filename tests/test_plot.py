@@ -265,7 +265,7 @@ def _method_suite() -> measure.MethodSuite:
         run(500, 6e-5, {ex.NATIVE: 1.0, loop: 4.0, ex.HAND_LOOP: 0.25}),
         run(100_000, None, {ex.NATIVE: None, loop: 4.5, ex.HAND_LOOP: 0.2}),
     ]
-    bounce = measure.BounceSuite("ping/pong", 500, ex.BOUNCE_TARGET, runs)
+    bounce = measure.BounceSuite("ping/pong", 500, ex.BOUNCE_TARGET, ex.BOUNCE_AIM, runs)
     return measure.MethodSuite([measure.MethodResult("walk", "walk(500, 0)", walk)], bounce)
 
 
