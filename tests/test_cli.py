@@ -385,6 +385,7 @@ def test_bench_methods_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[
     pingpong = methods["bounce"]
     assert pingpong["functions"] == "ping/pong"
     assert pingpong["reference_n"] == 500 and pingpong["target_vs_native"] == 2.0
+    assert pingpong["aim_vs_native"] == 1.2
     assert [run["n"] for run in pingpong["runs"]] == [500, 2000]  # the tiny mode's depths
     shallow, deep = pingpong["runs"]
     for run in pingpong["runs"]:
