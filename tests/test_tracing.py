@@ -488,3 +488,53 @@ def test_a_call_out_beside_a_saved_context_shows_its_return_line(make, g_optimiz
     assert set(seen) == set(expected)
     assert seen.count(2) == expected.count(2) == 1  # the ``return (`` line
     assert namespace["f"](3) == native(3) == 3
+
+
+OVER_LINES = """
+def count(n, tag):
+    if n == 0:
+        return tag
+    return count(
+        n - 1,
+        tag
+    )
+"""
+
+
+def test_a_debugger_writing_an_argument_at_the_call_line_does_not_reach_the_call() -> None:
+    """A call over several lines comes back to its first line at the call itself (a line
+    event after the arguments are loaded): a debugger stopped there that sets ``tag``
+    changes the frame, not the call, which has its value already. The rewrite used to
+    elide the load of ``tag`` (passed on unchanged) and so jumped with the new value (found
+    by review); a load on another line than the call's is kept now."""
+    def run(func: Callable[..., Any]) -> Any:
+        armed = False
+
+        def tracer(frame: Any, event: str, arg: Any) -> Any:
+            nonlocal armed
+            if frame.f_code.co_name != "count":
+                return None
+            if event == "line":
+                line = frame.f_lineno - frame.f_code.co_firstlineno
+                if line == 5:  # the line of ``tag``: loaded now
+                    armed = True
+                elif line == 3 and armed:  # back at ``return count(``: the call
+                    armed = False
+                    frame.f_locals["tag"] = "changed"
+            return tracer
+
+        old = sys.gettrace()
+        sys.settrace(tracer)
+        try:
+            return func(2, "orig")
+        finally:
+            sys.settrace(old)
+
+    native: dict[str, Any] = {}
+    exec(compile(textwrap.dedent(OVER_LINES), "<over lines>", "exec"), native)
+    optimized: dict[str, Any] = {}
+    exec(compile(textwrap.dedent(OVER_LINES), "<over lines>", "exec"), optimized)
+    optimized["count"] = tail_optimize(optimized["count"])
+    assert run(native["count"]) == run(optimized["count"]) == "orig"
+    site, = explain(optimized["count"]).sites
+    assert site.optimized

@@ -186,6 +186,14 @@ def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
             break
     if site.region[0].offset in jump_targets:
         return (), ()
+    # Natively the call has its own copy of a value once loaded: where a line starts
+    # between the first of these loads and the call (a call over several lines), a trace
+    # function can write the parameter there (a debugger's ``!x = ...``), which the elided
+    # load would let through. Only loads on the call's own line are elided.
+    call_line = analysis.positions[site.call.offset][0]
+    while values and any(analysis.positions[ins.offset][0] != call_line
+                         for ins in _from(values[-1][0], site)):
+        values.pop()
     # A load is also the check that the parameter is bound (``del x`` or ``except E as x``
     # unbinds it): keep the loads of any parameter the function can unbind. (``unbinds``, a
     # pass over the code, is asked last: most calls end with an argument that is no load.)
@@ -203,6 +211,12 @@ def _identity_suffix(site: SelfCall, targets: list[int], analysis: Analysis
         else:
             elided.append((ins, "NOP", 0))
     return tuple(elided), tuple(reversed(reload))
+
+
+def _from(first: Instr, site: SelfCall) -> list[Instr]:
+    """The instructions of ``site`` from its argument ``first`` to its call, both included."""
+    arguments = list(site.arguments)
+    return [*arguments[arguments.index(first):], *site.region]
 
 
 def _empty_collectors(code: types.CodeType, npositional: int, pool: _Pool) -> list[Op]:
