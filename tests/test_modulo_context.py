@@ -713,3 +713,28 @@ def test_a_far_return_right_after_a_loop_is_not_moved_into_a_stub() -> None:
     for _ in range(50):  # long enough for the interpreter to specialise the loop
         assert optimized(3, [1, 2]) == native(3, [1, 2]) == 3
         assert optimized(0, range(3)) == native(0, range(3)) == 0
+
+
+POKED = """
+import sys
+
+def poke(name, value):
+    sys._getframe(1).f_locals[name] = value
+
+def fact_mod(n, m):
+    if n <= 1:
+        poke("m", 1000)
+        return 1
+    return n * fact_mod(n - 1, m) % m
+"""
+
+
+def test_a_parameter_passed_on_unchanged_is_each_levels_own() -> None:
+    """``m`` in ``n * fact_mod(n - 1, m) % m``: natively each level has its own. From 3.13
+    code the function calls can write a caller's locals (``frame.f_locals``), and here the
+    base case's helper sets its own level's ``m``: the outer levels still compute ``% 7``
+    (a review found every level reading the shared ``m``, 120 for 1). Before 3.13 the
+    helper's write does not reach the frame, and both give 1 too."""
+    native, optimized = pair(POKED, "fact_mod")
+    assert native(5, 7) == optimized(5, 7) == 1
+    assert saved_sites(optimized)

@@ -193,7 +193,14 @@ class Unwinder:
 def _invariant_parameters(rewriter: Rewriter, sites: Sequence[SelfCall]) -> frozenset[int]:
     """Parameters that keep their value for the whole frame: nothing in the function
     assigns or deletes them, and every call that jumps passes them on unchanged
-    (``m`` in ``return n * f(n - 1, m) % m``). A context reads them as they are."""
+    (``m`` in ``return n * f(n - 1, m) % m``). A context reads them as they are.
+
+    None where code the function calls can write its locals (``frame.f_locals``, 3.13+):
+    a write at one level would reach every level's replay, where natively each level
+    has its own (found by review; a trace function's writes, before 3.13, are a known
+    difference)."""
+    if rewriter.facts.callees_can_write_locals:
+        return frozenset()
     analysis = rewriter.analysis
     touched = {slot for ins in analysis.flow.instrs
                for kind, slot in rewriter.facts.local_accesses(ins.name, ins.arg)

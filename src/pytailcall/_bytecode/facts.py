@@ -76,6 +76,10 @@ class Facts:
     #: 3.13+ store two locals (slots below 16) in one ``STORE_FAST_STORE_FAST``, as the
     #: compiler does for ``a, b = ...``.
     stores_fast_in_pairs: bool
+    #: 3.13+ (PEP 667): ``frame.f_locals`` writes through to the frame's locals, so any
+    #: code the function calls can change a caller's parameter (before, only a trace
+    #: function's writes reached the frame it was called for).
+    callees_can_write_locals: bool
     #: ``container[index]`` with both on the stack: ``BINARY_SUBSCR`` before 3.14, then a
     #: ``BINARY_OP`` (``NB_SUBSCR``).
     subscript: tuple[str, int]
@@ -229,6 +233,7 @@ def _build(version: tuple[int, int]) -> Facts:
         loop_iterator_is_an_object="POP_ITER" not in opmap,
         owned_load_for={opmap[b]: opmap[o] for b, o in borrows.items() if b in opmap},
         stores_fast_in_pairs="STORE_FAST_STORE_FAST" in opmap,
+        callees_can_write_locals=version >= (3, 13),
         subscript=_subscript(opmap),
         has_arg=_has_arg_set(),
         relative_jumps=frozenset(dis.hasjrel),
