@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import is_driver
+from conftest import _make_pair, is_driver
 
 from pytailcall import TailCallWarning, explain, tail_optimize
 
@@ -530,11 +530,7 @@ def test_a_debugger_writing_an_argument_at_the_call_line_does_not_reach_the_call
         finally:
             sys.settrace(old)
 
-    native: dict[str, Any] = {}
-    exec(compile(textwrap.dedent(OVER_LINES), "<over lines>", "exec"), native)
-    optimized: dict[str, Any] = {}
-    exec(compile(textwrap.dedent(OVER_LINES), "<over lines>", "exec"), optimized)
-    optimized["count"] = tail_optimize(optimized["count"])
-    assert run(native["count"]) == run(optimized["count"]) == "orig"
-    site, = explain(optimized["count"]).sites
+    native, optimized = _make_pair(OVER_LINES)
+    assert run(native) == run(optimized) == "orig"
+    site, = explain(optimized).sites
     assert site.optimized
